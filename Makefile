@@ -1,0 +1,109 @@
+# GoLive: one non-recursive Makefile. Objects go to build/<flavour>/ (release or asan).
+# `make run` and `make test` first install missing Debian packages (tools/install-deps.sh).
+
+PKGS := fcgi libwebsockets libcjson yaml-0.1 libjwt sqlite3
+
+ifeq ($(SANITIZE),1)
+FLAVOUR := asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+else
+FLAVOUR := release
+SAN_FLAGS := -O2 -g
+endif
+
+BUILD := build/$(FLAVOUR)
+CC ?= cc
+WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wformat=2 -Wvla -Wconversion
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lnng -lpthread
+FINAL_CFLAGS = $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -I. $(CFLAGS)
+FINAL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+SHARED_SRC := $(wildcard shared/*.c)
+PUSHD_SRC := $(wildcard pushd/*.c)
+API_SRC := $(wildcard fcgi-api/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema_sql.o
+PUSHD_OBJ := $(PUSHD_SRC:%.c=$(BUILD)/%.o)
+API_OBJ := $(API_SRC:%.c=$(BUILD)/%.o)
+LIBGOLIVE := $(BUILD)/libgolive.a
+
+PUSHD_BIN := $(BUILD)/golive-pushd
+TOKEN_BIN := $(BUILD)/golive-token
+API_BIN := $(if $(API_SRC),$(BUILD)/golive-api)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BINS := $(PUSHD_BIN) $(TOKEN_BIN) $(API_BIN)
+
+PYTHON := /usr/bin/python3
+PYTEST_ARGS ?=
+
+.PHONY: all deps run test test-unit test-integration asan format format-check clean db
+
+all: $(BINS)
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) -MMD -MP -c $< -o $@
+
+# schema.sql is embedded so that either binary can create a new database by itself.
+$(BUILD)/gen/schema_sql.c: schema.sql tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	tools/embed-sql.sh gl_schema_sql < schema.sql > $@
+
+$(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+	$(CC) $(FINAL_CFLAGS) -c $< -o $@
+
+$(LIBGOLIVE): $(SHARED_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(PUSHD_BIN): $(PUSHD_OBJ) $(LIBGOLIVE)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $(PUSHD_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
+
+$(BUILD)/golive-api: $(API_OBJ) $(LIBGOLIVE)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $(API_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
+
+$(TOKEN_BIN): $(BUILD)/tools/golive-token.o $(LIBGOLIVE)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGOLIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS) -lcmocka
+
+# The database is created from schema.sql when missing (golive-pushd also migrates on start).
+db: deps
+	@tools/init-db.sh
+
+run: deps all
+	@tools/run-stack.sh $(BUILD)
+
+test: deps
+	@$(MAKE) --no-print-directory test-unit test-integration
+
+test-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+test-integration: all
+	GOLIVE_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+asan:
+	@$(MAKE) --no-print-directory test SANITIZE=1
+
+FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c tests/fuzz/*.c)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build
+
+-include $(SHARED_OBJ:.o=.d) $(PUSHD_OBJ:.o=.d) $(API_OBJ:.o=.d)
+-include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/tools/golive-token.d
