@@ -1,0 +1,76 @@
+/* realtime.yaml -> gl_config: namespaces, channel rules (glob patterns, first match wins) and
+ * RPC proxies, in the seed's format. Unknown keys and wrong types are errors naming file:line:key.
+ * A gl_config is immutable once loaded; SIGHUP builds a new one and swaps it. */
+#ifndef GL_CONFIG_H
+#define GL_CONFIG_H
+
+#include "err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define GL_NAME_MAX 64       /* namespace, role, RPC method: 63 bytes + NUL */
+#define GL_PATTERN_MAX 256   /* channel pattern: 255 bytes + NUL */
+#define GL_URL_MAX 1024      /* rpc proxy url */
+#define GL_HISTORY_DEFAULT 1000   /* max_history when no rule sets it */
+#define GL_HISTORY_LIMIT 1000000  /* largest max_history accepted */
+#define GL_RPC_TIMEOUT_DEFAULT_MS 5000
+
+typedef struct gl_namespace {
+    char name[GL_NAME_MAX];
+    int max_clients;    /* 0 = unlimited */
+    bool allow_publish; /* default true */
+} gl_namespace;
+
+typedef struct gl_chan_rule {
+    char pattern[GL_PATTERN_MAX];    /* glob: '*' any run of bytes, '?' one byte */
+    const gl_namespace *ns;          /* NULL when the rule names no namespace */
+    bool private_;                   /* default false */
+    char (*allowed_roles)[GL_NAME_MAX]; /* n_allowed_roles entries */
+    size_t n_allowed_roles;
+    char (*allowed_users)[128];      /* n_allowed_users entries (user ids, as JWT sub) */
+    size_t n_allowed_users;
+    int max_history;                 /* 0 = not set: GL_HISTORY_DEFAULT applies */
+    int line;                        /* 1-based line in the file, for messages */
+} gl_chan_rule;
+
+typedef struct gl_rpc_proxy {
+    char method[GL_NAME_MAX];
+    char url[GL_URL_MAX];            /* http:// only */
+    int timeout_ms;                  /* optional key timeout_ms, default GL_RPC_TIMEOUT_DEFAULT_MS */
+} gl_rpc_proxy;
+
+typedef struct gl_config {
+    char path[1024]; /* "" when built from defaults */
+    gl_namespace *namespaces;
+    size_t n_namespaces;
+    gl_chan_rule *channels;
+    size_t n_channels;
+    gl_rpc_proxy *rpc_proxies;
+    size_t n_rpc_proxies;
+} gl_config;
+
+/* Load and validate the YAML file at path. On GL_OK *out is a new config (gl_config_destroy).
+ * On error returns GL_EINVAL (bad content: err->msg is "path:line: what"), GL_ENOTFOUND (cannot
+ * open; msg names the path and strerror) or GL_ENOMEM; *out is untouched. */
+int gl_config_load(const char *path, gl_config **out, gl_err *err);
+
+/* The same from a buffer; name is used in messages in place of the path (tests, fuzzing). */
+int gl_config_parse(const char *text, size_t len, const char *name, gl_config **out, gl_err *err);
+
+/* An empty config (no namespaces, no rules, no proxies): every channel public, defaults apply. */
+int gl_config_empty(gl_config **out, gl_err *err);
+
+/* Frees everything; NULL is a no-op. */
+void gl_config_destroy(gl_config *cfg);
+
+/* The first rule whose pattern matches channel, or NULL. */
+const gl_chan_rule *gl_config_match(const gl_config *cfg, const char *channel);
+
+/* The namespace called name, or NULL. */
+const gl_namespace *gl_config_namespace(const gl_config *cfg, const char *name);
+
+/* The proxy for an RPC method, or NULL. */
+const gl_rpc_proxy *gl_config_rpc_proxy(const gl_config *cfg, const char *method);
+
+#endif
