@@ -1,0 +1,115 @@
+/* The channel ACL: policy resolution (YAML rule + stored override) and the read/publish
+ * decisions. No I/O here; callers gather the facts. */
+#include "acl.h"
+#include "chan.h"
+#include "timefmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+gl_override_free(gl_override *ov)
+{
+    if (ov == NULL)
+        return;
+    free(ov->roles);
+    ov->roles = NULL;
+    ov->n_roles = 0;
+    ov->has_roles = false;
+}
+
+void
+gl_policy_resolve(const gl_config *cfg, const char *channel, const gl_override *ov,
+                  gl_policy *out)
+{
+    const gl_chan_rule *rule = gl_config_match(cfg, channel);
+
+    memset(out, 0, sizeof(*out));
+    out->allow_publish = true;
+    out->max_history = GL_HISTORY_DEFAULT;
+    if (rule != NULL) {
+        out->ns = rule->ns;
+        out->private_ = rule->private_;
+        if (rule->max_history > 0)
+            out->max_history = rule->max_history;
+        out->roles = (const char(*)[GL_NAME_MAX])rule->allowed_roles;
+        out->n_roles = rule->n_allowed_roles;
+        out->users = (const char(*)[GL_USER_ID_MAX])rule->allowed_users;
+        out->n_users = rule->n_allowed_users;
+    }
+    if (out->ns == NULL) {
+        char prefix[GL_NAME_MAX];
+        if (gl_chan_prefix(channel, prefix, sizeof(prefix)) > 0)
+            out->ns = gl_config_namespace(cfg, prefix);
+    }
+    if (out->ns != NULL)
+        out->allow_publish = out->ns->allow_publish;
+    if (ov == NULL)
+        return;
+    if (ov->private_ >= 0)
+        out->private_ = ov->private_ != 0;
+    if (ov->allow_publish >= 0)
+        out->allow_publish = ov->allow_publish != 0;
+    if (ov->max_history > 0)
+        out->max_history = ov->max_history;
+    if (ov->has_roles) {
+        out->roles = (const char(*)[GL_NAME_MAX])ov->roles;
+        out->n_roles = ov->n_roles;
+    }
+}
+
+bool
+gl_acl_is_staff(const gl_user *u)
+{
+    return u != NULL && (strcmp(u->role, "moderator") == 0 || strcmp(u->role, "admin") == 0);
+}
+
+static bool
+private_admits(const gl_policy *p, const gl_user *u, const gl_acl_facts *f)
+{
+    if (gl_acl_is_staff(u) || f->in_access_list)
+        return true;
+    for (size_t i = 0; i < p->n_users; i++)
+        if (strcmp(p->users[i], u->id) == 0)
+            return true;
+    for (size_t i = 0; i < p->n_roles; i++)
+        if (strcmp(p->roles[i], u->role) == 0)
+            return true;
+    return false;
+}
+
+int
+gl_acl_check_read(const gl_policy *p, const gl_user *u, const gl_acl_facts *f, gl_err *err)
+{
+    if (u != NULL && f->banned)
+        return gl_err_set(err, GL_EFORBIDDEN, "you are banned from this channel");
+    if (!p->private_)
+        return GL_OK;
+    if (u == NULL)
+        return gl_err_set(err, GL_EAUTH, "this channel is private: authenticate first");
+    if (!private_admits(p, u, f))
+        return gl_err_set(err, GL_EFORBIDDEN, "this channel is private and you have no access");
+    return GL_OK;
+}
+
+int
+gl_acl_check_publish(const gl_policy *p, const gl_user *u, const gl_acl_facts *f,
+                     int64_t now_ms, gl_err *err)
+{
+    int rv;
+
+    if (u == NULL)
+        return gl_err_set(err, GL_EAUTH, "publishing needs an authenticated user");
+    if ((rv = gl_acl_check_read(p, u, f, err)) != GL_OK)
+        return rv;
+    if (f->timeout_until_ms > now_ms) {
+        char until[GL_TIME_MAX];
+        gl_time_format_iso(f->timeout_until_ms, until);
+        return gl_err_set(err, GL_EFORBIDDEN, "you are timed out in this channel until %s", until);
+    }
+    if (!p->allow_publish && !gl_acl_is_staff(u))
+        return gl_err_set(err, GL_EFORBIDDEN, "publishing is disabled in this channel");
+    if (u->has_permissions && (u->perms & GL_PERM_CHAT_PUBLISH) == 0)
+        return gl_err_set(err, GL_EFORBIDDEN, "your token lacks the chat.publish permission");
+    return GL_OK;
+}

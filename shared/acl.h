@@ -1,0 +1,65 @@
+/* Who may read (subscribe, presence, history) and publish in a channel. The decision is pure:
+ * the effective policy (YAML rule merged with stored overrides) and the facts about the user
+ * (access list, ban, timeout) come in by argument, so pushd and golive-api decide alike. */
+#ifndef GL_ACL_H
+#define GL_ACL_H
+
+#include "config.h"
+#include "err.h"
+#include "jwt.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Per-channel overrides stored in SQLite (PUT .../settings). Unset fields leave YAML in charge. */
+typedef struct gl_override {
+    int private_;      /* -1 unset, else 0/1 */
+    int allow_publish; /* -1 unset, else 0/1 */
+    int max_history;   /* 0 unset */
+    bool has_roles;
+    size_t n_roles;
+    char (*roles)[GL_NAME_MAX]; /* malloc'd; gl_override_free */
+} gl_override;
+
+#define GL_OVERRIDE_INIT {-1, -1, 0, false, 0, NULL}
+
+void gl_override_free(gl_override *ov);
+
+/* The effective rules for one channel. Borrows from the config and the override it was
+ * resolved from: valid while both live. */
+typedef struct gl_policy {
+    const gl_namespace *ns; /* NULL: no namespace (no max_clients) */
+    bool private_;
+    bool allow_publish;
+    int max_history;
+    const char (*roles)[GL_NAME_MAX];
+    size_t n_roles;
+    const char (*users)[GL_USER_ID_MAX];
+    size_t n_users;
+} gl_policy;
+
+/* Resolve the policy of channel: first matching rule, its namespace (or the namespace named by
+ * the channel's prefix), then the override (may be NULL). */
+void gl_policy_resolve(const gl_config *cfg, const char *channel, const gl_override *ov,
+                       gl_policy *out);
+
+/* What is known about a user in a channel, besides the token. */
+typedef struct gl_acl_facts {
+    bool in_access_list;      /* granted over REST (channel_access) */
+    bool banned;              /* an unexpired ban */
+    int64_t timeout_until_ms; /* 0 = none */
+} gl_acl_facts;
+
+/* Moderators and admins: they pass private and allow_publish checks. */
+bool gl_acl_is_staff(const gl_user *u);
+
+/* May u (NULL = anonymous) read the channel? GL_OK, GL_EAUTH (anonymous on a private
+ * channel) or GL_EFORBIDDEN, with a client-safe message. */
+int gl_acl_check_read(const gl_policy *p, const gl_user *u, const gl_acl_facts *f, gl_err *err);
+
+/* May u publish at now_ms? Read access first, then authentication, timeout, allow_publish
+ * and the token's chat.publish permission. */
+int gl_acl_check_publish(const gl_policy *p, const gl_user *u, const gl_acl_facts *f,
+                         int64_t now_ms, gl_err *err);
+
+#endif

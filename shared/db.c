@@ -1,0 +1,408 @@
+/* SQLite access for both binaries. Statements are prepared lazily, once per connection, and
+ * reset after each use; network input only ever reaches SQL as bound parameters. */
+#include "db.h"
+#include "log.h"
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_INSERT_MSG,
+    ST_PRUNE,
+    ST_HIST_LATEST,
+    ST_HIST_SINCE,
+    ST_HIST_BEFORE,
+    ST_LAST_ID,
+    ST_RESTRICTIONS,
+    ST_ACCESS,
+    ST_SETTINGS,
+    ST_COUNT
+};
+
+#define MSG_COLS "id, channel, user_id, username, data, created_at"
+#define ALIVE "deleted_at IS NULL"
+/* Expiry as ms since the epoch, compared with the text timestamp's own clock. */
+#define EXPIRES_MS "CAST(ROUND((julianday(expires_at) - 2440587.5) * 86400000.0) AS INTEGER)"
+
+static const char *const sql_text[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_INSERT_MSG] = "INSERT INTO messages (channel, user_id, username, kind, data, created_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_PRUNE] = "DELETE FROM messages WHERE channel = ?1 AND id <= (SELECT id FROM messages "
+                 "WHERE channel = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    [ST_HIST_LATEST] = "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND " ALIVE
+                       " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+    [ST_HIST_SINCE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND id > ?2 AND " ALIVE
+                      " ORDER BY id ASC LIMIT ?3",
+    [ST_HIST_BEFORE] = "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
+                       "id < ?2 AND " ALIVE " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+    [ST_LAST_ID] = "SELECT COALESCE(MAX(id), 0) FROM messages WHERE channel = ?1",
+    [ST_RESTRICTIONS] = "SELECT channel, user_id, kind, COALESCE(" EXPIRES_MS ", 0) FROM bans "
+                        "WHERE (?1 IS NULL OR channel = ?1) AND (expires_at IS NULL OR "
+                        "expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+    [ST_ACCESS] = "SELECT channel, user_id FROM channel_access WHERE ?1 IS NULL OR channel = ?1",
+    [ST_SETTINGS] = "SELECT channel, private, allow_publish, max_history, allowed_roles "
+                    "FROM channel_settings WHERE ?1 IS NULL OR channel = ?1",
+};
+
+struct gl_db {
+    sqlite3 *h;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+static int
+db_fail(gl_db *db, gl_err *err, const char *what)
+{
+    gl_log(GL_LOG_ERROR, "db", "%s: %s", what, sqlite3_errmsg(db->h));
+    return gl_err_set(err, GL_EDB, "the database could not %s", what);
+}
+
+static sqlite3_stmt *
+stmt(gl_db *db, int which, gl_err *err)
+{
+    if (db->st[which] == NULL &&
+        sqlite3_prepare_v3(db->h, sql_text[which], -1, SQLITE_PREPARE_PERSISTENT, &db->st[which],
+                           NULL) != SQLITE_OK) {
+        db_fail(db, err, "prepare a statement");
+        return NULL;
+    }
+    return db->st[which];
+}
+
+/* Run a statement that returns no rows to the caller. */
+static int
+exec_stmt(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_fail(db, err, what);
+    return GL_OK;
+}
+
+static int
+user_version(gl_db *db, int *v)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(s);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* Create the schema when the file is new. Two processes may race here (pushd and golive-api
+ * start together): the schema is idempotent (IF NOT EXISTS) and a busy journal_mode switch
+ * is retried, since busy_timeout does not cover it (LIBRARIES.md). */
+static int
+migrate(gl_db *db, gl_err *err)
+{
+    int v = 0;
+
+    for (int attempt = 0;; attempt++) {
+        int rc = user_version(db, &v);
+        if (rc == SQLITE_OK)
+            break;
+        if (rc != SQLITE_BUSY || attempt == 50)
+            return db_fail(db, err, "read the schema version");
+        usleep(100 * 1000);
+    }
+    if (v == GL_SCHEMA_VERSION)
+        return GL_OK;
+    if (v > GL_SCHEMA_VERSION)
+        return gl_err_set(err, GL_EDB, "database schema version %d is newer than this program's %d",
+                          v, GL_SCHEMA_VERSION);
+    for (int attempt = 0;; attempt++) {
+        int rc = sqlite3_exec(db->h, gl_schema_sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            break;
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+        if (rc != SQLITE_BUSY || attempt == 50)
+            return db_fail(db, err, "create the schema");
+        usleep(100 * 1000);
+    }
+    gl_log(GL_LOG_INFO, "db", "created schema version %d", GL_SCHEMA_VERSION);
+    return GL_OK;
+}
+
+int
+gl_db_open(const char *path, gl_db **out, gl_err *err)
+{
+    gl_db *db = calloc(1, sizeof(*db));
+    int rv;
+
+    if (db == NULL)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        gl_log(GL_LOG_ERROR, "db", "cannot open %s: %s", path,
+               db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        rv = gl_err_set(err, GL_EDB, "cannot open the database %s", path);
+        goto out_close;
+    }
+    sqlite3_busy_timeout(db->h, 5000);
+    sqlite3_extended_result_codes(db->h, 1);
+    if ((rv = migrate(db, err)) != GL_OK)
+        goto out_close;
+    if (sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        rv = db_fail(db, err, "set pragmas");
+        goto out_close;
+    }
+    *out = db;
+    return GL_OK;
+
+out_close:
+    sqlite3_close(db->h);
+    free(db);
+    return rv;
+}
+
+void
+gl_db_close(gl_db *db)
+{
+    if (db == NULL)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(db->st[i]);
+    sqlite3_close(db->h);
+    free(db);
+}
+
+struct sqlite3 *
+gl_db_handle(gl_db *db)
+{
+    return db->h;
+}
+
+static int
+run_simple(gl_db *db, int which, gl_err *err, const char *what)
+{
+    sqlite3_stmt *s = stmt(db, which, err);
+    return s == NULL ? GL_EDB : exec_stmt(db, s, err, what);
+}
+
+int
+gl_db_begin(gl_db *db, gl_err *err)
+{
+    return run_simple(db, ST_BEGIN, err, "begin a transaction");
+}
+
+int
+gl_db_commit(gl_db *db, gl_err *err)
+{
+    return run_simple(db, ST_COMMIT, err, "commit");
+}
+
+void
+gl_db_rollback(gl_db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        run_simple(db, ST_ROLLBACK, NULL, "roll back");
+}
+
+int
+gl_db_insert_message(gl_db *db, gl_msg *m, gl_err *err)
+{
+    sqlite3_stmt *s = stmt(db, ST_INSERT_MSG, err);
+    int rv;
+
+    if (s == NULL)
+        return GL_EDB;
+    sqlite3_bind_text(s, 1, m->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, m->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, m->username, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, m->user_id ? "message" : "system", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, m->data, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, m->created_at, -1, SQLITE_STATIC);
+    if ((rv = exec_stmt(db, s, err, "store the message")) == GL_OK)
+        m->id = sqlite3_last_insert_rowid(db->h);
+    return rv;
+}
+
+int
+gl_db_prune(gl_db *db, const char *channel, int keep, gl_err *err)
+{
+    sqlite3_stmt *s = stmt(db, ST_PRUNE, err);
+    if (s == NULL)
+        return GL_EDB;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, keep);
+    return exec_stmt(db, s, err, "prune history");
+}
+
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+int
+gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit,
+              gl_db_msg_fn fn, void *arg, gl_err *err)
+{
+    static const int which[] = {ST_HIST_LATEST, ST_HIST_SINCE, ST_HIST_BEFORE};
+    sqlite3_stmt *s = stmt(db, which[mode], err);
+    int rc, rv = GL_OK;
+
+    if (s == NULL)
+        return GL_EDB;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, ref);
+    sqlite3_bind_int(s, 3, limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        gl_msg m;
+        const char *ts = col_text(s, 5);
+        m.id = sqlite3_column_int64(s, 0);
+        m.channel = col_text(s, 1);
+        m.user_id = col_text(s, 2);
+        m.username = col_text(s, 3);
+        m.data = col_text(s, 4);
+        snprintf(m.created_at, sizeof(m.created_at), "%s", ts ? ts : "");
+        if ((rv = fn(arg, &m)) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        rv = db_fail(db, err, "read history");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rv;
+}
+
+int
+gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
+{
+    sqlite3_stmt *s = stmt(db, ST_LAST_ID, err);
+    int rc;
+
+    if (s == NULL)
+        return GL_EDB;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_ROW ? GL_OK : db_fail(db, err, "read the last message id");
+}
+
+/* Shared walk for the three state queries: bind the optional channel, step, hand rows on. */
+typedef int (*row_fn)(sqlite3_stmt *s, void *fn, void *arg);
+
+static int
+each_row(gl_db *db, int which, const char *channel, row_fn row, void *fn, void *arg,
+         gl_err *err, const char *what)
+{
+    sqlite3_stmt *s = stmt(db, which, err);
+    int rc, rv = GL_OK;
+
+    if (s == NULL)
+        return GL_EDB;
+    if (channel != NULL)
+        sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if ((rv = row(s, fn, arg)) != 0)
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        rv = db_fail(db, err, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rv;
+}
+
+static int
+restriction_row(sqlite3_stmt *s, void *fn, void *arg)
+{
+    const char *kind = col_text(s, 2);
+    return ((gl_db_restriction_fn)fn)(arg, col_text(s, 0), col_text(s, 1),
+                                      kind != NULL && strcmp(kind, "timeout") == 0,
+                                      sqlite3_column_int64(s, 3));
+}
+
+int
+gl_db_each_restriction(gl_db *db, const char *channel, gl_db_restriction_fn fn, void *arg,
+                       gl_err *err)
+{
+    return each_row(db, ST_RESTRICTIONS, channel, restriction_row, (void *)fn, arg, err,
+                    "read bans");
+}
+
+static int
+access_row(sqlite3_stmt *s, void *fn, void *arg)
+{
+    return ((gl_db_access_fn)fn)(arg, col_text(s, 0), col_text(s, 1));
+}
+
+int
+gl_db_each_access(gl_db *db, const char *channel, gl_db_access_fn fn, void *arg, gl_err *err)
+{
+    return each_row(db, ST_ACCESS, channel, access_row, (void *)fn, arg, err, "read access lists");
+}
+
+/* allowed_roles is stored as a JSON array of strings; anything else leaves roles unset. */
+static int
+parse_roles(const char *json, gl_override *ov)
+{
+    cJSON *arr = json ? cJSON_Parse(json) : NULL;
+    int n, i = 0;
+    const cJSON *it;
+
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(arr);
+        return GL_OK;
+    }
+    n = cJSON_GetArraySize(arr);
+    ov->roles = calloc((size_t)n + 1, sizeof(*ov->roles));
+    if (ov->roles == NULL) {
+        cJSON_Delete(arr);
+        return GL_ENOMEM;
+    }
+    cJSON_ArrayForEach(it, arr)
+    {
+        if (cJSON_IsString(it) && strlen(it->valuestring) < GL_NAME_MAX)
+            snprintf(ov->roles[i++], GL_NAME_MAX, "%s", it->valuestring);
+    }
+    ov->n_roles = (size_t)i;
+    ov->has_roles = true;
+    cJSON_Delete(arr);
+    return GL_OK;
+}
+
+static int
+setting_row(sqlite3_stmt *s, void *fn, void *arg)
+{
+    gl_override ov = GL_OVERRIDE_INIT;
+    int rv;
+
+    if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+        ov.private_ = sqlite3_column_int(s, 1) != 0;
+    if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+        ov.allow_publish = sqlite3_column_int(s, 2) != 0;
+    if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+        ov.max_history = sqlite3_column_int(s, 3);
+    if ((rv = parse_roles(col_text(s, 4), &ov)) != GL_OK)
+        return rv;
+    rv = ((gl_db_setting_fn)fn)(arg, col_text(s, 0), &ov);
+    gl_override_free(&ov);
+    return rv;
+}
+
+int
+gl_db_each_setting(gl_db *db, const char *channel, gl_db_setting_fn fn, void *arg, gl_err *err)
+{
+    return each_row(db, ST_SETTINGS, channel, setting_row, (void *)fn, arg, err,
+                    "read channel settings");
+}

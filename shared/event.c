@@ -1,0 +1,76 @@
+/* Client-facing JSON builders. Message data is embedded raw: it was validated as a JSON
+ * object when published and is stored as printed, so it is never parsed again on the way out. */
+#include "event.h"
+
+cJSON *
+gl_event_new(const char *type, const char *channel)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || cJSON_AddStringToObject(o, "type", type) == NULL ||
+        (channel != NULL && cJSON_AddStringToObject(o, "channel", channel) == NULL)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_event_message(const gl_msg *m)
+{
+    cJSON *o = gl_event_new("message", m->channel), *user;
+
+    if (o == NULL || cJSON_AddNumberToObject(o, "id", (double)m->id) == NULL ||
+        cJSON_AddRawToObject(o, "data", m->data) == NULL)
+        goto out_free;
+    if (m->user_id != NULL) {
+        if ((user = cJSON_AddObjectToObject(o, "user")) == NULL ||
+            cJSON_AddStringToObject(user, "id", m->user_id) == NULL ||
+            cJSON_AddStringToObject(user, "username", m->username ? m->username : m->user_id) ==
+                NULL)
+            goto out_free;
+    } else if (cJSON_AddNullToObject(o, "user") == NULL ||
+               cJSON_AddTrueToObject(o, "system") == NULL) {
+        goto out_free;
+    }
+    if (cJSON_AddStringToObject(o, "created_at", m->created_at) == NULL)
+        goto out_free;
+    return o;
+
+out_free:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+cJSON *
+gl_event_error(const cJSON *id, int code, const char *msg)
+{
+    cJSON *o = gl_event_new("error", NULL), *e, *idc;
+
+    if (o == NULL)
+        return NULL;
+    if (id != NULL) {
+        if ((idc = cJSON_Duplicate(id, 1)) == NULL)
+            goto out_free;
+        cJSON_AddItemToObject(o, "id", idc);
+    }
+    if ((e = cJSON_AddObjectToObject(o, "error")) == NULL ||
+        cJSON_AddStringToObject(e, "code", gl_err_code_name(code)) == NULL ||
+        cJSON_AddStringToObject(e, "message", msg) == NULL)
+        goto out_free;
+    return o;
+
+out_free:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+char *
+gl_event_print_take(cJSON *obj)
+{
+    char *s;
+    if (obj == NULL)
+        return NULL;
+    s = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    return s;
+}

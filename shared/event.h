@@ -1,0 +1,25 @@
+/* The JSON shapes clients receive (docs/protocol.md): message, error, and the small events.
+ * Both binaries build them here so that REST and WebSocket clients see the same objects. */
+#ifndef GL_EVENT_H
+#define GL_EVENT_H
+
+#include "db.h"
+
+#include <cjson/cJSON.h>
+
+/* {"type":"message","channel":..,"id":..,"data":<m->data raw>,"user":{..}|null,"created_at":..}
+ * plus "system":true when m has no user. m->data must be valid JSON (it is embedded as is).
+ * Returns a new object (cJSON_Delete), or NULL when out of memory. */
+cJSON *gl_event_message(const gl_msg *m);
+
+/* {"type":"error","id":<id copy, if id>,"error":{"code":<name of code>,"message":msg}}. */
+cJSON *gl_event_error(const cJSON *id, int code, const char *msg);
+
+/* {"type":type,"channel":channel} with nothing else yet; NULL when out of memory. */
+cJSON *gl_event_new(const char *type, const char *channel);
+
+/* Print obj unformatted and delete it. Returns a cJSON_malloc'd string (cJSON_free), or NULL
+ * when obj is NULL or memory runs out. */
+char *gl_event_print_take(cJSON *obj);
+
+#endif

@@ -1,0 +1,111 @@
+/* JSON framing for the golive-api <-> golive-pushd messages: build, parse, validate. */
+#include "wire.h"
+
+#include <string.h>
+
+cJSON *
+gl_wire_request(const char *op, const char *channel)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || cJSON_AddNumberToObject(o, "v", GL_WIRE_VERSION) == NULL ||
+        cJSON_AddStringToObject(o, "op", op) == NULL ||
+        (channel != NULL && cJSON_AddStringToObject(o, "channel", channel) == NULL)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int
+gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op,
+                      const char **channel, gl_err *err)
+{
+    cJSON *o;
+    const cJSON *v, *opj, *ch;
+
+    if (len > GL_WIRE_MAX)
+        return gl_err_set(err, GL_ETOOBIG, "message larger than %d bytes", GL_WIRE_MAX);
+    o = cJSON_ParseWithLength(buf, len);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return gl_err_set(err, GL_EINVAL, "message is not a JSON object");
+    }
+    v = cJSON_GetObjectItemCaseSensitive(o, "v");
+    opj = cJSON_GetObjectItemCaseSensitive(o, "op");
+    ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
+    if (!cJSON_IsNumber(v) || v->valuedouble != GL_WIRE_VERSION) {
+        cJSON_Delete(o);
+        return gl_err_set(err, GL_EINVAL, "unsupported wire version (want %d)", GL_WIRE_VERSION);
+    }
+    if (!cJSON_IsString(opj) || (ch != NULL && !cJSON_IsString(ch))) {
+        cJSON_Delete(o);
+        return gl_err_set(err, GL_EINVAL, "op and channel must be strings");
+    }
+    *root = o;
+    *op = opj->valuestring;
+    *channel = ch ? ch->valuestring : NULL;
+    return GL_OK;
+}
+
+cJSON *
+gl_wire_reply_ok(cJSON *data)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (data == NULL)
+        data = cJSON_CreateObject();
+    if (o == NULL || data == NULL || cJSON_AddTrueToObject(o, "ok") == NULL) {
+        cJSON_Delete(o);
+        cJSON_Delete(data);
+        return NULL;
+    }
+    cJSON_AddItemToObject(o, "data", data);
+    return o;
+}
+
+cJSON *
+gl_wire_reply_error(int code, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject(), *e;
+    if (o == NULL || cJSON_AddFalseToObject(o, "ok") == NULL ||
+        (e = cJSON_AddObjectToObject(o, "error")) == NULL ||
+        cJSON_AddStringToObject(e, "code", gl_err_code_name(code)) == NULL ||
+        cJSON_AddStringToObject(e, "message", msg) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int
+code_from_name(const char *name)
+{
+    for (int c = GL_EINVAL; c < GL_ECOUNT; c++)
+        if (strcmp(gl_err_code_name(c), name) == 0)
+            return c;
+    return GL_EINTERNAL;
+}
+
+int
+gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data, gl_err *err)
+{
+    cJSON *o = len <= GL_WIRE_MAX ? cJSON_ParseWithLength(buf, len) : NULL;
+    const cJSON *ok, *e, *code, *msg;
+
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return gl_err_set(err, GL_EIPC, "pushd sent an unreadable reply");
+    }
+    ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
+    if (cJSON_IsTrue(ok)) {
+        *root = o;
+        *data = cJSON_GetObjectItemCaseSensitive(o, "data");
+        return GL_OK;
+    }
+    e = cJSON_GetObjectItemCaseSensitive(o, "error");
+    code = cJSON_GetObjectItemCaseSensitive(e, "code");
+    msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+    gl_err_set(err, cJSON_IsString(code) ? code_from_name(code->valuestring) : GL_EIPC, "%s",
+               cJSON_IsString(msg) ? msg->valuestring : "pushd refused the request");
+    cJSON_Delete(o);
+    return err ? err->code : GL_EIPC;
+}

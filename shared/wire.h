@@ -1,0 +1,44 @@
+/* The message format between golive-api and golive-pushd over nng req/rep (ipc://).
+ * One JSON object per nng message; docs/wire.md is the reference. This is the seam where a
+ * broker could replace nng later, so both sides build and read messages only through here. */
+#ifndef GL_WIRE_H
+#define GL_WIRE_H
+
+#include "err.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#define GL_WIRE_VERSION 1
+#define GL_WIRE_MAX (1024 * 1024) /* largest message either side accepts */
+
+/* Requests (field "op"). */
+#define GL_OP_PUBLISH "publish"   /* channel, event: fan out a message event (dedup by id) */
+#define GL_OP_EVENT "event"       /* channel, event: fan out any other event */
+#define GL_OP_RELOAD "reload"     /* channel, [event]: reload moderation state, re-check, fan out */
+#define GL_OP_PRESENCE "presence" /* channel -> data as the WS presence reply */
+#define GL_OP_CHANNELS "channels" /* -> {"channels":[{"channel","subscribers","users"}]} */
+#define GL_OP_CHANNEL "channel"   /* channel -> {"subscribers","users","anonymous","last_id"} */
+#define GL_OP_STATS "stats"       /* -> {"total_channels","total_clients","uptime"} */
+
+/* {"v":1,"op":op} plus "channel" when channel is not NULL; NULL when out of memory. */
+cJSON *gl_wire_request(const char *op, const char *channel);
+
+/* Parse and check a request: a JSON object with a known-version "v", a string "op" and, when
+ * present, a string "channel". On GL_OK *root is the parsed object (cJSON_Delete) and *op,
+ * *channel (NULL if absent) point into it. GL_EINVAL otherwise. */
+int gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op,
+                          const char **channel, gl_err *err);
+
+/* {"ok":true,"data":data}; takes data (may be NULL: then {}). NULL when out of memory. */
+cJSON *gl_wire_reply_ok(cJSON *data);
+
+/* {"ok":false,"error":{"code":<name>,"message":msg}}. */
+cJSON *gl_wire_reply_error(int code, const char *msg);
+
+/* Parse a reply. On GL_OK *root is the parsed reply and *data its "data" (borrowed from root).
+ * An error reply returns its code mapped back to GL_E* with the message in err. */
+int gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data,
+                        gl_err *err);
+
+#endif
