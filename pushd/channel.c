@@ -1,0 +1,325 @@
+/* Channels exist while someone is subscribed. Each keeps an array of (connection, min_id) for
+ * fan-out, and each connection the (channel, slot) pairs pointing back, so unsubscribing is
+ * O(1) in the channel (swap with the last slot) and O(subscriptions) in the connection. */
+#include "channel.h"
+#include "conn.h"
+#include "shared/event.h"
+#include "shared/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pd_presence {
+    uint32_t conns;
+    char *username;
+    char id[];
+} pd_presence;
+
+typedef struct ns_count {
+    uint32_t n;
+    char name[];
+} ns_count;
+
+pd_channel *
+pd_channel_find(pd_server *srv, const char *name)
+{
+    return gl_map_get(&srv->channels, name);
+}
+
+bool
+pd_conn_is_subscribed(const pd_conn *c, const pd_channel *ch)
+{
+    for (uint16_t i = 0; i < c->nsubs; i++)
+        if (c->subs[i].ch == ch)
+            return true;
+    return false;
+}
+
+static void
+channel_destroy(pd_server *srv, pd_channel *ch)
+{
+    gl_map_del(&srv->channels, ch->name);
+    gl_map_free(&ch->users);
+    free(ch->subs);
+    free(ch->name);
+    free(ch);
+}
+
+static pd_channel *
+channel_create(pd_server *srv, const char *name, const gl_policy *pol)
+{
+    pd_channel *ch = calloc(1, sizeof(*ch));
+    if (ch == NULL || (ch->name = strdup(name)) == NULL)
+        goto out_free;
+    if (pol->ns != NULL)
+        snprintf(ch->ns, sizeof(ch->ns), "%s", pol->ns->name);
+    if (gl_map_put(&srv->channels, ch->name, ch) != GL_OK)
+        goto out_free;
+    return ch;
+
+out_free:
+    if (ch)
+        free(ch->name);
+    free(ch);
+    return NULL;
+}
+
+static void
+send_presence_event(pd_channel *ch, const char *type, const gl_user *u)
+{
+    cJSON *ev = gl_event_new(type, ch->name), *user;
+    if (ev == NULL || (user = cJSON_AddObjectToObject(ev, "user")) == NULL ||
+        cJSON_AddStringToObject(user, "id", u->id) == NULL ||
+        cJSON_AddStringToObject(user, "username", u->username) == NULL) {
+        cJSON_Delete(ev);
+        return;
+    }
+    pd_frame *f = pd_frame_from_json(gl_event_print_take(ev));
+    if (f != NULL) {
+        pd_channel_fanout(ch, f, 0);
+        pd_frame_unref(f);
+    }
+}
+
+/* Does c hold another subscription in namespace ns (besides skip)? */
+static bool
+conn_in_namespace(const pd_conn *c, const char *ns, const pd_channel *skip)
+{
+    for (uint16_t i = 0; i < c->nsubs; i++)
+        if (c->subs[i].ch != skip && strcmp(c->subs[i].ch->ns, ns) == 0)
+            return true;
+    return false;
+}
+
+static int
+ns_enter(pd_server *srv, const pd_conn *c, const gl_policy *pol, gl_err *err)
+{
+    ns_count *nc;
+    if (pol->ns == NULL || conn_in_namespace(c, pol->ns->name, NULL))
+        return GL_OK;
+    nc = gl_map_get(&srv->ns_clients, pol->ns->name);
+    if (pol->ns->max_clients > 0 && nc != NULL && nc->n >= (uint32_t)pol->ns->max_clients)
+        return gl_err_set(err, GL_ERATE, "namespace %s is full (%d clients)", pol->ns->name,
+                          pol->ns->max_clients);
+    if (nc == NULL) {
+        size_t len = strlen(pol->ns->name) + 1;
+        if ((nc = calloc(1, sizeof(*nc) + len)) == NULL)
+            return gl_err_set(err, GL_ENOMEM, "out of memory");
+        memcpy(nc->name, pol->ns->name, len);
+        if (gl_map_put(&srv->ns_clients, nc->name, nc) != GL_OK) {
+            free(nc);
+            return gl_err_set(err, GL_ENOMEM, "out of memory");
+        }
+    }
+    nc->n++;
+    return GL_OK;
+}
+
+static void
+ns_leave(pd_server *srv, const pd_conn *c, const pd_channel *ch)
+{
+    ns_count *nc;
+    if (ch->ns[0] == '\0' || conn_in_namespace(c, ch->ns, ch))
+        return;
+    if ((nc = gl_map_get(&srv->ns_clients, ch->ns)) != NULL && --nc->n == 0)
+        free(gl_map_del(&srv->ns_clients, ch->ns));
+}
+
+static int
+presence_add(pd_channel *ch, const gl_user *u, bool *first)
+{
+    pd_presence *p = gl_map_get(&ch->users, u->id);
+    *first = false;
+    if (p == NULL) {
+        size_t len = strlen(u->id) + 1;
+        if ((p = calloc(1, sizeof(*p) + len)) == NULL)
+            return GL_ENOMEM;
+        memcpy(p->id, u->id, len);
+        if ((p->username = strdup(u->username)) == NULL ||
+            gl_map_put(&ch->users, p->id, p) != GL_OK) {
+            free(p->username);
+            free(p);
+            return GL_ENOMEM;
+        }
+        *first = true;
+    }
+    p->conns++;
+    return GL_OK;
+}
+
+/* Returns true when this was the user's last connection in the channel. */
+static bool
+presence_remove(pd_channel *ch, const gl_user *u)
+{
+    pd_presence *p = gl_map_get(&ch->users, u->id);
+    if (p == NULL || --p->conns > 0)
+        return false;
+    gl_map_del(&ch->users, u->id);
+    free(p->username);
+    free(p);
+    return true;
+}
+
+int
+pd_channel_subscribe(pd_server *srv, pd_conn *c, const char *name, const gl_policy *pol,
+                     int64_t min_id, gl_err *err)
+{
+    pd_channel *ch = pd_channel_find(srv, name);
+    bool created = false, first = false;
+    int rv;
+
+    if (ch != NULL && pd_conn_is_subscribed(c, ch))
+        return gl_err_set(err, GL_ECONFLICT, "already subscribed to %s", name);
+    if (c->nsubs >= PD_MAX_SUBS)
+        return gl_err_set(err, GL_ERATE, "a connection may hold at most %d subscriptions",
+                          PD_MAX_SUBS);
+    if ((rv = ns_enter(srv, c, pol, err)) != GL_OK)
+        return rv;
+    if (ch == NULL) {
+        if ((ch = channel_create(srv, name, pol)) == NULL)
+            goto out_nomem;
+        created = true;
+    }
+    if (c->nsubs == c->capsubs) {
+        uint16_t ncap = c->capsubs ? (uint16_t)(c->capsubs * 2) : 2;
+        pd_conn_sub *ns = realloc(c->subs, ncap * sizeof(*ns));
+        if (ns == NULL)
+            goto out_nomem;
+        c->subs = ns;
+        c->capsubs = ncap;
+    }
+    if (ch->nsubs == ch->capsubs) {
+        uint32_t ncap = ch->capsubs ? ch->capsubs * 2 : 4;
+        pd_channel_sub *ns = realloc(ch->subs, ncap * sizeof(*ns));
+        if (ns == NULL)
+            goto out_nomem;
+        ch->subs = ns;
+        ch->capsubs = ncap;
+    }
+    if (c->user != NULL && presence_add(ch, c->user, &first) != GL_OK)
+        goto out_nomem;
+    if (c->user == NULL)
+        ch->anon++;
+    ch->subs[ch->nsubs] = (pd_channel_sub){c, min_id};
+    c->subs[c->nsubs++] = (pd_conn_sub){ch, ch->nsubs++};
+    if (first)
+        send_presence_event(ch, "join", c->user);
+    return GL_OK;
+
+out_nomem:
+    /* ns_enter counted us; undo it as if we had a subscription in ch and left it. */
+    if (ch != NULL) {
+        ns_leave(srv, c, ch);
+        if (created)
+            channel_destroy(srv, ch);
+    }
+    return gl_err_set(err, GL_ENOMEM, "out of memory");
+}
+
+/* Remove subscription i of c; tells nobody but presence. */
+static void
+drop_sub(pd_server *srv, pd_conn *c, uint16_t i)
+{
+    pd_channel *ch = c->subs[i].ch;
+    uint32_t slot = c->subs[i].slot;
+    bool last = false;
+
+    /* Swap the channel's last subscriber into our slot and repoint its connection. */
+    ch->subs[slot] = ch->subs[--ch->nsubs];
+    if (slot < ch->nsubs) {
+        pd_conn *moved = ch->subs[slot].c;
+        for (uint16_t k = 0; k < moved->nsubs; k++)
+            if (moved->subs[k].ch == ch) {
+                moved->subs[k].slot = slot;
+                break;
+            }
+    }
+    c->subs[i] = c->subs[--c->nsubs];
+    ns_leave(srv, c, ch);
+    if (c->user != NULL)
+        last = presence_remove(ch, c->user);
+    else
+        ch->anon--;
+    if (ch->nsubs == 0) {
+        channel_destroy(srv, ch);
+        return;
+    }
+    if (last)
+        send_presence_event(ch, "leave", c->user);
+}
+
+int
+pd_channel_unsubscribe(pd_server *srv, pd_conn *c, const char *name, gl_err *err)
+{
+    for (uint16_t i = 0; i < c->nsubs; i++)
+        if (strcmp(c->subs[i].ch->name, name) == 0) {
+            drop_sub(srv, c, i);
+            return GL_OK;
+        }
+    return gl_err_set(err, GL_ENOTFOUND, "not subscribed to %s", name);
+}
+
+void
+pd_channel_kick(pd_server *srv, pd_conn *c, pd_channel *ch, const char *reason)
+{
+    cJSON *ev;
+    for (uint16_t i = 0; i < c->nsubs; i++)
+        if (c->subs[i].ch == ch) {
+            ev = gl_event_new("unsubscribed", ch->name);
+            if (ev != NULL && cJSON_AddStringToObject(ev, "reason", reason) == NULL) {
+                cJSON_Delete(ev);
+                ev = NULL;
+            }
+            drop_sub(srv, c, i);
+            pd_conn_send_json(c, gl_event_print_take(ev));
+            return;
+        }
+}
+
+void
+pd_channel_unsubscribe_all(pd_server *srv, pd_conn *c)
+{
+    while (c->nsubs > 0)
+        drop_sub(srv, c, (uint16_t)(c->nsubs - 1));
+    free(c->subs);
+    c->subs = NULL;
+    c->capsubs = 0;
+}
+
+void
+pd_channel_fanout(pd_channel *ch, pd_frame *f, int64_t msg_id)
+{
+    for (uint32_t i = 0; i < ch->nsubs; i++)
+        if (msg_id <= 0 || ch->subs[i].min_id < msg_id)
+            pd_conn_send(ch->subs[i].c, f);
+}
+
+cJSON *
+pd_channel_presence_json(const char *name, const pd_channel *ch)
+{
+    cJSON *o = cJSON_CreateObject(), *users;
+    size_t it = 0;
+    gl_map_entry *e;
+
+    if (o == NULL || cJSON_AddStringToObject(o, "channel", name) == NULL ||
+        (users = cJSON_AddArrayToObject(o, "users")) == NULL)
+        goto out_free;
+    while (ch != NULL && (e = gl_map_next(&ch->users, &it)) != NULL) {
+        const pd_presence *p = e->val;
+        cJSON *u = cJSON_CreateObject();
+        if (u == NULL)
+            goto out_free;
+        cJSON_AddItemToArray(users, u);
+        if (cJSON_AddStringToObject(u, "id", p->id) == NULL ||
+            cJSON_AddStringToObject(u, "username", p->username) == NULL ||
+            cJSON_AddNumberToObject(u, "connections", p->conns) == NULL)
+            goto out_free;
+    }
+    if (cJSON_AddNumberToObject(o, "anonymous", ch ? ch->anon : 0) == NULL)
+        goto out_free;
+    return o;
+
+out_free:
+    cJSON_Delete(o);
+    return NULL;
+}

@@ -1,0 +1,35 @@
+/* The channel table: subscriptions, presence (join/leave), per-namespace client counts and
+ * the fan-out of one shared frame to every subscriber. */
+#ifndef PD_CHANNEL_H
+#define PD_CHANNEL_H
+
+#include "server.h"
+
+pd_channel *pd_channel_find(pd_server *srv, const char *name);
+
+/* Subscribe c to name under policy pol (for the namespace cap). min_id: live messages with an
+ * id at or below it are skipped for this subscriber (they were replayed from history).
+ * Sends join to the channel when this is the user's first connection there.
+ * Returns GL_OK, GL_ECONFLICT (already), GL_ERATE (caps), GL_ENOMEM. */
+int pd_channel_subscribe(pd_server *srv, pd_conn *c, const char *name, const gl_policy *pol,
+                         int64_t min_id, gl_err *err);
+
+/* GL_OK or GL_ENOTFOUND. Sends leave on the user's last connection. */
+int pd_channel_unsubscribe(pd_server *srv, pd_conn *c, const char *name, gl_err *err);
+
+/* Server-initiated: unsubscribe and tell the client why ({"type":"unsubscribed",...}). */
+void pd_channel_kick(pd_server *srv, pd_conn *c, pd_channel *ch, const char *reason);
+
+void pd_channel_unsubscribe_all(pd_server *srv, pd_conn *c);
+
+/* Queue f to every subscriber (skipping those whose min_id >= msg_id when msg_id > 0). */
+void pd_channel_fanout(pd_channel *ch, pd_frame *f, int64_t msg_id);
+
+/* {"channel":..,"users":[{"id","username","connections"}],"anonymous":n}; NULL on OOM.
+ * ch may be NULL (nobody subscribed). */
+cJSON *pd_channel_presence_json(const char *name, const pd_channel *ch);
+
+/* Whether c is subscribed to ch. */
+bool pd_conn_is_subscribed(const pd_conn *c, const pd_channel *ch);
+
+#endif

@@ -1,0 +1,481 @@
+/* The WebSocket command set. Each handler validates its fields, asks shared/acl for the
+ * decision, then acts through channel/writer/rpc. Publishing is the one asynchronous path:
+ * the reply and the fan-out wait for the history writer to store the row. */
+#include "command.h"
+#include "channel.h"
+#include "conn.h"
+#include "modstate.h"
+#include "rpc.h"
+#include "writer.h"
+#include "shared/event.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD_ID_MAX 64
+
+typedef struct cmd {
+    pd_server *srv;
+    pd_conn *c;
+    cJSON *root;
+    const cJSON *id; /* may be NULL */
+    const char *type;
+} cmd;
+
+static void
+fail(cmd *k, int code, const char *msg)
+{
+    pd_conn_send_error(k->c, k->id, code, msg);
+}
+
+static void
+fail_err(cmd *k, const gl_err *err)
+{
+    fail(k, err->code, err->msg);
+}
+
+/* A required, valid channel name, or NULL after an error reply. */
+static const char *
+get_channel(cmd *k)
+{
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(k->root, "channel");
+    gl_err err;
+
+    if (ch == NULL) {
+        fail(k, GL_EINVAL, "channel is required");
+        return NULL;
+    }
+    if (!cJSON_IsString(ch)) {
+        fail(k, GL_EINVAL, "channel must be a string");
+        return NULL;
+    }
+    if (gl_chan_validate(ch->valuestring, &err) != GL_OK) {
+        fail_err(k, &err);
+        return NULL;
+    }
+    return ch->valuestring;
+}
+
+/* An optional integer field in [lo, hi]. Returns 0 absent, 1 present (*out set), -1 after an
+ * error reply. */
+static int
+get_int(cmd *k, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(k->root, name);
+    char msg[128];
+
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
+        snprintf(msg, sizeof(msg), "%s must be an integer from %lld to %lld", name,
+                 (long long)lo, (long long)hi);
+        fail(k, GL_EINVAL, msg);
+        return -1;
+    }
+    *out = (int64_t)v->valuedouble;
+    return 1;
+}
+
+/* Read access to channel for this connection: GL_OK, or an error reply was sent. */
+static int
+check_read(cmd *k, const char *channel, gl_policy *pol)
+{
+    gl_acl_facts facts;
+    gl_err err;
+
+    pd_policy(k->srv, channel, pol);
+    pd_modstate_facts(k->srv, channel, k->c->user, gl_time_now_ms(), &facts);
+    if (gl_acl_check_read(pol, k->c->user, &facts, &err) != GL_OK) {
+        fail_err(k, &err);
+        return err.code;
+    }
+    return GL_OK;
+}
+
+static cJSON *
+channel_data(const char *channel)
+{
+    cJSON *d = cJSON_CreateObject();
+    if (d != NULL && cJSON_AddStringToObject(d, "channel", channel) == NULL) {
+        cJSON_Delete(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* Replayed messages are collected first and sent after the subscribe reply. */
+typedef struct replay {
+    int64_t since, max_id;
+    cJSON *msgs; /* array */
+} replay;
+
+static int
+collect_replay(void *arg, const gl_msg *m)
+{
+    replay *r = arg;
+    cJSON *ev;
+    if (m->id > r->max_id)
+        r->max_id = m->id;
+    if (m->id <= r->since)
+        return 0;
+    if ((ev = gl_event_message(m)) == NULL)
+        return GL_ENOMEM;
+    cJSON_AddItemToArray(r->msgs, ev);
+    return 0;
+}
+
+static void
+cmd_subscribe(cmd *k)
+{
+    const char *channel = get_channel(k);
+    gl_policy pol;
+    gl_err err;
+    int64_t since = 0;
+    int has_since;
+    replay r = {0, 0, NULL};
+    cJSON *data, *ev;
+
+    if (channel == NULL || (has_since = get_int(k, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
+        check_read(k, channel, &pol) != GL_OK)
+        return;
+    if (pd_channel_subscribe(k->srv, k->c, channel, &pol, since, &err) != GL_OK) {
+        fail_err(k, &err);
+        return;
+    }
+    if (has_since) {
+        /* Nothing can be fanned out between the subscribe above and this read (one thread),
+         * so rows up to max_id reach the client from here and later ones live: the new slot's
+         * min_id makes the channel skip what the replay already covers. */
+        pd_conn_sub *sub = &k->c->subs[k->c->nsubs - 1];
+        r.since = since;
+        r.max_id = since;
+        if ((r.msgs = cJSON_CreateArray()) == NULL ||
+            gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, pol.max_history,
+                          collect_replay, &r, &err) != GL_OK) {
+            cJSON_Delete(r.msgs);
+            pd_channel_unsubscribe(k->srv, k->c, channel, NULL);
+            fail(k, GL_EUNAVAIL, "history is unavailable; subscribe again");
+            return;
+        }
+        sub->ch->subs[sub->slot].min_id = r.max_id;
+    }
+    data = channel_data(channel);
+    if (data != NULL)
+        cJSON_AddNumberToObject(data, "recovered", r.msgs ? cJSON_GetArraySize(r.msgs) : 0);
+    pd_conn_send_reply(k->c, "subscribe", k->id, data);
+    if (r.msgs != NULL) {
+        cJSON_ArrayForEach(ev, r.msgs) pd_conn_send_json(k->c, cJSON_PrintUnformatted(ev));
+        cJSON_Delete(r.msgs);
+    }
+}
+
+static void
+cmd_unsubscribe(cmd *k)
+{
+    const char *channel = get_channel(k);
+    gl_err err;
+
+    if (channel == NULL)
+        return;
+    if (pd_channel_unsubscribe(k->srv, k->c, channel, &err) != GL_OK) {
+        fail_err(k, &err);
+        return;
+    }
+    pd_conn_send_reply(k->c, "unsubscribe", k->id, channel_data(channel));
+}
+
+static void
+cmd_publish(cmd *k)
+{
+    const char *channel = get_channel(k);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(k->root, "data");
+    const gl_user *u = k->c->user;
+    gl_policy pol;
+    gl_acl_facts facts;
+    gl_err err;
+    pd_wjob *job;
+    int64_t now = gl_time_now_ms();
+
+    if (channel == NULL)
+        return;
+    if (!cJSON_IsObject(data)) {
+        fail(k, GL_EINVAL, data ? "data must be a JSON object" : "data is required");
+        return;
+    }
+    pd_policy(k->srv, channel, &pol);
+    pd_modstate_facts(k->srv, channel, u, now, &facts);
+    if (gl_acl_check_publish(&pol, u, &facts, now, &err) != GL_OK) {
+        fail_err(k, &err);
+        return;
+    }
+    if ((job = calloc(1, sizeof(*job))) == NULL ||
+        (job->data = cJSON_PrintUnformatted(data)) == NULL ||
+        (k->id != NULL && (job->cmd_id = cJSON_Duplicate(k->id, 1)) == NULL)) {
+        if (job)
+            cJSON_free(job->data);
+        free(job);
+        fail(k, GL_ENOMEM, "out of memory");
+        return;
+    }
+    snprintf(job->channel, sizeof(job->channel), "%s", channel);
+    snprintf(job->user_id, sizeof(job->user_id), "%s", u->id);
+    snprintf(job->username, sizeof(job->username), "%s", u->username);
+    job->m = (gl_msg){0, job->channel, job->user_id, job->username, job->data, ""};
+    gl_time_format_iso(now, job->m.created_at);
+    job->keep = pol.max_history;
+    job->conn = k->c;
+    pd_conn_ref(k->c);
+    pd_writer_submit(k->srv->writer, job);
+}
+
+void
+pd_command_deliver_stored(pd_server *srv)
+{
+    pd_wjob *job = pd_writer_take_done(srv->writer);
+
+    while (job != NULL) {
+        pd_wjob *next = job->next;
+        pd_conn *c = job->conn;
+
+        if (job->rv == GL_OK) {
+            pd_channel *ch = pd_channel_find(srv, job->channel);
+            pd_frame *f = pd_frame_from_json(gl_event_print_take(gl_event_message(&job->m)));
+            if (ch != NULL && f != NULL)
+                pd_channel_fanout(ch, f, job->m.id);
+            pd_frame_unref(f);
+            if (c->wsi != NULL) {
+                cJSON *d = channel_data(job->channel);
+                if (d != NULL)
+                    cJSON_AddNumberToObject(d, "message_id", (double)job->m.id);
+                pd_conn_send_reply(c, "publish", job->cmd_id, d);
+            }
+        } else if (c->wsi != NULL) {
+            pd_conn_send_error(c, job->cmd_id, GL_EUNAVAIL,
+                               "the message could not be stored; it was not delivered");
+        }
+        pd_wjob_free(job);
+        job = next;
+    }
+}
+
+static void
+cmd_presence(cmd *k)
+{
+    const char *channel = get_channel(k);
+    gl_policy pol;
+
+    if (channel == NULL || check_read(k, channel, &pol) != GL_OK)
+        return;
+    pd_conn_send_reply(k->c, "presence", k->id,
+                       pd_channel_presence_json(channel, pd_channel_find(k->srv, channel)));
+}
+
+static int
+collect_history(void *arg, const gl_msg *m)
+{
+    cJSON *ev = gl_event_message(m);
+    if (ev == NULL)
+        return GL_ENOMEM;
+    cJSON_AddItemToArray(arg, ev);
+    return 0;
+}
+
+static void
+cmd_history(cmd *k)
+{
+    const char *channel = get_channel(k);
+    gl_policy pol;
+    gl_err err;
+    int64_t limit = PD_HISTORY_LIMIT, ref = 0, since = 0, before = 0;
+    int has_since, has_before, mode = GL_HISTORY_LATEST;
+    cJSON *data, *msgs;
+
+    if (channel == NULL || check_read(k, channel, &pol) != GL_OK ||
+        get_int(k, "limit", 1, GL_HISTORY_LIMIT, &limit) < 0 ||
+        (has_since = get_int(k, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
+        (has_before = get_int(k, "before", 1, INT64_C(1) << 53, &before)) < 0)
+        return;
+    if (has_since && has_before) {
+        fail(k, GL_EINVAL, "give since or before, not both");
+        return;
+    }
+    if (has_since) {
+        mode = GL_HISTORY_SINCE;
+        ref = since;
+    } else if (has_before) {
+        mode = GL_HISTORY_BEFORE;
+        ref = before;
+    }
+    if (limit > pol.max_history)
+        limit = pol.max_history;
+    if ((data = channel_data(channel)) == NULL ||
+        (msgs = cJSON_AddArrayToObject(data, "messages")) == NULL) {
+        cJSON_Delete(data);
+        fail(k, GL_ENOMEM, "out of memory");
+        return;
+    }
+    if (gl_db_history(k->srv->db, channel, mode, ref, (int)limit, collect_history, msgs, &err) !=
+        GL_OK) {
+        cJSON_Delete(data);
+        fail(k, GL_EUNAVAIL, "history is unavailable right now");
+        return;
+    }
+    pd_conn_send_reply(k->c, "history", k->id, data);
+}
+
+static void
+cmd_rpc(cmd *k)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(k->root, "data");
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(data, "method");
+    const gl_rpc_proxy *proxy;
+    cJSON *reply;
+    gl_err err;
+
+    if (!cJSON_IsObject(data) || !cJSON_IsString(method)) {
+        fail(k, GL_EINVAL, "rpc needs data.method (a string)");
+        return;
+    }
+    if (strcmp(method->valuestring, "stats") == 0) {
+        reply = cJSON_CreateObject();
+        if (reply != NULL) {
+            cJSON_AddStringToObject(reply, "method", "stats");
+            cJSON_AddItemToObject(reply, "result", pd_rpc_stats(k->srv));
+        }
+        pd_conn_send_reply(k->c, "rpc", k->id, reply);
+        return;
+    }
+    if ((proxy = gl_config_rpc_proxy(k->srv->cfg, method->valuestring)) == NULL) {
+        fail(k, GL_ENOTFOUND, "no such rpc method");
+        return;
+    }
+    if (k->c->user == NULL) {
+        fail(k, GL_EAUTH, "this rpc method needs an authenticated user");
+        return;
+    }
+    if (pd_rpc_proxy_call(k->srv, k->c, k->id, proxy,
+                          cJSON_GetObjectItemCaseSensitive(data, "params"), &err) != GL_OK)
+        fail_err(k, &err);
+}
+
+static cJSON *
+user_json(const gl_user *u)
+{
+    cJSON *o;
+    if (u == NULL)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    if (o != NULL) {
+        cJSON_AddStringToObject(o, "id", u->id);
+        cJSON_AddStringToObject(o, "username", u->username);
+        cJSON_AddStringToObject(o, "role", u->role);
+    }
+    return o;
+}
+
+static int
+authenticate(pd_server *srv, pd_conn *c, const cJSON *id, const char *token)
+{
+    gl_user *u = calloc(1, sizeof(*u));
+    gl_err err;
+
+    if (u == NULL) {
+        pd_conn_send_error(c, id, GL_ENOMEM, "out of memory");
+        return GL_ENOMEM;
+    }
+    if (gl_jwt_verify(srv->secret, token, (int64_t)time(NULL), u, &err) != GL_OK) {
+        free(u);
+        gl_log(GL_LOG_INFO, "auth", "refused a token: %s", err.msg);
+        pd_conn_send_error(c, id, GL_EAUTH, err.msg);
+        pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "unauthorized");
+        return GL_EAUTH;
+    }
+    c->user = u;
+    return GL_OK;
+}
+
+void
+pd_command_authenticate(pd_server *srv, pd_conn *c, const char *token)
+{
+    (void)authenticate(srv, c, NULL, token);
+}
+
+static void
+cmd_connect(cmd *k)
+{
+    const cJSON *token = cJSON_GetObjectItemCaseSensitive(k->root, "token");
+    cJSON *data;
+
+    if (token != NULL && !cJSON_IsString(token)) {
+        fail(k, GL_EINVAL, "token must be a string");
+        return;
+    }
+    if (token != NULL) {
+        if (k->c->user != NULL) {
+            fail(k, GL_ECONFLICT, "this connection is already authenticated");
+            return;
+        }
+        if (k->c->nsubs > 0) {
+            fail(k, GL_ECONFLICT, "connect before subscribing");
+            return;
+        }
+        if (authenticate(k->srv, k->c, k->id, token->valuestring) != GL_OK)
+            return;
+    }
+    data = cJSON_CreateObject();
+    if (data != NULL)
+        cJSON_AddItemToObject(data, "user", user_json(k->c->user));
+    pd_conn_send_reply(k->c, "connect", k->id, data);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(cmd *k);
+} commands[] = {
+    {"subscribe", cmd_subscribe}, {"unsubscribe", cmd_unsubscribe}, {"publish", cmd_publish},
+    {"presence", cmd_presence},   {"history", cmd_history},         {"rpc", cmd_rpc},
+    {"connect", cmd_connect},
+};
+
+void
+pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
+{
+    cmd k = {srv, c, NULL, NULL, NULL};
+    const cJSON *id, *type;
+
+    k.root = cJSON_ParseWithLength(buf, len);
+    if (k.root == NULL) {
+        fail(&k, GL_EINVAL, "message is not valid JSON");
+        return;
+    }
+    if (!cJSON_IsObject(k.root)) {
+        fail(&k, GL_EINVAL, "message must be a JSON object");
+        goto out;
+    }
+    id = cJSON_GetObjectItemCaseSensitive(k.root, "id");
+    if (id != NULL) {
+        if (!(cJSON_IsNumber(id) || (cJSON_IsString(id) && strlen(id->valuestring) <= CMD_ID_MAX))) {
+            fail(&k, GL_EINVAL, "id must be a number or a string of at most 64 bytes");
+            goto out;
+        }
+        k.id = id;
+    }
+    type = cJSON_GetObjectItemCaseSensitive(k.root, "type");
+    if (!cJSON_IsString(type)) {
+        fail(&k, GL_EINVAL, type ? "type must be a string" : "type is required");
+        goto out;
+    }
+    k.type = type->valuestring;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, k.type) == 0) {
+            commands[i].fn(&k);
+            goto out;
+        }
+    fail(&k, GL_EINVAL, "unknown command type");
+out:
+    cJSON_Delete(k.root);
+}

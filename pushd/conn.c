@@ -1,0 +1,226 @@
+/* Connections: a ring of queued frames per client, capped at PD_QUEUE_MAX so one slow reader
+ * can never make pushd's memory grow without bound: it is closed with 4008 instead. */
+#include "conn.h"
+#include "channel.h"
+#include "shared/event.h"
+#include "shared/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLOSE_WAIT_SECS 3 /* for the peer's answering Close */
+/* lws 4.1 keeps the Close opcode's write type private (lws-write.h: "LWS_WRITE_CLOSE is handled
+ * by lws_close_reason()"); its value, 4, is part of the ABI the enum promises to keep. */
+#define PD_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
+pd_conn *
+pd_conn_new(pd_server *srv, struct lws *wsi)
+{
+    pd_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->wsi = wsi;
+    c->refs = 1;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+    return c;
+}
+
+void
+pd_conn_unref(pd_conn *c)
+{
+    if (c == NULL || --c->refs > 0)
+        return;
+    free(c->user);
+    free(c);
+}
+
+static void
+queue_clear(pd_conn *c)
+{
+    while (c->qlen > 0) {
+        pd_frame_unref(c->q[c->qhead]);
+        c->qhead = (uint16_t)((c->qhead + 1) % c->qcap);
+        c->qlen--;
+    }
+    free(c->q);
+    c->q = NULL;
+    c->qcap = c->qhead = 0;
+}
+
+void
+pd_conn_closed(pd_server *srv, pd_conn *c)
+{
+    pd_channel_unsubscribe_all(srv, c);
+    queue_clear(c);
+    free(c->rx);
+    c->rx = NULL;
+    c->rxlen = c->rxcap = 0;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    srv->nconns--;
+    c->wsi = NULL;
+    pd_conn_unref(c);
+}
+
+/* Grow the ring by doubling (up to PD_QUEUE_MAX), unrolling it into the new array. */
+static bool
+queue_grow(pd_conn *c)
+{
+    uint32_t ncap = c->qcap ? (uint32_t)c->qcap * 2 : 4;
+    pd_frame **nq;
+
+    if (ncap > PD_QUEUE_MAX)
+        return false;
+    nq = malloc(ncap * sizeof(*nq));
+    if (nq == NULL)
+        return false;
+    for (uint16_t i = 0; i < c->qlen; i++)
+        nq[i] = c->q[(c->qhead + i) % c->qcap];
+    free(c->q);
+    c->q = nq;
+    c->qcap = (uint16_t)ncap;
+    c->qhead = 0;
+    return true;
+}
+
+void
+pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason)
+{
+    if (c->wsi == NULL || c->close_code != 0)
+        return;
+    c->close_code = code;
+    c->close_reason = reason;
+    lws_callback_on_writable(c->wsi);
+}
+
+void
+pd_conn_send(pd_conn *c, pd_frame *f)
+{
+    if (f == NULL || c->wsi == NULL || c->close_code != 0)
+        return;
+    if (c->qlen == c->qcap && !queue_grow(c)) {
+        gl_log(GL_LOG_WARN, "conn", "client %s too slow: %u frames unsent, closing",
+               c->user ? c->user->id : "(anonymous)", c->qlen);
+        /* Drop what is queued and close as soon as the socket takes a write; a peer that
+         * takes none at all is cut after 5 s. */
+        c->close_code = PD_CLOSE_SLOW;
+        c->close_reason = "slow consumer";
+        queue_clear(c);
+        lws_callback_on_writable(c->wsi);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
+        return;
+    }
+    pd_frame_ref(f);
+    c->q[(c->qhead + c->qlen) % c->qcap] = f;
+    if (c->qlen++ == 0)
+        lws_callback_on_writable(c->wsi);
+}
+
+void
+pd_conn_send_json(pd_conn *c, char *json)
+{
+    pd_frame *f = pd_frame_from_json(json);
+    if (f == NULL) {
+        gl_log(GL_LOG_ERROR, "conn", "out of memory building a frame");
+        return;
+    }
+    pd_conn_send(c, f);
+    pd_frame_unref(f);
+}
+
+void
+pd_conn_send_error(pd_conn *c, const cJSON *id, int code, const char *msg)
+{
+    pd_conn_send_json(c, gl_event_print_take(gl_event_error(id, code, msg)));
+}
+
+/* The closing handshake of RFC 6455 done properly: send our Close and keep reading until the
+ * peer's Close comes back (lws answers it and closes), or CLOSE_WAIT_SECS pass. Returning -1
+ * after lws_close_reason() instead shuts the socket at once (lws 4.1), and a peer with frames
+ * still in flight then gets a reset, which makes a proxy in front drop our Close frame. */
+static int
+send_close(pd_conn *c)
+{
+    unsigned char buf[LWS_PRE + 125];
+    size_t n = c->close_reason ? strlen(c->close_reason) : 0;
+
+    if (n > 123)
+        n = 123;
+    buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+    memcpy(buf + LWS_PRE + 2, c->close_reason ? c->close_reason : "", n);
+    c->close_sent = true;
+    if (lws_write(c->wsi, buf + LWS_PRE, n + 2, PD_LWS_WRITE_CLOSE) < 0)
+        return -1;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_SECS);
+    return 0;
+}
+
+int
+pd_conn_on_writeable(pd_conn *c)
+{
+    if (c->qlen > 0) {
+        pd_frame *f = c->q[c->qhead];
+        /* lws buffers whatever the kernel does not take and finishes it before the next
+         * WRITEABLE, so only a negative return is a failure. */
+        int n = lws_write(c->wsi, pd_frame_payload(f), f->len, LWS_WRITE_TEXT);
+        c->qhead = (uint16_t)((c->qhead + 1) % c->qcap);
+        c->qlen--;
+        pd_frame_unref(f);
+        if (n < 0)
+            return -1;
+        if (c->qlen > 0 || c->close_code != 0)
+            lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    if (c->close_code != 0 && !c->close_sent)
+        return send_close(c);
+    return 0;
+}
+
+int
+pd_conn_rx_append(pd_conn *c, const void *in, size_t len, size_t max)
+{
+    if ((size_t)c->rxlen + len > max)
+        return GL_ETOOBIG;
+    if (c->rxlen + len + 1 > c->rxcap) {
+        size_t ncap = c->rxcap ? c->rxcap : 1024;
+        char *nrx;
+        while (ncap < c->rxlen + len + 1)
+            ncap *= 2;
+        if ((nrx = realloc(c->rx, ncap)) == NULL)
+            return GL_ENOMEM;
+        c->rx = nrx;
+        c->rxcap = (uint32_t)ncap;
+    }
+    memcpy(c->rx + c->rxlen, in, len);
+    c->rxlen += (uint32_t)len;
+    c->rx[c->rxlen] = '\0';
+    return GL_OK;
+}
+
+void
+pd_conn_send_reply(pd_conn *c, const char *type, const cJSON *id, cJSON *data)
+{
+    cJSON *o = gl_event_new(type, NULL), *idc = NULL;
+
+    if (o == NULL || data == NULL || (id != NULL && (idc = cJSON_Duplicate(id, 1)) == NULL)) {
+        cJSON_Delete(o);
+        cJSON_Delete(data);
+        pd_conn_send_error(c, id, GL_ENOMEM, "out of memory");
+        return;
+    }
+    if (idc != NULL)
+        cJSON_AddItemToObject(o, "id", idc);
+    cJSON_AddItemToObject(o, "data", data);
+    pd_conn_send_json(c, gl_event_print_take(o));
+}

@@ -1,0 +1,43 @@
+/* Per-connection state: identity, the bounded send queue, and server-initiated closes. */
+#ifndef PD_CONN_H
+#define PD_CONN_H
+
+#include "server.h"
+
+pd_conn *pd_conn_new(pd_server *srv, struct lws *wsi);
+
+/* The socket closed: leave every channel, drop queued frames, unlink; then unref. */
+void pd_conn_closed(pd_server *srv, pd_conn *c);
+
+static inline void
+pd_conn_ref(pd_conn *c)
+{
+    c->refs++;
+}
+
+void pd_conn_unref(pd_conn *c);
+
+/* Queue a frame (takes a reference of its own). A full queue marks the connection for a
+ * slow-consumer close. Asks for WRITEABLE when the queue was empty. */
+void pd_conn_send(pd_conn *c, pd_frame *f);
+
+/* Queue a JSON string printed by cJSON (freed here). */
+void pd_conn_send_json(pd_conn *c, char *json);
+
+/* Queue {"type":"error",...} for a command with the given id (may be NULL). */
+void pd_conn_send_error(pd_conn *c, const cJSON *id, int code, const char *msg);
+
+/* Close with code once what is queued has been written. */
+void pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason);
+
+/* In WRITEABLE: write one queued frame or perform a pending close. Returns -1 to close. */
+int pd_conn_on_writeable(pd_conn *c);
+
+/* Append received bytes; returns GL_OK, GL_ETOOBIG past max, GL_ENOMEM. */
+int pd_conn_rx_append(pd_conn *c, const void *in, size_t len, size_t max);
+
+
+
+/* Queue {"type":type,"id":<copy of id>,"data":data}; takes data. */
+void pd_conn_send_reply(pd_conn *c, const char *type, const cJSON *id, cJSON *data);
+#endif

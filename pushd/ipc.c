@@ -1,0 +1,316 @@
+/* nng req/rep server. IPC_WORKERS contexts each cycle RECV -> (loop handles) -> SEND -> RECV,
+ * so several golive-api processes can have requests in flight. Only the loop thread touches
+ * server state; the nng callbacks only move messages between nng and a locked queue. */
+#include "ipc.h"
+#include "channel.h"
+#include "conn.h"
+#include "modstate.h"
+#include "rpc.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+#include "shared/wire.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/transport/ipc/ipc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IPC_WORKERS 8
+
+enum { W_RECV, W_READY, W_SEND };
+
+typedef struct ipc_worker {
+    struct pd_ipc *ipc;
+    nng_ctx ctx;
+    nng_aio *aio;
+    int state;
+    nng_msg *msg; /* the request, while W_READY */
+    struct ipc_worker *next;
+} ipc_worker;
+
+struct pd_ipc {
+    pd_server *srv;
+    nng_socket sock;
+    ipc_worker workers[IPC_WORKERS];
+    pthread_mutex_t mu;
+    ipc_worker *ready; /* guarded by mu: requests waiting for the loop */
+    bool closing;
+};
+
+static void
+worker_cb(void *arg)
+{
+    ipc_worker *w = arg;
+    pd_ipc *ipc = w->ipc;
+    int rv = nng_aio_result(w->aio);
+
+    if (w->state == W_SEND) {
+        if (rv != 0)
+            nng_msg_free(nng_aio_get_msg(w->aio));
+        w->state = W_RECV;
+        if (rv != NNG_ECLOSED)
+            nng_ctx_recv(w->ctx, w->aio);
+        return;
+    }
+    if (rv != 0) {
+        if (rv != NNG_ECLOSED) {
+            gl_log(GL_LOG_WARN, "ipc", "receive failed: %s", nng_strerror(rv));
+            nng_ctx_recv(w->ctx, w->aio);
+        }
+        return;
+    }
+    w->msg = nng_aio_get_msg(w->aio);
+    w->state = W_READY;
+    pthread_mutex_lock(&ipc->mu);
+    w->next = ipc->ready;
+    ipc->ready = w;
+    pthread_mutex_unlock(&ipc->mu);
+    lws_cancel_service(ipc->srv->ctx);
+}
+
+int
+pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err)
+{
+    pd_ipc *ipc = calloc(1, sizeof(*ipc));
+    nng_listener l;
+    int rv;
+
+    if (ipc == NULL)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    ipc->srv = srv;
+    pthread_mutex_init(&ipc->mu, NULL);
+    if ((rv = nng_rep0_open(&ipc->sock)) != 0)
+        goto out_fail;
+    nng_socket_set_size(ipc->sock, NNG_OPT_RECVMAXSZ, GL_WIRE_MAX);
+    if ((rv = nng_listener_create(&l, ipc->sock, srv->opt.ipc_url)) != 0)
+        goto out_close;
+    /* golive-api may run as another user of the same group (systemd units). */
+    nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0660);
+    if ((rv = nng_listener_start(l, 0)) != 0)
+        goto out_close;
+    for (int i = 0; i < IPC_WORKERS; i++) {
+        ipc_worker *w = &ipc->workers[i];
+        w->ipc = ipc;
+        if ((rv = nng_aio_alloc(&w->aio, worker_cb, w)) != 0 ||
+            (rv = nng_ctx_open(&w->ctx, ipc->sock)) != 0)
+            goto out_close;
+        nng_ctx_recv(w->ctx, w->aio);
+    }
+    *out = ipc;
+    return GL_OK;
+
+out_close:
+    nng_close(ipc->sock);
+    for (int i = 0; i < IPC_WORKERS; i++)
+        if (ipc->workers[i].aio)
+            nng_aio_free(ipc->workers[i].aio);
+out_fail:
+    gl_log(GL_LOG_ERROR, "ipc", "cannot listen on %s: %s", srv->opt.ipc_url, nng_strerror(rv));
+    pthread_mutex_destroy(&ipc->mu);
+    free(ipc);
+    return gl_err_set(err, GL_EIPC, "cannot listen on %s", srv->opt.ipc_url);
+}
+
+void
+pd_ipc_stop(pd_ipc *ipc)
+{
+    if (ipc == NULL)
+        return;
+    nng_close(ipc->sock);
+    for (int i = 0; i < IPC_WORKERS; i++) {
+        nng_aio_stop(ipc->workers[i].aio);
+        nng_aio_free(ipc->workers[i].aio);
+        if (ipc->workers[i].state == W_READY)
+            nng_msg_free(ipc->workers[i].msg);
+    }
+    pthread_mutex_destroy(&ipc->mu);
+    free(ipc);
+}
+
+void
+pd_recheck_channel(pd_server *srv, const char *channel)
+{
+    pd_channel *ch = pd_channel_find(srv, channel);
+    gl_policy pol;
+    pd_conn **kick;
+    const char **why;
+    uint32_t n = 0, total;
+    int64_t now = gl_time_now_ms();
+
+    if (ch == NULL)
+        return;
+    pd_policy(srv, channel, &pol);
+    total = ch->nsubs;
+    kick = malloc(total * sizeof(*kick));
+    why = malloc(total * sizeof(*why));
+    if (kick == NULL || why == NULL) {
+        gl_log(GL_LOG_ERROR, "ipc", "out of memory re-checking %s", channel);
+        goto out_free;
+    }
+    /* Decide first, then kick: kicking reorders (and may free) the channel's array. */
+    for (uint32_t i = 0; i < total; i++) {
+        pd_conn *c = ch->subs[i].c;
+        gl_acl_facts f;
+        pd_modstate_facts(srv, channel, c->user, now, &f);
+        if (gl_acl_check_read(&pol, c->user, &f, NULL) != GL_OK) {
+            kick[n] = c;
+            why[n++] = f.banned ? "banned" : "access_revoked";
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if ((ch = pd_channel_find(srv, channel)) == NULL)
+            break;
+        pd_channel_kick(srv, kick[i], ch, why[i]);
+    }
+out_free:
+    free(kick);
+    free(why);
+}
+
+static cJSON *
+fanout_event(pd_server *srv, const char *channel, const cJSON *event, bool dedup)
+{
+    pd_channel *ch = pd_channel_find(srv, channel);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(event, "id");
+    int64_t msg_id = dedup && cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0;
+    cJSON *data = cJSON_CreateObject();
+    pd_frame *f;
+
+    if (ch != NULL) {
+        if ((f = pd_frame_from_json(cJSON_PrintUnformatted(event))) == NULL) {
+            cJSON_Delete(data);
+            return gl_wire_reply_error(GL_ENOMEM, "out of memory");
+        }
+        pd_channel_fanout(ch, f, msg_id);
+        pd_frame_unref(f);
+    }
+    cJSON_AddNumberToObject(data, "subscribers", ch ? ch->nsubs : 0);
+    return gl_wire_reply_ok(data);
+}
+
+static cJSON *
+channel_counts(const char *name, const pd_channel *ch)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddStringToObject(o, "channel", name);
+    cJSON_AddNumberToObject(o, "subscribers", ch ? ch->nsubs : 0);
+    cJSON_AddNumberToObject(o, "users", ch ? (double)ch->users.len : 0);
+    cJSON_AddNumberToObject(o, "anonymous", ch ? ch->anon : 0);
+    return o;
+}
+
+static cJSON *
+list_channels(pd_server *srv)
+{
+    cJSON *data = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(data, "channels");
+    size_t it = 0;
+    gl_map_entry *e;
+
+    if (arr == NULL) {
+        cJSON_Delete(data);
+        return NULL;
+    }
+    while ((e = gl_map_next(&srv->channels, &it)) != NULL) {
+        const pd_channel *ch = e->val;
+        cJSON_AddItemToArray(arr, channel_counts(ch->name, ch));
+    }
+    return data;
+}
+
+static cJSON *
+handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
+{
+    const cJSON *event = cJSON_GetObjectItemCaseSensitive(req, "event");
+    gl_err err;
+
+    if (strcmp(op, GL_OP_STATS) == 0)
+        return gl_wire_reply_ok(pd_rpc_stats(srv));
+    if (strcmp(op, GL_OP_CHANNELS) == 0)
+        return gl_wire_reply_ok(list_channels(srv));
+    if (channel == NULL || gl_chan_validate(channel, &err) != GL_OK)
+        return gl_wire_reply_error(GL_EINVAL, "a valid channel is required");
+    if (event != NULL && !cJSON_IsObject(event))
+        return gl_wire_reply_error(GL_EINVAL, "event must be an object");
+    if (strcmp(op, GL_OP_PUBLISH) == 0 || strcmp(op, GL_OP_EVENT) == 0) {
+        if (event == NULL)
+            return gl_wire_reply_error(GL_EINVAL, "event is required");
+        return fanout_event(srv, channel, event, strcmp(op, GL_OP_PUBLISH) == 0);
+    }
+    if (strcmp(op, GL_OP_RELOAD) == 0) {
+        if (pd_modstate_reload(srv, channel, &err) != GL_OK)
+            return gl_wire_reply_error(err.code, err.msg);
+        if (event != NULL) {
+            cJSON *r = fanout_event(srv, channel, event, false);
+            pd_recheck_channel(srv, channel);
+            return r;
+        }
+        pd_recheck_channel(srv, channel);
+        return gl_wire_reply_ok(NULL);
+    }
+    if (strcmp(op, GL_OP_PRESENCE) == 0)
+        return gl_wire_reply_ok(pd_channel_presence_json(channel, pd_channel_find(srv, channel)));
+    if (strcmp(op, GL_OP_CHANNEL) == 0)
+        return gl_wire_reply_ok(channel_counts(channel, pd_channel_find(srv, channel)));
+    return gl_wire_reply_error(GL_ENOTFOUND, "unknown op");
+}
+
+static const char oom_reply[] =
+    "{\"ok\":false,\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}";
+
+/* Send r (deleted here) as the worker's reply. */
+static void
+reply(ipc_worker *w, cJSON *r)
+{
+    char *s = r ? cJSON_PrintUnformatted(r) : NULL;
+    const char *body = s ? s : oom_reply;
+    nng_msg *m = NULL;
+
+    cJSON_Delete(r);
+    if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, body, strlen(body)) != 0) {
+        nng_msg_free(m);
+        m = NULL;
+    }
+    cJSON_free(s);
+    if (m == NULL) {
+        /* Without memory for a reply, drop the request: golive-api's wait times out. */
+        w->state = W_RECV;
+        nng_ctx_recv(w->ctx, w->aio);
+        return;
+    }
+    w->state = W_SEND;
+    nng_aio_set_msg(w->aio, m);
+    nng_ctx_send(w->ctx, w->aio);
+}
+
+void
+pd_ipc_service(pd_ipc *ipc)
+{
+    ipc_worker *list;
+
+    pthread_mutex_lock(&ipc->mu);
+    list = ipc->ready;
+    ipc->ready = NULL;
+    pthread_mutex_unlock(&ipc->mu);
+    while (list != NULL) {
+        ipc_worker *w = list;
+        cJSON *req = NULL, *r;
+        const char *op, *channel;
+        gl_err err;
+
+        list = list->next;
+        if (gl_wire_parse_request(nng_msg_body(w->msg), nng_msg_len(w->msg), &req, &op, &channel,
+                                  &err) != GL_OK)
+            r = gl_wire_reply_error(err.code, err.msg);
+        else
+            r = handle(ipc->srv, op, channel, req);
+        gl_log(GL_LOG_DEBUG, "ipc", "%s %s", req ? op : "(bad request)", channel ? channel : "");
+        cJSON_Delete(req);
+        nng_msg_free(w->msg);
+        w->msg = NULL;
+        reply(w, r);
+    }
+}

@@ -1,0 +1,20 @@
+/* The nng rep listener for golive-api (docs/wire.md): requests arrive on nng's threads, are
+ * handed to the event loop, handled there (where all channel state lives) and answered. */
+#ifndef PD_IPC_H
+#define PD_IPC_H
+
+#include "server.h"
+
+int pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err);
+
+/* On the loop: handle every request that has arrived. */
+void pd_ipc_service(pd_ipc *ipc);
+
+/* Close the socket and wait for nng's callbacks to finish; NULL is a no-op. */
+void pd_ipc_stop(pd_ipc *ipc);
+
+/* Re-check every subscriber of channel against its current policy and moderation state;
+ * kick the ones who lost read access. Used after reloads (nng, SIGHUP). */
+void pd_recheck_channel(pd_server *srv, const char *channel);
+
+#endif

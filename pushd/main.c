@@ -1,0 +1,251 @@
+/* golive-pushd: the WebSocket push daemon. Reads its settings from the environment
+ * (docs/configuration.md), restores moderation state from SQLite, then serves until SIGTERM,
+ * which closes clients with 1001 and stores every pending history row before exiting. */
+#include "server.h"
+#include "channel.h"
+#include "conn.h"
+#include "ipc.h"
+#include "modstate.h"
+#include "writer.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DRAIN_MS 2000 /* how long SIGTERM waits for clients to take their close frame */
+
+static pd_server *the_server; /* for the signal handler only */
+
+static void
+on_signal(int sig)
+{
+    if (the_server == NULL)
+        return;
+    if (sig == SIGHUP)
+        the_server->want_reload = 1;
+    else
+        the_server->want_stop = 1;
+    if (the_server->ctx != NULL)
+        lws_cancel_service(the_server->ctx);
+}
+
+/* systemd Type=notify, without linking libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void
+sd_notify_msg(const char *msg)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n;
+    int fd;
+
+    if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+        (n = strlen(path)) >= sizeof(sa.sun_path))
+        return;
+    memcpy(sa.sun_path, path, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+        return;
+    (void)!sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa,
+                  (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+    close(fd);
+}
+
+static const char *
+env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : def;
+}
+
+typedef struct paths {
+    char db[1024], listen[1024], ipc[1024];
+} paths;
+
+static int
+read_options(pd_options *o, paths *p, gl_err *err)
+{
+    const char *rundir = env_or("GOLIVE_RUNDIR", "var");
+    const char *max = env_or("GOLIVE_MAX_MESSAGE_BYTES", "65536");
+    char *end;
+    long long m;
+
+    if (mkdir(rundir, 0755) != 0 && errno != EEXIST)
+        return gl_err_set(err, GL_EINVAL, "cannot create %s: %s", rundir, strerror(errno));
+    snprintf(p->db, sizeof(p->db), "%s/golive.db", rundir);
+    snprintf(p->listen, sizeof(p->listen), "unix:%s/pushd.sock", rundir);
+    snprintf(p->ipc, sizeof(p->ipc), "ipc://%s/pushd.ipc", rundir);
+    o->db_path = env_or("GOLIVE_DB", p->db);
+    o->listen = env_or("GOLIVE_PUSHD_LISTEN", p->listen);
+    o->ipc_url = env_or("GOLIVE_IPC_URL", p->ipc);
+    o->config_path = env_or("REALTIME_CONFIG_PATH", NULL);
+    m = strtoll(max, &end, 10);
+    if (*end != '\0' || m < 256 || m > 16 * 1024 * 1024)
+        return gl_err_set(err, GL_EINVAL,
+                          "GOLIVE_MAX_MESSAGE_BYTES must be an integer from 256 to 16777216");
+    o->max_message = (size_t)m;
+    return GL_OK;
+}
+
+static int
+load_config(const char *path, gl_config **out, gl_err *err)
+{
+    if (path == NULL) {
+        gl_log(GL_LOG_INFO, "config", "REALTIME_CONFIG_PATH not set: every channel is public");
+        return gl_config_empty(out, err);
+    }
+    return gl_config_load(path, out, err);
+}
+
+/* SIGHUP: parse the file again; keep the running config if the new one is bad. */
+static void
+reload(pd_server *srv)
+{
+    gl_config *cfg;
+    gl_err err;
+    char **names;
+    size_t n = 0, it = 0;
+    gl_map_entry *e;
+
+    sd_notify_msg("RELOADING=1");
+    if (load_config(srv->opt.config_path, &cfg, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "config", "reload failed, keeping the running config: %s", err.msg);
+        sd_notify_msg("READY=1");
+        return;
+    }
+    gl_config_destroy(srv->cfg);
+    srv->cfg = cfg;
+    gl_log(GL_LOG_INFO, "config", "reloaded %s", srv->opt.config_path ? srv->opt.config_path : "defaults");
+    /* Channels may have become private or lost users: re-check every live subscription. */
+    if ((names = malloc((srv->channels.len + 1) * sizeof(*names))) != NULL) {
+        while ((e = gl_map_next(&srv->channels, &it)) != NULL)
+            if ((names[n] = strdup(e->key)) != NULL)
+                n++;
+        for (size_t i = 0; i < n; i++) {
+            pd_recheck_channel(srv, names[i]);
+            free(names[i]);
+        }
+        free(names);
+    }
+    sd_notify_msg("READY=1");
+}
+
+/* lws_service() waits for the next event or timer whatever timeout it is given (lws 4.x),
+ * so the drain loops below keep a short timer armed to get control back. */
+static void
+drain_tick(lws_sorted_usec_list_t *sul)
+{
+    pd_server *srv = lws_container_of(sul, pd_server, drain_tick);
+    lws_sul_schedule(srv->ctx, 0, &srv->drain_tick, drain_tick, 20 * LWS_US_PER_MS);
+}
+
+/* Send 1001 to every client and give them DRAIN_MS to take it. */
+static void
+drain(pd_server *srv)
+{
+    int64_t deadline = gl_time_mono_ms() + DRAIN_MS;
+    static const char why[] = "server shutting down";
+
+    drain_tick(&srv->drain_tick);
+
+    gl_log(GL_LOG_INFO, "main", "stopping: closing %u connections", srv->nconns);
+    for (pd_conn *c = srv->conns; c != NULL; c = c->next)
+        pd_conn_close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY, why);
+    while (srv->nconns > 0 && gl_time_mono_ms() < deadline)
+        lws_service(srv->ctx, 50);
+    lws_sul_cancel(&srv->drain_tick);
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: golive-pushd\n"
+               "Settings come from the environment (docs/configuration.md):\n"
+               "  JWT_SECRET, REALTIME_CONFIG_PATH, LOG_LEVEL, GOLIVE_RUNDIR (default var),\n"
+               "  GOLIVE_DB, GOLIVE_PUSHD_LISTEN, GOLIVE_IPC_URL, GOLIVE_MAX_MESSAGE_BYTES.\n"
+               "Signals: SIGHUP reloads the YAML config, SIGTERM/SIGINT stop cleanly.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    pd_server srv;
+    paths p;
+    gl_err err;
+    struct sigaction sa;
+    int status = 1;
+
+    if (argc > 1) {
+        bool help = strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0;
+        usage(help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    memset(&srv, 0, sizeof(srv));
+    if (!gl_log_init_from_env())
+        gl_log(GL_LOG_WARN, "main", "LOG_LEVEL must be debug, info, warn or error; using info");
+    gl_map_seed();
+    srv.started_mono_ms = gl_time_mono_ms();
+    srv.secret = gl_jwt_secret_from_env();
+    if (read_options(&srv.opt, &p, &err) != GL_OK ||
+        load_config(srv.opt.config_path, &srv.cfg, &err) != GL_OK ||
+        gl_db_open(srv.opt.db_path, &srv.db, &err) != GL_OK ||
+        pd_modstate_load_all(&srv, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
+        goto out;
+    }
+
+    the_server = &srv;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (pd_server_listen(&srv, &err) != GL_OK || pd_writer_start(&srv, &srv.writer, &err) != GL_OK ||
+        pd_ipc_start(&srv, &srv.ipc, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
+        goto out;
+    }
+    gl_log(GL_LOG_INFO, "main", "ready: WebSocket on %s, nng on %s, database %s", srv.opt.listen,
+           srv.opt.ipc_url, srv.opt.db_path);
+    sd_notify_msg("READY=1");
+
+    while (!srv.want_stop) {
+        if (lws_service(srv.ctx, 0) < 0)
+            break;
+        if (srv.want_reload) {
+            srv.want_reload = 0;
+            reload(&srv);
+        }
+    }
+    sd_notify_msg("STOPPING=1");
+    drain(&srv);
+    status = 0;
+
+out:
+    /* Threads that wake the loop go first; then lws closes what is left (CLOSED callbacks
+     * still use the channel tables); the tables go last. */
+    pd_ipc_stop(srv.ipc);
+    pd_writer_stop(srv.writer);
+    if (srv.ctx != NULL)
+        lws_context_destroy(srv.ctx);
+    the_server = NULL;
+    pd_modstate_free_all(&srv);
+    gl_map_free(&srv.channels);
+    gl_map_free(&srv.ns_clients);
+    gl_db_close(srv.db);
+    gl_config_destroy(srv.cfg);
+    if (status == 0)
+        gl_log(GL_LOG_INFO, "main", "stopped; pending history rows stored");
+    return status;
+}

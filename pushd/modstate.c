@@ -1,0 +1,173 @@
+/* In-memory moderation state, keyed by channel name, filled from the bans, channel_access and
+ * channel_settings tables through shared/db. */
+#include "modstate.h"
+#include "shared/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void
+modstate_free(pd_modstate *ms)
+{
+    size_t it = 0;
+    gl_map_entry *e;
+
+    if (ms == NULL)
+        return;
+    while ((e = gl_map_next(&ms->access, &it)) != NULL)
+        free(e->val);
+    it = 0;
+    while ((e = gl_map_next(&ms->restrictions, &it)) != NULL)
+        free(e->val);
+    gl_map_free(&ms->access);
+    gl_map_free(&ms->restrictions);
+    gl_override_free(&ms->ov);
+    free(ms->name);
+    free(ms);
+}
+
+static pd_modstate *
+modstate_get(pd_server *srv, const char *channel)
+{
+    pd_modstate *ms = gl_map_get(&srv->modstates, channel);
+    if (ms != NULL)
+        return ms;
+    if ((ms = calloc(1, sizeof(*ms))) == NULL || (ms->name = strdup(channel)) == NULL ||
+        gl_map_put(&srv->modstates, ms->name, ms) != GL_OK) {
+        if (ms)
+            free(ms->name);
+        free(ms);
+        return NULL;
+    }
+    ms->ov = (gl_override)GL_OVERRIDE_INIT;
+    return ms;
+}
+
+static int
+on_restriction(void *arg, const char *channel, const char *user_id, bool is_timeout,
+               int64_t expires_ms)
+{
+    pd_modstate *ms = modstate_get(arg, channel);
+    pd_restriction *r;
+
+    if (ms == NULL)
+        return GL_ENOMEM;
+    if ((r = gl_map_get(&ms->restrictions, user_id)) == NULL) {
+        size_t len = strlen(user_id) + 1;
+        if ((r = calloc(1, sizeof(*r) + len)) == NULL)
+            return GL_ENOMEM;
+        memcpy(r->user_id, user_id, len);
+        if (gl_map_put(&ms->restrictions, r->user_id, r) != GL_OK) {
+            free(r);
+            return GL_ENOMEM;
+        }
+    }
+    if (is_timeout) {
+        r->timeout_until_ms = expires_ms;
+    } else {
+        r->banned = true;
+        r->ban_expires_ms = expires_ms;
+    }
+    return GL_OK;
+}
+
+static int
+on_access(void *arg, const char *channel, const char *user_id)
+{
+    pd_modstate *ms = modstate_get(arg, channel);
+    char *id;
+
+    if (ms == NULL || (id = strdup(user_id)) == NULL)
+        return GL_ENOMEM;
+    if (gl_map_put(&ms->access, id, id) != GL_OK) {
+        free(id);
+        return GL_ENOMEM;
+    }
+    return GL_OK;
+}
+
+static int
+on_setting(void *arg, const char *channel, const gl_override *ov)
+{
+    pd_modstate *ms = modstate_get(arg, channel);
+    if (ms == NULL)
+        return GL_ENOMEM;
+    gl_override_free(&ms->ov);
+    ms->ov = *ov;
+    ms->has_override = true;
+    if (ov->has_roles) {
+        ms->ov.roles = malloc(ov->n_roles ? ov->n_roles * sizeof(*ov->roles) : 1);
+        if (ms->ov.roles == NULL) {
+            ms->ov.has_roles = false;
+            ms->ov.n_roles = 0;
+            return GL_ENOMEM;
+        }
+        memcpy(ms->ov.roles, ov->roles, ov->n_roles * sizeof(*ov->roles));
+    }
+    return GL_OK;
+}
+
+static int
+load(pd_server *srv, const char *channel, gl_err *err)
+{
+    int rv;
+    if ((rv = gl_db_each_setting(srv->db, channel, on_setting, srv, err)) != GL_OK ||
+        (rv = gl_db_each_access(srv->db, channel, on_access, srv, err)) != GL_OK ||
+        (rv = gl_db_each_restriction(srv->db, channel, on_restriction, srv, err)) != GL_OK) {
+        if (rv == GL_ENOMEM)
+            gl_err_set(err, GL_ENOMEM, "out of memory loading moderation state");
+        return rv;
+    }
+    return GL_OK;
+}
+
+int
+pd_modstate_load_all(pd_server *srv, gl_err *err)
+{
+    int rv = load(srv, NULL, err);
+    if (rv == GL_OK)
+        gl_log(GL_LOG_INFO, "modstate", "restored moderation state of %zu channels",
+               srv->modstates.len);
+    return rv;
+}
+
+int
+pd_modstate_reload(pd_server *srv, const char *channel, gl_err *err)
+{
+    modstate_free(gl_map_del(&srv->modstates, channel));
+    return load(srv, channel, err);
+}
+
+void
+pd_modstate_free_all(pd_server *srv)
+{
+    size_t it = 0;
+    gl_map_entry *e;
+    while ((e = gl_map_next(&srv->modstates, &it)) != NULL)
+        modstate_free(e->val);
+    gl_map_free(&srv->modstates);
+}
+
+void
+pd_policy(pd_server *srv, const char *channel, gl_policy *out)
+{
+    pd_modstate *ms = gl_map_get(&srv->modstates, channel);
+    gl_policy_resolve(srv->cfg, channel, ms && ms->has_override ? &ms->ov : NULL, out);
+}
+
+void
+pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t now_ms,
+                  gl_acl_facts *out)
+{
+    pd_modstate *ms = gl_map_get(&srv->modstates, channel);
+    pd_restriction *r;
+
+    memset(out, 0, sizeof(*out));
+    if (ms == NULL || u == NULL)
+        return;
+    out->in_access_list = gl_map_get(&ms->access, u->id) != NULL;
+    if ((r = gl_map_get(&ms->restrictions, u->id)) != NULL) {
+        out->banned = r->banned && (r->ban_expires_ms == 0 || r->ban_expires_ms > now_ms);
+        out->timeout_until_ms = r->timeout_until_ms;
+    }
+}

@@ -1,0 +1,24 @@
+/* Moderation state per channel (settings overrides, access lists, bans, timeouts), restored
+ * from SQLite at start and reloaded per channel when golive-api says it changed. SQLite is the
+ * system of record; this is its in-memory copy for live checks. */
+#ifndef PD_MODSTATE_H
+#define PD_MODSTATE_H
+
+#include "server.h"
+
+/* Load every channel's state. GL_OK or GL_EDB/GL_ENOMEM. */
+int pd_modstate_load_all(pd_server *srv, gl_err *err);
+
+/* Replace one channel's state with what SQLite holds now. */
+int pd_modstate_reload(pd_server *srv, const char *channel, gl_err *err);
+
+void pd_modstate_free_all(pd_server *srv);
+
+/* The effective policy of channel (config + override). */
+void pd_policy(pd_server *srv, const char *channel, gl_policy *out);
+
+/* Facts about user u (NULL = anonymous) in channel at now_ms. */
+void pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t now_ms,
+                       gl_acl_facts *out);
+
+#endif

@@ -1,0 +1,268 @@
+/* The libwebsockets side of pushd: the context, the path filter, and the callback switch,
+ * with one helper per case. Cross-thread wake-ups (history writer, nng, signals) all arrive
+ * as LWS_CALLBACK_EVENT_WAIT_CANCELLED and are drained here, on the loop. */
+#include "server.h"
+#include "channel.h"
+#include "command.h"
+#include "conn.h"
+#include "ipc.h"
+#include "rpc.h"
+#include "shared/log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WS_PATH "/api/ws"
+#define RX_BUFFER 1024    /* per-connection lws receive buffer; larger messages are reassembled */
+#define SWEEP_SECS 5      /* token expiry checks */
+
+pd_server *
+pd_server_get(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+static int
+on_filter(struct lws *wsi)
+{
+    char uri[64];
+    int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+    if (n <= 0 || strcmp(uri, WS_PATH) != 0) {
+        gl_log(GL_LOG_DEBUG, "server", "refused a WebSocket upgrade for another path");
+        return 1;
+    }
+    return 0;
+}
+
+/* The token from "Authorization: Bearer ..." or "?token=", copied into buf (cap bytes).
+ * Returns 1 found, 0 none, -1 present but too long. */
+static int
+find_token(struct lws *wsi, char *buf, size_t cap)
+{
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n > 0) {
+        if ((size_t)n >= cap || lws_hdr_copy(wsi, buf, (int)cap, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+            return -1;
+        if (strncasecmp(buf, "Bearer ", 7) == 0) {
+            memmove(buf, buf + 7, strlen(buf + 7) + 1);
+            return 1;
+        }
+    }
+    /* lws copies the whole "token=..." argument into buf and returns where the value starts. */
+    const char *v = lws_get_urlarg_by_name(wsi, "token=", buf, (int)cap);
+    if (v == NULL)
+        return 0;
+    memmove(buf, v, strlen(v) + 1);
+    return 1;
+}
+
+static int
+on_established(pd_server *srv, struct lws *wsi, pd_conn **pc)
+{
+    char token[GL_TOKEN_MAX + 64];
+    int found;
+
+    if ((*pc = pd_conn_new(srv, wsi)) == NULL) {
+        gl_log(GL_LOG_ERROR, "server", "out of memory accepting a connection");
+        return -1;
+    }
+    found = find_token(wsi, token, sizeof(token));
+    if (found < 0) {
+        pd_conn_send_error(*pc, NULL, GL_EAUTH, "token is too long");
+        pd_conn_close_after_flush(*pc, PD_CLOSE_AUTH, "unauthorized");
+    } else if (found > 0) {
+        pd_command_authenticate(srv, *pc, token);
+    }
+    return 0;
+}
+
+static int
+on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t len)
+{
+    bool done = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
+    int rv;
+
+    if (c == NULL || c->close_code != 0)
+        return 0; /* closing: input is ignored */
+    /* The common case, a whole message in one piece, is handled without a copy. */
+    if (done && c->rxlen == 0) {
+        if (lws_frame_is_binary(wsi))
+            pd_conn_send_error(c, NULL, GL_EINVAL, "binary frames are not supported");
+        else
+            pd_command_handle(srv, c, in, len);
+        return 0;
+    }
+    if ((rv = pd_conn_rx_append(c, in, len, srv->opt.max_message)) != GL_OK) {
+        static const char why[] = "message too big";
+        if (rv == GL_ENOMEM)
+            return -1;
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why,
+                         sizeof(why) - 1);
+        return -1;
+    }
+    if (!done)
+        return 0;
+    if (lws_frame_is_binary(wsi))
+        pd_conn_send_error(c, NULL, GL_EINVAL, "binary frames are not supported");
+    else
+        pd_command_handle(srv, c, c->rx, c->rxlen);
+    c->rxlen = 0;
+    if (c->rxcap > RX_BUFFER) {
+        /* Keep idle connections small: a big message's buffer is not kept around. */
+        free(c->rx);
+        c->rx = NULL;
+        c->rxcap = 0;
+    }
+    return 0;
+}
+
+static void
+on_cancelled(pd_server *srv)
+{
+    if (srv->writer != NULL)
+        pd_command_deliver_stored(srv);
+    if (srv->ipc != NULL)
+        pd_ipc_service(srv->ipc);
+}
+
+/* Close connections whose token has expired. */
+static void
+sweep(lws_sorted_usec_list_t *sul)
+{
+    pd_server *srv = lws_container_of(sul, pd_server, sweep);
+    int64_t now = (int64_t)time(NULL);
+
+    for (pd_conn *c = srv->conns; c != NULL; c = c->next)
+        if (c->user != NULL && c->user->exp != 0 && c->user->exp <= now && c->close_code == 0) {
+            pd_conn_send_error(c, NULL, GL_EAUTH, "token expired");
+            pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "token expired");
+        }
+    lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, SWEEP_SECS * LWS_US_PER_SEC);
+}
+
+static int
+callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+              size_t len)
+{
+    pd_conn **pc = user;
+    pd_server *srv;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return on_filter(wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        return on_established(pd_server_get(wsi), wsi, pc);
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(pd_server_get(wsi), wsi, *pc, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return *pc ? pd_conn_on_writeable(*pc) : -1;
+    case LWS_CALLBACK_CLOSED:
+        if (*pc != NULL) {
+            pd_conn_closed(pd_server_get(wsi), *pc);
+            *pc = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        on_cancelled(pd_server_get(wsi));
+        return 0;
+    case LWS_CALLBACK_PROTOCOL_INIT:
+        srv = pd_server_get(wsi);
+        if (srv != NULL && srv->sweep.cb == NULL)
+            lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, SWEEP_SECS * LWS_US_PER_SEC);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    /* First, so that upgrades without Sec-WebSocket-Protocol land here (LIBRARIES.md). */
+    {"golive", callback_chat, sizeof(pd_conn *), RX_BUFFER, 0, NULL, 0},
+    {"golive-rpc", pd_rpc_callback, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Keep-alive: PING an idle client after 30 s, drop it when nothing valid came for 75 s. */
+static const lws_retry_bo_t keepalive = {
+    .secs_since_valid_ping = 30,
+    .secs_since_valid_hangup = 75,
+};
+
+static void
+lws_emit(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    gl_log_write(level == LLL_ERR ? GL_LOG_ERROR : GL_LOG_WARN, "lws", "%.*s", (int)n, line);
+}
+
+/* Refuse to take over a unix socket another live pushd is serving; remove a stale one. */
+static int
+claim_unix_path(const char *path, gl_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd, rc;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return gl_err_set(err, GL_EINVAL, "socket path too long: %s", path);
+    strcpy(sa.sun_path, path);
+    if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+        return gl_err_set(err, GL_EUNAVAIL, "socket: %s", strerror(errno));
+    rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    close(fd);
+    if (rc == 0)
+        return gl_err_set(err, GL_ECONFLICT, "another process is listening on %s", path);
+    unlink(path);
+    return GL_OK;
+}
+
+int
+pd_server_listen(pd_server *srv, gl_err *err)
+{
+    struct lws_context_creation_info info;
+    const char *l = srv->opt.listen;
+    char host[256] = "";
+    const char *unix_path = NULL;
+    int rv;
+
+    memset(&info, 0, sizeof(info));
+    if (strncmp(l, "unix:", 5) == 0) {
+        unix_path = l + 5;
+        if ((rv = claim_unix_path(unix_path, err)) != GL_OK)
+            return rv;
+        info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+        info.iface = unix_path;
+    } else {
+        const char *colon = strrchr(l, ':');
+        char *end;
+        long port = strtol(colon ? colon + 1 : l, &end, 10);
+        if (*end != '\0' || port <= 0 || port > 65535)
+            return gl_err_set(err, GL_EINVAL, "bad listen address '%s' (unix:/path or host:port)", l);
+        if (colon != NULL) {
+            snprintf(host, sizeof(host), "%.*s", (int)(colon - l), l);
+            info.iface = host;
+        }
+        info.port = (int)port;
+    }
+    info.protocols = protocols;
+    info.user = srv;
+    info.gid = -1;
+    info.uid = -1;
+    info.max_http_header_data = 16384; /* long Authorization headers (LIBRARIES.md) */
+    info.retry_and_idle_policy = &keepalive;
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.vhost_name = "golive";
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+    if ((srv->ctx = lws_create_context(&info)) == NULL)
+        return gl_err_set(err, GL_EUNAVAIL, "cannot listen on %s", l);
+    if (unix_path != NULL && chmod(unix_path, 0666) != 0)
+        gl_log(GL_LOG_WARN, "server", "chmod %s: %s", unix_path, strerror(errno));
+    return GL_OK;
+}

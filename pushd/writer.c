@@ -1,0 +1,186 @@
+/* History writer thread. It takes whatever has queued up while the previous transaction ran
+ * (at most WRITER_BATCH rows), so a busy channel gets many rows per COMMIT and a quiet one
+ * gets its row at once. Pruning to max_history happens in the same transaction. */
+#include "writer.h"
+#include "conn.h"
+#include "shared/log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WRITER_BATCH 512
+
+struct pd_writer {
+    pd_server *srv;
+    gl_db *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pd_wjob *in_head, *in_tail; /* guarded by mu */
+    pd_wjob *done_head, *done_tail;
+    bool stopping;
+};
+
+void
+pd_wjob_free(pd_wjob *job)
+{
+    if (job == NULL)
+        return;
+    pd_conn_unref(job->conn);
+    cJSON_Delete(job->cmd_id);
+    free(job->data);
+    free(job);
+}
+
+static void
+append(pd_wjob **head, pd_wjob **tail, pd_wjob *list)
+{
+    pd_wjob *last = list;
+    if (list == NULL)
+        return;
+    while (last->next)
+        last = last->next;
+    if (*tail)
+        (*tail)->next = list;
+    else
+        *head = list;
+    *tail = last;
+}
+
+/* Was channel already pruned earlier in this batch? Batches are small; a scan is fine. */
+static bool
+pruned_before(const pd_wjob *batch, const pd_wjob *upto)
+{
+    for (const pd_wjob *j = batch; j != upto; j = j->next)
+        if (strcmp(j->channel, upto->channel) == 0)
+            return true;
+    return false;
+}
+
+static void
+write_batch(pd_writer *w, pd_wjob *batch)
+{
+    gl_err err;
+    int rv = gl_db_begin(w->db, &err);
+
+    for (pd_wjob *j = batch; j && rv == GL_OK; j = j->next)
+        rv = gl_db_insert_message(w->db, &j->m, &err);
+    for (pd_wjob *j = batch; j && rv == GL_OK; j = j->next)
+        if (!pruned_before(batch, j))
+            rv = gl_db_prune(w->db, j->channel, j->keep, &err);
+    if (rv == GL_OK)
+        rv = gl_db_commit(w->db, &err);
+    if (rv != GL_OK) {
+        gl_db_rollback(w->db);
+        gl_log(GL_LOG_ERROR, "writer", "could not store a batch of messages: %s", err.msg);
+    }
+    for (pd_wjob *j = batch; j; j = j->next)
+        j->rv = rv;
+}
+
+static void *
+writer_main(void *arg)
+{
+    pd_writer *w = arg;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        pd_wjob *batch, *last;
+        int n = 1;
+
+        while (w->in_head == NULL && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->in_head == NULL)
+            break; /* stopping, and nothing left to store */
+        batch = last = w->in_head;
+        while (last->next && n < WRITER_BATCH) {
+            last = last->next;
+            n++;
+        }
+        w->in_head = last->next;
+        if (w->in_head == NULL)
+            w->in_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&w->mu);
+
+        write_batch(w, batch);
+
+        pthread_mutex_lock(&w->mu);
+        append(&w->done_head, &w->done_tail, batch);
+        pthread_mutex_unlock(&w->mu);
+        lws_cancel_service(w->srv->ctx);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int
+pd_writer_start(pd_server *srv, pd_writer **out, gl_err *err)
+{
+    pd_writer *w = calloc(1, sizeof(*w));
+    int rv;
+
+    if (w == NULL)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    w->srv = srv;
+    if ((rv = gl_db_open(srv->opt.db_path, &w->db, err)) != GL_OK) {
+        free(w);
+        return rv;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        gl_db_close(w->db);
+        free(w);
+        return gl_err_set(err, GL_ENOMEM, "cannot start the history writer thread");
+    }
+    *out = w;
+    return GL_OK;
+}
+
+void
+pd_writer_submit(pd_writer *w, pd_wjob *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    append(&w->in_head, &w->in_tail, job);
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+pd_wjob *
+pd_writer_take_done(pd_writer *w)
+{
+    pd_wjob *list;
+    pthread_mutex_lock(&w->mu);
+    list = w->done_head;
+    w->done_head = w->done_tail = NULL;
+    pthread_mutex_unlock(&w->mu);
+    return list;
+}
+
+void
+pd_writer_stop(pd_writer *w)
+{
+    pd_wjob *left;
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    /* Stored but never delivered: the clients are gone; they catch up with "since". */
+    left = pd_writer_take_done(w);
+    while (left) {
+        pd_wjob *next = left->next;
+        pd_wjob_free(left);
+        left = next;
+    }
+    gl_db_close(w->db);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+}
