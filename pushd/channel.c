@@ -30,8 +30,7 @@ bool
 pd_conn_is_subscribed(const pd_conn *c, const pd_channel *ch)
 {
     for (uint16_t i = 0; i < c->nsubs; i++)
-        if (c->subs[i].ch == ch)
-            return true;
+        if (c->subs[i].ch == ch) return true;
     return false;
 }
 
@@ -49,17 +48,13 @@ static pd_channel *
 channel_create(pd_server *srv, const char *name, const gl_policy *pol)
 {
     pd_channel *ch = calloc(1, sizeof(*ch));
-    if (ch == NULL || (ch->name = strdup(name)) == NULL)
-        goto out_free;
-    if (pol->ns != NULL)
-        snprintf(ch->ns, sizeof(ch->ns), "%s", pol->ns->name);
-    if (gl_map_put(&srv->channels, ch->name, ch) != GL_OK)
-        goto out_free;
+    if (ch == NULL || (ch->name = strdup(name)) == NULL) goto out_free;
+    if (pol->ns != NULL) snprintf(ch->ns, sizeof(ch->ns), "%s", pol->ns->name);
+    if (gl_map_put(&srv->channels, ch->name, ch) != GL_OK) goto out_free;
     return ch;
 
 out_free:
-    if (ch)
-        free(ch->name);
+    if (ch) free(ch->name);
     free(ch);
     return NULL;
 }
@@ -86,8 +81,7 @@ static bool
 conn_in_namespace(const pd_conn *c, const char *ns, const pd_channel *skip)
 {
     for (uint16_t i = 0; i < c->nsubs; i++)
-        if (c->subs[i].ch != skip && strcmp(c->subs[i].ch->ns, ns) == 0)
-            return true;
+        if (c->subs[i].ch != skip && strcmp(c->subs[i].ch->ns, ns) == 0) return true;
     return false;
 }
 
@@ -95,8 +89,7 @@ static int
 ns_enter(pd_server *srv, const pd_conn *c, const gl_policy *pol, gl_err *err)
 {
     ns_count *nc;
-    if (pol->ns == NULL || conn_in_namespace(c, pol->ns->name, NULL))
-        return GL_OK;
+    if (pol->ns == NULL || conn_in_namespace(c, pol->ns->name, NULL)) return GL_OK;
     nc = gl_map_get(&srv->ns_clients, pol->ns->name);
     if (pol->ns->max_clients > 0 && nc != NULL && nc->n >= (uint32_t)pol->ns->max_clients)
         return gl_err_set(err, GL_ERATE, "namespace %s is full (%d clients)", pol->ns->name,
@@ -119,8 +112,7 @@ static void
 ns_leave(pd_server *srv, const pd_conn *c, const pd_channel *ch)
 {
     ns_count *nc;
-    if (ch->ns[0] == '\0' || conn_in_namespace(c, ch->ns, ch))
-        return;
+    if (ch->ns[0] == '\0' || conn_in_namespace(c, ch->ns, ch)) return;
     if ((nc = gl_map_get(&srv->ns_clients, ch->ns)) != NULL && --nc->n == 0)
         free(gl_map_del(&srv->ns_clients, ch->ns));
 }
@@ -132,8 +124,7 @@ presence_add(pd_channel *ch, const gl_user *u, bool *first)
     *first = false;
     if (p == NULL) {
         size_t len = strlen(u->id) + 1;
-        if ((p = calloc(1, sizeof(*p) + len)) == NULL)
-            return GL_ENOMEM;
+        if ((p = calloc(1, sizeof(*p) + len)) == NULL) return GL_ENOMEM;
         memcpy(p->id, u->id, len);
         if ((p->username = strdup(u->username)) == NULL ||
             gl_map_put(&ch->users, p->id, p) != GL_OK) {
@@ -152,8 +143,7 @@ static bool
 presence_remove(pd_channel *ch, const gl_user *u)
 {
     pd_presence *p = gl_map_get(&ch->users, u->id);
-    if (p == NULL || --p->conns > 0)
-        return false;
+    if (p == NULL || --p->conns > 0) return false;
     gl_map_del(&ch->users, u->id);
     free(p->username);
     free(p);
@@ -173,45 +163,37 @@ pd_channel_subscribe(pd_server *srv, pd_conn *c, const char *name, const gl_poli
     if (c->nsubs >= PD_MAX_SUBS)
         return gl_err_set(err, GL_ERATE, "a connection may hold at most %d subscriptions",
                           PD_MAX_SUBS);
-    if ((rv = ns_enter(srv, c, pol, err)) != GL_OK)
-        return rv;
+    if ((rv = ns_enter(srv, c, pol, err)) != GL_OK) return rv;
     if (ch == NULL) {
-        if ((ch = channel_create(srv, name, pol)) == NULL)
-            goto out_nomem;
+        if ((ch = channel_create(srv, name, pol)) == NULL) goto out_nomem;
         created = true;
     }
     if (c->nsubs == c->capsubs) {
         uint16_t ncap = c->capsubs ? (uint16_t)(c->capsubs * 2) : 2;
         pd_conn_sub *ns = realloc(c->subs, ncap * sizeof(*ns));
-        if (ns == NULL)
-            goto out_nomem;
+        if (ns == NULL) goto out_nomem;
         c->subs = ns;
         c->capsubs = ncap;
     }
     if (ch->nsubs == ch->capsubs) {
         uint32_t ncap = ch->capsubs ? ch->capsubs * 2 : 4;
         pd_channel_sub *ns = realloc(ch->subs, ncap * sizeof(*ns));
-        if (ns == NULL)
-            goto out_nomem;
+        if (ns == NULL) goto out_nomem;
         ch->subs = ns;
         ch->capsubs = ncap;
     }
-    if (c->user != NULL && presence_add(ch, c->user, &first) != GL_OK)
-        goto out_nomem;
-    if (c->user == NULL)
-        ch->anon++;
+    if (c->user != NULL && presence_add(ch, c->user, &first) != GL_OK) goto out_nomem;
+    if (c->user == NULL) ch->anon++;
     ch->subs[ch->nsubs] = (pd_channel_sub){c, min_id};
     c->subs[c->nsubs++] = (pd_conn_sub){ch, ch->nsubs++};
-    if (first)
-        send_presence_event(ch, "join", c->user);
+    if (first) send_presence_event(ch, "join", c->user);
     return GL_OK;
 
 out_nomem:
     /* ns_enter counted us; undo it as if we had a subscription in ch and left it. */
     if (ch != NULL) {
         ns_leave(srv, c, ch);
-        if (created)
-            channel_destroy(srv, ch);
+        if (created) channel_destroy(srv, ch);
     }
     return gl_err_set(err, GL_ENOMEM, "out of memory");
 }
@@ -244,8 +226,7 @@ drop_sub(pd_server *srv, pd_conn *c, uint16_t i)
         channel_destroy(srv, ch);
         return;
     }
-    if (last)
-        send_presence_event(ch, "leave", c->user);
+    if (last) send_presence_event(ch, "leave", c->user);
 }
 
 int
@@ -290,8 +271,7 @@ void
 pd_channel_fanout(pd_channel *ch, pd_frame *f, int64_t msg_id)
 {
     for (uint32_t i = 0; i < ch->nsubs; i++)
-        if (msg_id <= 0 || ch->subs[i].min_id < msg_id)
-            pd_conn_send(ch->subs[i].c, f);
+        if (msg_id <= 0 || ch->subs[i].min_id < msg_id) pd_conn_send(ch->subs[i].c, f);
 }
 
 cJSON *
@@ -307,16 +287,14 @@ pd_channel_presence_json(const char *name, const pd_channel *ch)
     while (ch != NULL && (e = gl_map_next(&ch->users, &it)) != NULL) {
         const pd_presence *p = e->val;
         cJSON *u = cJSON_CreateObject();
-        if (u == NULL)
-            goto out_free;
+        if (u == NULL) goto out_free;
         cJSON_AddItemToArray(users, u);
         if (cJSON_AddStringToObject(u, "id", p->id) == NULL ||
             cJSON_AddStringToObject(u, "username", p->username) == NULL ||
             cJSON_AddNumberToObject(u, "connections", p->conns) == NULL)
             goto out_free;
     }
-    if (cJSON_AddNumberToObject(o, "anonymous", ch ? ch->anon : 0) == NULL)
-        goto out_free;
+    if (cJSON_AddNumberToObject(o, "anonymous", ch ? ch->anon : 0) == NULL) goto out_free;
     return o;
 
 out_free:

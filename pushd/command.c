@@ -67,12 +67,11 @@ get_int(cmd *k, const char *name, int64_t lo, int64_t hi, int64_t *out)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(k->root, name);
     char msg[128];
 
-    if (v == NULL)
-        return 0;
+    if (v == NULL) return 0;
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
         v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
-        snprintf(msg, sizeof(msg), "%s must be an integer from %lld to %lld", name,
-                 (long long)lo, (long long)hi);
+        snprintf(msg, sizeof(msg), "%s must be an integer from %lld to %lld", name, (long long)lo,
+                 (long long)hi);
         fail(k, GL_EINVAL, msg);
         return -1;
     }
@@ -118,12 +117,9 @@ collect_replay(void *arg, const gl_msg *m)
 {
     replay *r = arg;
     cJSON *ev;
-    if (m->id > r->max_id)
-        r->max_id = m->id;
-    if (m->id <= r->since)
-        return 0;
-    if ((ev = gl_event_message(m)) == NULL)
-        return GL_ENOMEM;
+    if (m->id > r->max_id) r->max_id = m->id;
+    if (m->id <= r->since) return 0;
+    if ((ev = gl_event_message(m)) == NULL) return GL_ENOMEM;
     cJSON_AddItemToArray(r->msgs, ev);
     return 0;
 }
@@ -179,8 +175,7 @@ cmd_unsubscribe(cmd *k)
     const char *channel = get_channel(k);
     gl_err err;
 
-    if (channel == NULL)
-        return;
+    if (channel == NULL) return;
     if (pd_channel_unsubscribe(k->srv, k->c, channel, &err) != GL_OK) {
         fail_err(k, &err);
         return;
@@ -200,8 +195,7 @@ cmd_publish(cmd *k)
     pd_wjob *job;
     int64_t now = gl_time_now_ms();
 
-    if (channel == NULL)
-        return;
+    if (channel == NULL) return;
     if (!cJSON_IsObject(data)) {
         fail(k, GL_EINVAL, data ? "data must be a JSON object" : "data is required");
         return;
@@ -215,8 +209,7 @@ cmd_publish(cmd *k)
     if ((job = calloc(1, sizeof(*job))) == NULL ||
         (job->data = cJSON_PrintUnformatted(data)) == NULL ||
         (k->id != NULL && (job->cmd_id = cJSON_Duplicate(k->id, 1)) == NULL)) {
-        if (job)
-            cJSON_free(job->data);
+        if (job) cJSON_free(job->data);
         free(job);
         fail(k, GL_ENOMEM, "out of memory");
         return;
@@ -244,13 +237,11 @@ pd_command_deliver_stored(pd_server *srv)
         if (job->rv == GL_OK) {
             pd_channel *ch = pd_channel_find(srv, job->channel);
             pd_frame *f = pd_frame_from_json(gl_event_print_take(gl_event_message(&job->m)));
-            if (ch != NULL && f != NULL)
-                pd_channel_fanout(ch, f, job->m.id);
+            if (ch != NULL && f != NULL) pd_channel_fanout(ch, f, job->m.id);
             pd_frame_unref(f);
             if (c->wsi != NULL) {
                 cJSON *d = channel_data(job->channel);
-                if (d != NULL)
-                    cJSON_AddNumberToObject(d, "message_id", (double)job->m.id);
+                if (d != NULL) cJSON_AddNumberToObject(d, "message_id", (double)job->m.id);
                 pd_conn_send_reply(c, "publish", job->cmd_id, d);
             }
         } else if (c->wsi != NULL) {
@@ -268,8 +259,7 @@ cmd_presence(cmd *k)
     const char *channel = get_channel(k);
     gl_policy pol;
 
-    if (channel == NULL || check_read(k, channel, &pol) != GL_OK)
-        return;
+    if (channel == NULL || check_read(k, channel, &pol) != GL_OK) return;
     pd_conn_send_reply(k->c, "presence", k->id,
                        pd_channel_presence_json(channel, pd_channel_find(k->srv, channel)));
 }
@@ -278,8 +268,7 @@ static int
 collect_history(void *arg, const gl_msg *m)
 {
     cJSON *ev = gl_event_message(m);
-    if (ev == NULL)
-        return GL_ENOMEM;
+    if (ev == NULL) return GL_ENOMEM;
     cJSON_AddItemToArray(arg, ev);
     return 0;
 }
@@ -310,8 +299,7 @@ cmd_history(cmd *k)
         mode = GL_HISTORY_BEFORE;
         ref = before;
     }
-    if (limit > pol.max_history)
-        limit = pol.max_history;
+    if (limit > pol.max_history) limit = pol.max_history;
     if ((data = channel_data(channel)) == NULL ||
         (msgs = cJSON_AddArrayToObject(data, "messages")) == NULL) {
         cJSON_Delete(data);
@@ -366,8 +354,7 @@ static cJSON *
 user_json(const gl_user *u)
 {
     cJSON *o;
-    if (u == NULL)
-        return cJSON_CreateNull();
+    if (u == NULL) return cJSON_CreateNull();
     o = cJSON_CreateObject();
     if (o != NULL) {
         cJSON_AddStringToObject(o, "id", u->id);
@@ -423,12 +410,10 @@ cmd_connect(cmd *k)
             fail(k, GL_ECONFLICT, "connect before subscribing");
             return;
         }
-        if (authenticate(k->srv, k->c, k->id, token->valuestring) != GL_OK)
-            return;
+        if (authenticate(k->srv, k->c, k->id, token->valuestring) != GL_OK) return;
     }
     data = cJSON_CreateObject();
-    if (data != NULL)
-        cJSON_AddItemToObject(data, "user", user_json(k->c->user));
+    if (data != NULL) cJSON_AddItemToObject(data, "user", user_json(k->c->user));
     pd_conn_send_reply(k->c, "connect", k->id, data);
 }
 
@@ -458,7 +443,8 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
     }
     id = cJSON_GetObjectItemCaseSensitive(k.root, "id");
     if (id != NULL) {
-        if (!(cJSON_IsNumber(id) || (cJSON_IsString(id) && strlen(id->valuestring) <= CMD_ID_MAX))) {
+        if (!(cJSON_IsNumber(id) ||
+              (cJSON_IsString(id) && strlen(id->valuestring) <= CMD_ID_MAX))) {
             fail(&k, GL_EINVAL, "id must be a number or a string of at most 64 bytes");
             goto out;
         }

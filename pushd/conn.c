@@ -17,13 +17,11 @@ pd_conn *
 pd_conn_new(pd_server *srv, struct lws *wsi)
 {
     pd_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return NULL;
+    if (c == NULL) return NULL;
     c->wsi = wsi;
     c->refs = 1;
     c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
+    if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
     return c;
@@ -32,8 +30,7 @@ pd_conn_new(pd_server *srv, struct lws *wsi)
 void
 pd_conn_unref(pd_conn *c)
 {
-    if (c == NULL || --c->refs > 0)
-        return;
+    if (c == NULL || --c->refs > 0) return;
     free(c->user);
     free(c);
 }
@@ -63,8 +60,7 @@ pd_conn_closed(pd_server *srv, pd_conn *c)
         c->prev->next = c->next;
     else
         srv->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
     srv->nconns--;
     c->wsi = NULL;
@@ -78,11 +74,9 @@ queue_grow(pd_conn *c)
     uint32_t ncap = c->qcap ? (uint32_t)c->qcap * 2 : 4;
     pd_frame **nq;
 
-    if (ncap > PD_QUEUE_MAX)
-        return false;
+    if (ncap > PD_QUEUE_MAX) return false;
     nq = malloc(ncap * sizeof(*nq));
-    if (nq == NULL)
-        return false;
+    if (nq == NULL) return false;
     for (uint16_t i = 0; i < c->qlen; i++)
         nq[i] = c->q[(c->qhead + i) % c->qcap];
     free(c->q);
@@ -95,8 +89,7 @@ queue_grow(pd_conn *c)
 void
 pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason)
 {
-    if (c->wsi == NULL || c->close_code != 0)
-        return;
+    if (c->wsi == NULL || c->close_code != 0) return;
     c->close_code = code;
     c->close_reason = reason;
     lws_callback_on_writable(c->wsi);
@@ -105,8 +98,7 @@ pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason)
 void
 pd_conn_send(pd_conn *c, pd_frame *f)
 {
-    if (f == NULL || c->wsi == NULL || c->close_code != 0)
-        return;
+    if (f == NULL || c->wsi == NULL || c->close_code != 0) return;
     if (c->qlen == c->qcap && !queue_grow(c)) {
         gl_log(GL_LOG_WARN, "conn", "client %s too slow: %u frames unsent, closing",
                c->user ? c->user->id : "(anonymous)", c->qlen);
@@ -121,8 +113,7 @@ pd_conn_send(pd_conn *c, pd_frame *f)
     }
     pd_frame_ref(f);
     c->q[(c->qhead + c->qlen) % c->qcap] = f;
-    if (c->qlen++ == 0)
-        lws_callback_on_writable(c->wsi);
+    if (c->qlen++ == 0) lws_callback_on_writable(c->wsi);
 }
 
 void
@@ -153,14 +144,12 @@ send_close(pd_conn *c)
     unsigned char buf[LWS_PRE + 125];
     size_t n = c->close_reason ? strlen(c->close_reason) : 0;
 
-    if (n > 123)
-        n = 123;
+    if (n > 123) n = 123;
     buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
     buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
     memcpy(buf + LWS_PRE + 2, c->close_reason ? c->close_reason : "", n);
     c->close_sent = true;
-    if (lws_write(c->wsi, buf + LWS_PRE, n + 2, PD_LWS_WRITE_CLOSE) < 0)
-        return -1;
+    if (lws_write(c->wsi, buf + LWS_PRE, n + 2, PD_LWS_WRITE_CLOSE) < 0) return -1;
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_SECS);
     return 0;
 }
@@ -176,29 +165,24 @@ pd_conn_on_writeable(pd_conn *c)
         c->qhead = (uint16_t)((c->qhead + 1) % c->qcap);
         c->qlen--;
         pd_frame_unref(f);
-        if (n < 0)
-            return -1;
-        if (c->qlen > 0 || c->close_code != 0)
-            lws_callback_on_writable(c->wsi);
+        if (n < 0) return -1;
+        if (c->qlen > 0 || c->close_code != 0) lws_callback_on_writable(c->wsi);
         return 0;
     }
-    if (c->close_code != 0 && !c->close_sent)
-        return send_close(c);
+    if (c->close_code != 0 && !c->close_sent) return send_close(c);
     return 0;
 }
 
 int
 pd_conn_rx_append(pd_conn *c, const void *in, size_t len, size_t max)
 {
-    if ((size_t)c->rxlen + len > max)
-        return GL_ETOOBIG;
+    if ((size_t)c->rxlen + len > max) return GL_ETOOBIG;
     if (c->rxlen + len + 1 > c->rxcap) {
         size_t ncap = c->rxcap ? c->rxcap : 1024;
         char *nrx;
         while (ncap < c->rxlen + len + 1)
             ncap *= 2;
-        if ((nrx = realloc(c->rx, ncap)) == NULL)
-            return GL_ENOMEM;
+        if ((nrx = realloc(c->rx, ncap)) == NULL) return GL_ENOMEM;
         c->rx = nrx;
         c->rxcap = (uint32_t)ncap;
     }
@@ -219,8 +203,7 @@ pd_conn_send_reply(pd_conn *c, const char *type, const cJSON *id, cJSON *data)
         pd_conn_send_error(c, id, GL_ENOMEM, "out of memory");
         return;
     }
-    if (idc != NULL)
-        cJSON_AddItemToObject(o, "id", idc);
+    if (idc != NULL) cJSON_AddItemToObject(o, "id", idc);
     cJSON_AddItemToObject(o, "data", data);
     pd_conn_send_json(c, gl_event_print_take(o));
 }

@@ -36,8 +36,6 @@ int pd_conn_on_writeable(pd_conn *c);
 /* Append received bytes; returns GL_OK, GL_ETOOBIG past max, GL_ENOMEM. */
 int pd_conn_rx_append(pd_conn *c, const void *in, size_t len, size_t max);
 
-
-
 /* Queue {"type":type,"id":<copy of id>,"data":data}; takes data. */
 void pd_conn_send_reply(pd_conn *c, const char *type, const cJSON *id, cJSON *data);
 #endif

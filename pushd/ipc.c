@@ -47,11 +47,9 @@ worker_cb(void *arg)
     int rv = nng_aio_result(w->aio);
 
     if (w->state == W_SEND) {
-        if (rv != 0)
-            nng_msg_free(nng_aio_get_msg(w->aio));
+        if (rv != 0) nng_msg_free(nng_aio_get_msg(w->aio));
         w->state = W_RECV;
-        if (rv != NNG_ECLOSED)
-            nng_ctx_recv(w->ctx, w->aio);
+        if (rv != NNG_ECLOSED) nng_ctx_recv(w->ctx, w->aio);
         return;
     }
     if (rv != 0) {
@@ -77,19 +75,15 @@ pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err)
     nng_listener l;
     int rv;
 
-    if (ipc == NULL)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (ipc == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     ipc->srv = srv;
     pthread_mutex_init(&ipc->mu, NULL);
-    if ((rv = nng_rep0_open(&ipc->sock)) != 0)
-        goto out_fail;
+    if ((rv = nng_rep0_open(&ipc->sock)) != 0) goto out_fail;
     nng_socket_set_size(ipc->sock, NNG_OPT_RECVMAXSZ, GL_WIRE_MAX);
-    if ((rv = nng_listener_create(&l, ipc->sock, srv->opt.ipc_url)) != 0)
-        goto out_close;
+    if ((rv = nng_listener_create(&l, ipc->sock, srv->opt.ipc_url)) != 0) goto out_close;
     /* golive-api may run as another user of the same group (systemd units). */
     nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0660);
-    if ((rv = nng_listener_start(l, 0)) != 0)
-        goto out_close;
+    if ((rv = nng_listener_start(l, 0)) != 0) goto out_close;
     for (int i = 0; i < IPC_WORKERS; i++) {
         ipc_worker *w = &ipc->workers[i];
         w->ipc = ipc;
@@ -104,8 +98,7 @@ pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err)
 out_close:
     nng_close(ipc->sock);
     for (int i = 0; i < IPC_WORKERS; i++)
-        if (ipc->workers[i].aio)
-            nng_aio_free(ipc->workers[i].aio);
+        if (ipc->workers[i].aio) nng_aio_free(ipc->workers[i].aio);
 out_fail:
     gl_log(GL_LOG_ERROR, "ipc", "cannot listen on %s: %s", srv->opt.ipc_url, nng_strerror(rv));
     pthread_mutex_destroy(&ipc->mu);
@@ -116,14 +109,12 @@ out_fail:
 void
 pd_ipc_stop(pd_ipc *ipc)
 {
-    if (ipc == NULL)
-        return;
+    if (ipc == NULL) return;
     nng_close(ipc->sock);
     for (int i = 0; i < IPC_WORKERS; i++) {
         nng_aio_stop(ipc->workers[i].aio);
         nng_aio_free(ipc->workers[i].aio);
-        if (ipc->workers[i].state == W_READY)
-            nng_msg_free(ipc->workers[i].msg);
+        if (ipc->workers[i].state == W_READY) nng_msg_free(ipc->workers[i].msg);
     }
     pthread_mutex_destroy(&ipc->mu);
     free(ipc);
@@ -139,8 +130,7 @@ pd_recheck_channel(pd_server *srv, const char *channel)
     uint32_t n = 0, total;
     int64_t now = gl_time_now_ms();
 
-    if (ch == NULL)
-        return;
+    if (ch == NULL) return;
     pd_policy(srv, channel, &pol);
     total = ch->nsubs;
     kick = malloc(total * sizeof(*kick));
@@ -160,8 +150,7 @@ pd_recheck_channel(pd_server *srv, const char *channel)
         }
     }
     for (uint32_t i = 0; i < n; i++) {
-        if ((ch = pd_channel_find(srv, channel)) == NULL)
-            break;
+        if ((ch = pd_channel_find(srv, channel)) == NULL) break;
         pd_channel_kick(srv, kick[i], ch, why[i]);
     }
 out_free:
@@ -194,8 +183,7 @@ static cJSON *
 channel_counts(const char *name, const pd_channel *ch)
 {
     cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return NULL;
+    if (o == NULL) return NULL;
     cJSON_AddStringToObject(o, "channel", name);
     cJSON_AddNumberToObject(o, "subscribers", ch ? ch->nsubs : 0);
     cJSON_AddNumberToObject(o, "users", ch ? (double)ch->users.len : 0);
@@ -227,17 +215,14 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
     const cJSON *event = cJSON_GetObjectItemCaseSensitive(req, "event");
     gl_err err;
 
-    if (strcmp(op, GL_OP_STATS) == 0)
-        return gl_wire_reply_ok(pd_rpc_stats(srv));
-    if (strcmp(op, GL_OP_CHANNELS) == 0)
-        return gl_wire_reply_ok(list_channels(srv));
+    if (strcmp(op, GL_OP_STATS) == 0) return gl_wire_reply_ok(pd_rpc_stats(srv));
+    if (strcmp(op, GL_OP_CHANNELS) == 0) return gl_wire_reply_ok(list_channels(srv));
     if (channel == NULL || gl_chan_validate(channel, &err) != GL_OK)
         return gl_wire_reply_error(GL_EINVAL, "a valid channel is required");
     if (event != NULL && !cJSON_IsObject(event))
         return gl_wire_reply_error(GL_EINVAL, "event must be an object");
     if (strcmp(op, GL_OP_PUBLISH) == 0 || strcmp(op, GL_OP_EVENT) == 0) {
-        if (event == NULL)
-            return gl_wire_reply_error(GL_EINVAL, "event is required");
+        if (event == NULL) return gl_wire_reply_error(GL_EINVAL, "event is required");
         return fanout_event(srv, channel, event, strcmp(op, GL_OP_PUBLISH) == 0);
     }
     if (strcmp(op, GL_OP_RELOAD) == 0) {

@@ -27,14 +27,12 @@ static pd_server *the_server; /* for the signal handler only */
 static void
 on_signal(int sig)
 {
-    if (the_server == NULL)
-        return;
+    if (the_server == NULL) return;
     if (sig == SIGHUP)
         the_server->want_reload = 1;
     else
         the_server->want_stop = 1;
-    if (the_server->ctx != NULL)
-        lws_cancel_service(the_server->ctx);
+    if (the_server->ctx != NULL) lws_cancel_service(the_server->ctx);
 }
 
 /* systemd Type=notify, without linking libsystemd: one datagram to $NOTIFY_SOCKET. */
@@ -50,10 +48,8 @@ sd_notify_msg(const char *msg)
         (n = strlen(path)) >= sizeof(sa.sun_path))
         return;
     memcpy(sa.sun_path, path, n);
-    if (sa.sun_path[0] == '@')
-        sa.sun_path[0] = '\0';
-    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-        return;
+    if (sa.sun_path[0] == '@') sa.sun_path[0] = '\0';
+    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) return;
     (void)!sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa,
                   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
     close(fd);
@@ -123,12 +119,12 @@ reload(pd_server *srv)
     }
     gl_config_destroy(srv->cfg);
     srv->cfg = cfg;
-    gl_log(GL_LOG_INFO, "config", "reloaded %s", srv->opt.config_path ? srv->opt.config_path : "defaults");
+    gl_log(GL_LOG_INFO, "config", "reloaded %s",
+           srv->opt.config_path ? srv->opt.config_path : "defaults");
     /* Channels may have become private or lost users: re-check every live subscription. */
     if ((names = malloc((srv->channels.len + 1) * sizeof(*names))) != NULL) {
         while ((e = gl_map_next(&srv->channels, &it)) != NULL)
-            if ((names[n] = strdup(e->key)) != NULL)
-                n++;
+            if ((names[n] = strdup(e->key)) != NULL) n++;
         for (size_t i = 0; i < n; i++) {
             pd_recheck_channel(srv, names[i]);
             free(names[i]);
@@ -211,7 +207,8 @@ main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (pd_server_listen(&srv, &err) != GL_OK || pd_writer_start(&srv, &srv.writer, &err) != GL_OK ||
+    if (pd_server_listen(&srv, &err) != GL_OK ||
+        pd_writer_start(&srv, &srv.writer, &err) != GL_OK ||
         pd_ipc_start(&srv, &srv.ipc, &err) != GL_OK) {
         gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
         goto out;
@@ -221,8 +218,7 @@ main(int argc, char **argv)
     sd_notify_msg("READY=1");
 
     while (!srv.want_stop) {
-        if (lws_service(srv.ctx, 0) < 0)
-            break;
+        if (lws_service(srv.ctx, 0) < 0) break;
         if (srv.want_reload) {
             srv.want_reload = 0;
             reload(&srv);
@@ -237,15 +233,13 @@ out:
      * still use the channel tables); the tables go last. */
     pd_ipc_stop(srv.ipc);
     pd_writer_stop(srv.writer);
-    if (srv.ctx != NULL)
-        lws_context_destroy(srv.ctx);
+    if (srv.ctx != NULL) lws_context_destroy(srv.ctx);
     the_server = NULL;
     pd_modstate_free_all(&srv);
     gl_map_free(&srv.channels);
     gl_map_free(&srv.ns_clients);
     gl_db_close(srv.db);
     gl_config_destroy(srv.cfg);
-    if (status == 0)
-        gl_log(GL_LOG_INFO, "main", "stopped; pending history rows stored");
+    if (status == 0) gl_log(GL_LOG_INFO, "main", "stopped; pending history rows stored");
     return status;
 }

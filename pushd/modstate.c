@@ -12,8 +12,7 @@ modstate_free(pd_modstate *ms)
     size_t it = 0;
     gl_map_entry *e;
 
-    if (ms == NULL)
-        return;
+    if (ms == NULL) return;
     while ((e = gl_map_next(&ms->access, &it)) != NULL)
         free(e->val);
     it = 0;
@@ -30,12 +29,10 @@ static pd_modstate *
 modstate_get(pd_server *srv, const char *channel)
 {
     pd_modstate *ms = gl_map_get(&srv->modstates, channel);
-    if (ms != NULL)
-        return ms;
+    if (ms != NULL) return ms;
     if ((ms = calloc(1, sizeof(*ms))) == NULL || (ms->name = strdup(channel)) == NULL ||
         gl_map_put(&srv->modstates, ms->name, ms) != GL_OK) {
-        if (ms)
-            free(ms->name);
+        if (ms) free(ms->name);
         free(ms);
         return NULL;
     }
@@ -50,12 +47,10 @@ on_restriction(void *arg, const char *channel, const char *user_id, bool is_time
     pd_modstate *ms = modstate_get(arg, channel);
     pd_restriction *r;
 
-    if (ms == NULL)
-        return GL_ENOMEM;
+    if (ms == NULL) return GL_ENOMEM;
     if ((r = gl_map_get(&ms->restrictions, user_id)) == NULL) {
         size_t len = strlen(user_id) + 1;
-        if ((r = calloc(1, sizeof(*r) + len)) == NULL)
-            return GL_ENOMEM;
+        if ((r = calloc(1, sizeof(*r) + len)) == NULL) return GL_ENOMEM;
         memcpy(r->user_id, user_id, len);
         if (gl_map_put(&ms->restrictions, r->user_id, r) != GL_OK) {
             free(r);
@@ -77,8 +72,7 @@ on_access(void *arg, const char *channel, const char *user_id)
     pd_modstate *ms = modstate_get(arg, channel);
     char *id;
 
-    if (ms == NULL || (id = strdup(user_id)) == NULL)
-        return GL_ENOMEM;
+    if (ms == NULL || (id = strdup(user_id)) == NULL) return GL_ENOMEM;
     if (gl_map_put(&ms->access, id, id) != GL_OK) {
         free(id);
         return GL_ENOMEM;
@@ -90,8 +84,7 @@ static int
 on_setting(void *arg, const char *channel, const gl_override *ov)
 {
     pd_modstate *ms = modstate_get(arg, channel);
-    if (ms == NULL)
-        return GL_ENOMEM;
+    if (ms == NULL) return GL_ENOMEM;
     gl_override_free(&ms->ov);
     ms->ov = *ov;
     ms->has_override = true;
@@ -114,8 +107,7 @@ load(pd_server *srv, const char *channel, gl_err *err)
     if ((rv = gl_db_each_setting(srv->db, channel, on_setting, srv, err)) != GL_OK ||
         (rv = gl_db_each_access(srv->db, channel, on_access, srv, err)) != GL_OK ||
         (rv = gl_db_each_restriction(srv->db, channel, on_restriction, srv, err)) != GL_OK) {
-        if (rv == GL_ENOMEM)
-            gl_err_set(err, GL_ENOMEM, "out of memory loading moderation state");
+        if (rv == GL_ENOMEM) gl_err_set(err, GL_ENOMEM, "out of memory loading moderation state");
         return rv;
     }
     return GL_OK;
@@ -163,8 +155,7 @@ pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t
     pd_restriction *r;
 
     memset(out, 0, sizeof(*out));
-    if (ms == NULL || u == NULL)
-        return;
+    if (ms == NULL || u == NULL) return;
     out->in_access_list = gl_map_get(&ms->access, u->id) != NULL;
     if ((r = gl_map_get(&ms->restrictions, u->id)) != NULL) {
         out->banned = r->banned && (r->ban_expires_ms == 0 || r->ban_expires_ms > now_ms);

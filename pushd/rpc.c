@@ -47,7 +47,8 @@ pd_rpc_stats(pd_server *srv)
     char up[32];
 
     pd_rpc_format_uptime((gl_time_mono_ms() - srv->started_mono_ms) / 1000, up);
-    if (o == NULL || cJSON_AddNumberToObject(o, "total_channels", (double)srv->channels.len) == NULL ||
+    if (o == NULL ||
+        cJSON_AddNumberToObject(o, "total_channels", (double)srv->channels.len) == NULL ||
         cJSON_AddNumberToObject(o, "total_clients", srv->nconns) == NULL ||
         cJSON_AddStringToObject(o, "uptime", up) == NULL) {
         cJSON_Delete(o);
@@ -73,12 +74,10 @@ answer(rpc_call *call, int code, const char *msg)
 {
     cJSON *result, *data;
 
-    if (call->answered)
-        return;
+    if (call->answered) return;
     call->answered = true;
     lws_sul_cancel(&call->sul);
-    if (call->c->wsi == NULL)
-        return;
+    if (call->c->wsi == NULL) return;
     if (code != GL_OK) {
         gl_log(GL_LOG_WARN, "rpc", "%s: %s", call->method, msg);
         pd_conn_send_error(call->c, call->id, code, msg);
@@ -105,8 +104,7 @@ on_timeout(lws_sorted_usec_list_t *sul)
 {
     rpc_call *call = (rpc_call *)sul;
     answer(call, GL_EUNAVAIL, "rpc backend did not answer in time");
-    if (call->wsi != NULL)
-        lws_set_timeout(call->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    if (call->wsi != NULL) lws_set_timeout(call->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 static char *
@@ -115,8 +113,7 @@ build_body(const pd_conn *c, const char *method, const cJSON *params, size_t *le
     cJSON *o = cJSON_CreateObject(), *user, *p;
     char *s;
 
-    if (o == NULL)
-        return NULL;
+    if (o == NULL) return NULL;
     cJSON_AddStringToObject(o, "method", method);
     p = params ? cJSON_Duplicate(params, 1) : cJSON_CreateNull();
     cJSON_AddItemToObject(o, "params", p);
@@ -127,8 +124,7 @@ build_body(const pd_conn *c, const char *method, const cJSON *params, size_t *le
     }
     s = p && user ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
-    if (s != NULL)
-        *len = strlen(s);
+    if (s != NULL) *len = strlen(s);
     return s;
 }
 
@@ -142,8 +138,7 @@ pd_rpc_proxy_call(pd_server *srv, pd_conn *c, const cJSON *id, const gl_rpc_prox
     const char *prot, *addr, *upath;
     int port;
 
-    if (call == NULL)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (call == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     call->srv = srv;
     snprintf(call->method, sizeof(call->method), "%s", proxy->method);
     if ((id != NULL && (call->id = cJSON_Duplicate(id, 1)) == NULL) ||
@@ -186,8 +181,7 @@ pd_rpc_proxy_call(pd_server *srv, pd_conn *c, const cJSON *id, const gl_rpc_prox
 }
 
 int
-pd_rpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                size_t len)
+pd_rpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     rpc_call *call = lws_get_opaque_user_data(wsi);
     char buf[LWS_PRE + 4096], *p;
@@ -199,8 +193,8 @@ pd_rpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         unsigned char **up = (unsigned char **)in, *end = (*up) + len;
         char clen[24];
         n = snprintf(clen, sizeof(clen), "%zu", call->body_len);
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
-                                         (unsigned char *)clen, n, up, end) ||
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, (unsigned char *)clen,
+                                         n, up, end) ||
             lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
                                          (unsigned char *)"application/json", 16, up, end))
             return -1;
@@ -210,8 +204,7 @@ pd_rpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
     }
     case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
         unsigned char *out = malloc(LWS_PRE + call->body_len);
-        if (out == NULL)
-            return -1;
+        if (out == NULL) return -1;
         memcpy(out + LWS_PRE, call->body, call->body_len);
         lws_client_http_body_pending(wsi, 0);
         n = lws_write(wsi, out + LWS_PRE, call->body_len, LWS_WRITE_HTTP_FINAL);
@@ -231,8 +224,7 @@ pd_rpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             answer(call, GL_EUNAVAIL, "rpc backend answer is too large");
             return -1;
         }
-        if ((nr = realloc(call->resp, call->resp_len + len + 1)) == NULL)
-            return -1;
+        if ((nr = realloc(call->resp, call->resp_len + len + 1)) == NULL) return -1;
         call->resp = nr;
         memcpy(call->resp + call->resp_len, in, len);
         call->resp_len += len;
@@ -251,8 +243,7 @@ pd_rpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         if (call != NULL) {
             answer(call, GL_EUNAVAIL, "rpc backend is unreachable");
             lws_set_opaque_user_data(wsi, NULL);
-            if (!call->connecting)
-                call_free(call);
+            if (!call->connecting) call_free(call);
         }
         return 0;
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:

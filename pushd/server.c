@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #define WS_PATH "/api/ws"
-#define RX_BUFFER 1024    /* per-connection lws receive buffer; larger messages are reassembled */
-#define SWEEP_SECS 5      /* token expiry checks */
+#define RX_BUFFER 1024 /* per-connection lws receive buffer; larger messages are reassembled */
+#define SWEEP_SECS 5   /* token expiry checks */
 
 pd_server *
 pd_server_get(struct lws *wsi)
@@ -55,8 +55,7 @@ find_token(struct lws *wsi, char *buf, size_t cap)
     }
     /* lws copies the whole "token=..." argument into buf and returns where the value starts. */
     const char *v = lws_get_urlarg_by_name(wsi, "token=", buf, (int)cap);
-    if (v == NULL)
-        return 0;
+    if (v == NULL) return 0;
     memmove(buf, v, strlen(v) + 1);
     return 1;
 }
@@ -87,8 +86,7 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
     bool done = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
     int rv;
 
-    if (c == NULL || c->close_code != 0)
-        return 0; /* closing: input is ignored */
+    if (c == NULL || c->close_code != 0) return 0; /* closing: input is ignored */
     /* The common case, a whole message in one piece, is handled without a copy. */
     if (done && c->rxlen == 0) {
         if (lws_frame_is_binary(wsi))
@@ -99,14 +97,12 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
     }
     if ((rv = pd_conn_rx_append(c, in, len, srv->opt.max_message)) != GL_OK) {
         static const char why[] = "message too big";
-        if (rv == GL_ENOMEM)
-            return -1;
+        if (rv == GL_ENOMEM) return -1;
         lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why,
                          sizeof(why) - 1);
         return -1;
     }
-    if (!done)
-        return 0;
+    if (!done) return 0;
     if (lws_frame_is_binary(wsi))
         pd_conn_send_error(c, NULL, GL_EINVAL, "binary frames are not supported");
     else
@@ -124,10 +120,8 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
 static void
 on_cancelled(pd_server *srv)
 {
-    if (srv->writer != NULL)
-        pd_command_deliver_stored(srv);
-    if (srv->ipc != NULL)
-        pd_ipc_service(srv->ipc);
+    if (srv->writer != NULL) pd_command_deliver_stored(srv);
+    if (srv->ipc != NULL) pd_ipc_service(srv->ipc);
 }
 
 /* Close connections whose token has expired. */
@@ -146,8 +140,7 @@ sweep(lws_sorted_usec_list_t *sul)
 }
 
 static int
-callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-              size_t len)
+callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     pd_conn **pc = user;
     pd_server *srv;
@@ -216,8 +209,7 @@ claim_unix_path(const char *path, gl_err *err)
         return gl_err_set(err, GL_EUNAVAIL, "socket: %s", strerror(errno));
     rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
     close(fd);
-    if (rc == 0)
-        return gl_err_set(err, GL_ECONFLICT, "another process is listening on %s", path);
+    if (rc == 0) return gl_err_set(err, GL_ECONFLICT, "another process is listening on %s", path);
     unlink(path);
     return GL_OK;
 }
@@ -234,8 +226,7 @@ pd_server_listen(pd_server *srv, gl_err *err)
     memset(&info, 0, sizeof(info));
     if (strncmp(l, "unix:", 5) == 0) {
         unix_path = l + 5;
-        if ((rv = claim_unix_path(unix_path, err)) != GL_OK)
-            return rv;
+        if ((rv = claim_unix_path(unix_path, err)) != GL_OK) return rv;
         info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
         info.iface = unix_path;
     } else {
@@ -243,7 +234,8 @@ pd_server_listen(pd_server *srv, gl_err *err)
         char *end;
         long port = strtol(colon ? colon + 1 : l, &end, 10);
         if (*end != '\0' || port <= 0 || port > 65535)
-            return gl_err_set(err, GL_EINVAL, "bad listen address '%s' (unix:/path or host:port)", l);
+            return gl_err_set(err, GL_EINVAL, "bad listen address '%s' (unix:/path or host:port)",
+                              l);
         if (colon != NULL) {
             snprintf(host, sizeof(host), "%.*s", (int)(colon - l), l);
             info.iface = host;

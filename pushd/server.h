@@ -19,11 +19,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PD_MAX_SUBS 128       /* subscriptions per connection */
-#define PD_QUEUE_MAX 1024     /* unsent frames per connection before it is dropped */
-#define PD_CLOSE_AUTH 4001    /* bad token, or token expired */
-#define PD_CLOSE_SLOW 4008    /* slow consumer */
-#define PD_HISTORY_LIMIT 50   /* default limit of the history command */
+#define PD_MAX_SUBS 128     /* subscriptions per connection */
+#define PD_QUEUE_MAX 1024   /* unsent frames per connection before it is dropped */
+#define PD_CLOSE_AUTH 4001  /* bad token, or token expired */
+#define PD_CLOSE_SLOW 4008  /* slow consumer */
+#define PD_HISTORY_LIMIT 50 /* default limit of the history command */
 
 typedef struct pd_server pd_server;
 typedef struct pd_channel pd_channel;
@@ -41,9 +41,9 @@ typedef struct pd_conn_sub {
 typedef struct pd_conn {
     struct lws *wsi; /* NULL once closed */
     uint32_t refs;
-    gl_user *user; /* NULL: anonymous */
+    gl_user *user;               /* NULL: anonymous */
     struct pd_conn *prev, *next; /* every open connection, for shutdown and token expiry */
-    pd_frame **q;  /* ring of queued frames */
+    pd_frame **q;                /* ring of queued frames */
     uint16_t qcap, qhead, qlen;
     uint16_t nsubs, capsubs;
     pd_conn_sub *subs;
@@ -64,8 +64,8 @@ struct pd_channel {
     char *name;
     pd_channel_sub *subs;
     uint32_t nsubs, capsubs;
-    uint32_t anon;  /* subscribed connections without a user */
-    gl_map users;   /* user id -> pd_presence */
+    uint32_t anon;        /* subscribed connections without a user */
+    gl_map users;         /* user id -> pd_presence */
     char ns[GL_NAME_MAX]; /* namespace counted against max_clients ("" none) */
 };
 
@@ -86,7 +86,7 @@ typedef struct pd_restriction {
 } pd_restriction;
 
 typedef struct pd_options {
-    const char *listen;   /* "unix:/path" or "[host:]port" */
+    const char *listen; /* "unix:/path" or "[host:]port" */
     const char *db_path;
     const char *ipc_url;
     const char *config_path; /* NULL: built-in defaults */
@@ -108,7 +108,7 @@ struct pd_server {
     pd_conn *conns;    /* list of open connections */
     uint32_t nconns;
     int64_t started_mono_ms;
-    lws_sorted_usec_list_t sweep; /* periodic: token expiry */
+    lws_sorted_usec_list_t sweep;      /* periodic: token expiry */
     lws_sorted_usec_list_t drain_tick; /* during shutdown only */
     volatile sig_atomic_t want_reload, want_stop;
 };

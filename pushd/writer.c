@@ -25,8 +25,7 @@ struct pd_writer {
 void
 pd_wjob_free(pd_wjob *job)
 {
-    if (job == NULL)
-        return;
+    if (job == NULL) return;
     pd_conn_unref(job->conn);
     cJSON_Delete(job->cmd_id);
     free(job->data);
@@ -37,8 +36,7 @@ static void
 append(pd_wjob **head, pd_wjob **tail, pd_wjob *list)
 {
     pd_wjob *last = list;
-    if (list == NULL)
-        return;
+    if (list == NULL) return;
     while (last->next)
         last = last->next;
     if (*tail)
@@ -53,8 +51,7 @@ static bool
 pruned_before(const pd_wjob *batch, const pd_wjob *upto)
 {
     for (const pd_wjob *j = batch; j != upto; j = j->next)
-        if (strcmp(j->channel, upto->channel) == 0)
-            return true;
+        if (strcmp(j->channel, upto->channel) == 0) return true;
     return false;
 }
 
@@ -67,10 +64,8 @@ write_batch(pd_writer *w, pd_wjob *batch)
     for (pd_wjob *j = batch; j && rv == GL_OK; j = j->next)
         rv = gl_db_insert_message(w->db, &j->m, &err);
     for (pd_wjob *j = batch; j && rv == GL_OK; j = j->next)
-        if (!pruned_before(batch, j))
-            rv = gl_db_prune(w->db, j->channel, j->keep, &err);
-    if (rv == GL_OK)
-        rv = gl_db_commit(w->db, &err);
+        if (!pruned_before(batch, j)) rv = gl_db_prune(w->db, j->channel, j->keep, &err);
+    if (rv == GL_OK) rv = gl_db_commit(w->db, &err);
     if (rv != GL_OK) {
         gl_db_rollback(w->db);
         gl_log(GL_LOG_ERROR, "writer", "could not store a batch of messages: %s", err.msg);
@@ -91,16 +86,14 @@ writer_main(void *arg)
 
         while (w->in_head == NULL && !w->stopping)
             pthread_cond_wait(&w->cv, &w->mu);
-        if (w->in_head == NULL)
-            break; /* stopping, and nothing left to store */
+        if (w->in_head == NULL) break; /* stopping, and nothing left to store */
         batch = last = w->in_head;
         while (last->next && n < WRITER_BATCH) {
             last = last->next;
             n++;
         }
         w->in_head = last->next;
-        if (w->in_head == NULL)
-            w->in_tail = NULL;
+        if (w->in_head == NULL) w->in_tail = NULL;
         last->next = NULL;
         pthread_mutex_unlock(&w->mu);
 
@@ -122,8 +115,7 @@ pd_writer_start(pd_server *srv, pd_writer **out, gl_err *err)
     pd_writer *w = calloc(1, sizeof(*w));
     int rv;
 
-    if (w == NULL)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (w == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     w->srv = srv;
     if ((rv = gl_db_open(srv->opt.db_path, &w->db, err)) != GL_OK) {
         free(w);
@@ -165,8 +157,7 @@ void
 pd_writer_stop(pd_writer *w)
 {
     pd_wjob *left;
-    if (w == NULL)
-        return;
+    if (w == NULL) return;
     pthread_mutex_lock(&w->mu);
     w->stopping = true;
     pthread_cond_signal(&w->cv);

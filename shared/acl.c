@@ -10,8 +10,7 @@
 void
 gl_override_free(gl_override *ov)
 {
-    if (ov == NULL)
-        return;
+    if (ov == NULL) return;
     free(ov->roles);
     ov->roles = NULL;
     ov->n_roles = 0;
@@ -19,8 +18,7 @@ gl_override_free(gl_override *ov)
 }
 
 void
-gl_policy_resolve(const gl_config *cfg, const char *channel, const gl_override *ov,
-                  gl_policy *out)
+gl_policy_resolve(const gl_config *cfg, const char *channel, const gl_override *ov, gl_policy *out)
 {
     const gl_chan_rule *rule = gl_config_match(cfg, channel);
 
@@ -30,8 +28,7 @@ gl_policy_resolve(const gl_config *cfg, const char *channel, const gl_override *
     if (rule != NULL) {
         out->ns = rule->ns;
         out->private_ = rule->private_;
-        if (rule->max_history > 0)
-            out->max_history = rule->max_history;
+        if (rule->max_history > 0) out->max_history = rule->max_history;
         out->roles = (const char(*)[GL_NAME_MAX])rule->allowed_roles;
         out->n_roles = rule->n_allowed_roles;
         out->users = (const char(*)[GL_USER_ID_MAX])rule->allowed_users;
@@ -42,16 +39,11 @@ gl_policy_resolve(const gl_config *cfg, const char *channel, const gl_override *
         if (gl_chan_prefix(channel, prefix, sizeof(prefix)) > 0)
             out->ns = gl_config_namespace(cfg, prefix);
     }
-    if (out->ns != NULL)
-        out->allow_publish = out->ns->allow_publish;
-    if (ov == NULL)
-        return;
-    if (ov->private_ >= 0)
-        out->private_ = ov->private_ != 0;
-    if (ov->allow_publish >= 0)
-        out->allow_publish = ov->allow_publish != 0;
-    if (ov->max_history > 0)
-        out->max_history = ov->max_history;
+    if (out->ns != NULL) out->allow_publish = out->ns->allow_publish;
+    if (ov == NULL) return;
+    if (ov->private_ >= 0) out->private_ = ov->private_ != 0;
+    if (ov->allow_publish >= 0) out->allow_publish = ov->allow_publish != 0;
+    if (ov->max_history > 0) out->max_history = ov->max_history;
     if (ov->has_roles) {
         out->roles = (const char(*)[GL_NAME_MAX])ov->roles;
         out->n_roles = ov->n_roles;
@@ -67,14 +59,11 @@ gl_acl_is_staff(const gl_user *u)
 static bool
 private_admits(const gl_policy *p, const gl_user *u, const gl_acl_facts *f)
 {
-    if (gl_acl_is_staff(u) || f->in_access_list)
-        return true;
+    if (gl_acl_is_staff(u) || f->in_access_list) return true;
     for (size_t i = 0; i < p->n_users; i++)
-        if (strcmp(p->users[i], u->id) == 0)
-            return true;
+        if (strcmp(p->users[i], u->id) == 0) return true;
     for (size_t i = 0; i < p->n_roles; i++)
-        if (strcmp(p->roles[i], u->role) == 0)
-            return true;
+        if (strcmp(p->roles[i], u->role) == 0) return true;
     return false;
 }
 
@@ -83,25 +72,21 @@ gl_acl_check_read(const gl_policy *p, const gl_user *u, const gl_acl_facts *f, g
 {
     if (u != NULL && f->banned)
         return gl_err_set(err, GL_EFORBIDDEN, "you are banned from this channel");
-    if (!p->private_)
-        return GL_OK;
-    if (u == NULL)
-        return gl_err_set(err, GL_EAUTH, "this channel is private: authenticate first");
+    if (!p->private_) return GL_OK;
+    if (u == NULL) return gl_err_set(err, GL_EAUTH, "this channel is private: authenticate first");
     if (!private_admits(p, u, f))
         return gl_err_set(err, GL_EFORBIDDEN, "this channel is private and you have no access");
     return GL_OK;
 }
 
 int
-gl_acl_check_publish(const gl_policy *p, const gl_user *u, const gl_acl_facts *f,
-                     int64_t now_ms, gl_err *err)
+gl_acl_check_publish(const gl_policy *p, const gl_user *u, const gl_acl_facts *f, int64_t now_ms,
+                     gl_err *err)
 {
     int rv;
 
-    if (u == NULL)
-        return gl_err_set(err, GL_EAUTH, "publishing needs an authenticated user");
-    if ((rv = gl_acl_check_read(p, u, f, err)) != GL_OK)
-        return rv;
+    if (u == NULL) return gl_err_set(err, GL_EAUTH, "publishing needs an authenticated user");
+    if ((rv = gl_acl_check_read(p, u, f, err)) != GL_OK) return rv;
     if (f->timeout_until_ms > now_ms) {
         char until[GL_TIME_MAX];
         gl_time_format_iso(f->timeout_until_ms, until);

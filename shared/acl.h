@@ -21,7 +21,10 @@ typedef struct gl_override {
     char (*roles)[GL_NAME_MAX]; /* malloc'd; gl_override_free */
 } gl_override;
 
-#define GL_OVERRIDE_INIT {-1, -1, 0, false, 0, NULL}
+#define GL_OVERRIDE_INIT                                                                           \
+    {                                                                                              \
+        -1, -1, 0, false, 0, NULL                                                                  \
+    }
 
 void gl_override_free(gl_override *ov);
 

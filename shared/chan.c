@@ -16,8 +16,7 @@ gl_chan_validate(const char *name, gl_err *err)
 {
     size_t len;
 
-    if (name == NULL || name[0] == '\0')
-        return gl_err_set(err, GL_EINVAL, "channel name is empty");
+    if (name == NULL || name[0] == '\0') return gl_err_set(err, GL_EINVAL, "channel name is empty");
     len = strnlen(name, GL_CHAN_MAX + 1);
     if (len > GL_CHAN_MAX)
         return gl_err_set(err, GL_EINVAL, "channel name longer than %d bytes", GL_CHAN_MAX);
@@ -39,14 +38,11 @@ gl_chan_prefix(const char *name, char *out, size_t cap)
     const char *colon = strchr(name, ':');
     size_t n;
 
-    if (cap == 0)
-        return 0;
+    if (cap == 0) return 0;
     out[0] = '\0';
-    if (colon == NULL)
-        return 0;
+    if (colon == NULL) return 0;
     n = (size_t)(colon - name);
-    if (n + 1 > cap)
-        return 0;
+    if (n + 1 > cap) return 0;
     memcpy(out, name, n);
     out[n] = '\0';
     return n;

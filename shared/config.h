@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define GL_NAME_MAX 64       /* namespace, role, RPC method: 63 bytes + NUL */
-#define GL_PATTERN_MAX 256   /* channel pattern: 255 bytes + NUL */
-#define GL_URL_MAX 1024      /* rpc proxy url */
-#define GL_HISTORY_DEFAULT 1000   /* max_history when no rule sets it */
-#define GL_HISTORY_LIMIT 1000000  /* largest max_history accepted */
+#define GL_NAME_MAX 64           /* namespace, role, RPC method: 63 bytes + NUL */
+#define GL_PATTERN_MAX 256       /* channel pattern: 255 bytes + NUL */
+#define GL_URL_MAX 1024          /* rpc proxy url */
+#define GL_HISTORY_DEFAULT 1000  /* max_history when no rule sets it */
+#define GL_HISTORY_LIMIT 1000000 /* largest max_history accepted */
 #define GL_RPC_TIMEOUT_DEFAULT_MS 5000
 
 typedef struct gl_namespace {
@@ -23,21 +23,21 @@ typedef struct gl_namespace {
 } gl_namespace;
 
 typedef struct gl_chan_rule {
-    char pattern[GL_PATTERN_MAX];    /* glob: '*' any run of bytes, '?' one byte */
-    const gl_namespace *ns;          /* NULL when the rule names no namespace */
-    bool private_;                   /* default false */
+    char pattern[GL_PATTERN_MAX];       /* glob: '*' any run of bytes, '?' one byte */
+    const gl_namespace *ns;             /* NULL when the rule names no namespace */
+    bool private_;                      /* default false */
     char (*allowed_roles)[GL_NAME_MAX]; /* n_allowed_roles entries */
     size_t n_allowed_roles;
-    char (*allowed_users)[128];      /* n_allowed_users entries (user ids, as JWT sub) */
+    char (*allowed_users)[128]; /* n_allowed_users entries (user ids, as JWT sub) */
     size_t n_allowed_users;
-    int max_history;                 /* 0 = not set: GL_HISTORY_DEFAULT applies */
-    int line;                        /* 1-based line in the file, for messages */
+    int max_history; /* 0 = not set: GL_HISTORY_DEFAULT applies */
+    int line;        /* 1-based line in the file, for messages */
 } gl_chan_rule;
 
 typedef struct gl_rpc_proxy {
     char method[GL_NAME_MAX];
-    char url[GL_URL_MAX];            /* http:// only */
-    int timeout_ms;                  /* optional key timeout_ms, default GL_RPC_TIMEOUT_DEFAULT_MS */
+    char url[GL_URL_MAX]; /* http:// only */
+    int timeout_ms;       /* optional key timeout_ms, default GL_RPC_TIMEOUT_DEFAULT_MS */
 } gl_rpc_proxy;
 
 typedef struct gl_config {

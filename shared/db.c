@@ -41,8 +41,9 @@ static const char *const sql_text[ST_COUNT] = {
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_PRUNE] = "DELETE FROM messages WHERE channel = ?1 AND id <= (SELECT id FROM messages "
                  "WHERE channel = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-    [ST_HIST_LATEST] = "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND " ALIVE
-                       " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+    [ST_HIST_LATEST] =
+        "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND " ALIVE
+        " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
     [ST_HIST_SINCE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND id > ?2 AND " ALIVE
                       " ORDER BY id ASC LIMIT ?3",
     [ST_HIST_BEFORE] = "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
@@ -87,8 +88,7 @@ exec_stmt(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what)
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_fail(db, err, what);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_fail(db, err, what);
     return GL_OK;
 }
 
@@ -97,8 +97,7 @@ user_version(gl_db *db, int *v)
 {
     sqlite3_stmt *s;
     int rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
+    if (rc != SQLITE_OK) return rc;
     rc = sqlite3_step(s);
     *v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
@@ -115,24 +114,19 @@ migrate(gl_db *db, gl_err *err)
 
     for (int attempt = 0;; attempt++) {
         int rc = user_version(db, &v);
-        if (rc == SQLITE_OK)
-            break;
-        if (rc != SQLITE_BUSY || attempt == 50)
-            return db_fail(db, err, "read the schema version");
+        if (rc == SQLITE_OK) break;
+        if (rc != SQLITE_BUSY || attempt == 50) return db_fail(db, err, "read the schema version");
         usleep(100 * 1000);
     }
-    if (v == GL_SCHEMA_VERSION)
-        return GL_OK;
+    if (v == GL_SCHEMA_VERSION) return GL_OK;
     if (v > GL_SCHEMA_VERSION)
         return gl_err_set(err, GL_EDB, "database schema version %d is newer than this program's %d",
                           v, GL_SCHEMA_VERSION);
     for (int attempt = 0;; attempt++) {
         int rc = sqlite3_exec(db->h, gl_schema_sql, NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-            break;
+        if (rc == SQLITE_OK) break;
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-        if (rc != SQLITE_BUSY || attempt == 50)
-            return db_fail(db, err, "create the schema");
+        if (rc != SQLITE_BUSY || attempt == 50) return db_fail(db, err, "create the schema");
         usleep(100 * 1000);
     }
     gl_log(GL_LOG_INFO, "db", "created schema version %d", GL_SCHEMA_VERSION);
@@ -145,9 +139,9 @@ gl_db_open(const char *path, gl_db **out, gl_err *err)
     gl_db *db = calloc(1, sizeof(*db));
     int rv;
 
-    if (db == NULL)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
-    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (db == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (sqlite3_open_v2(path, &db->h,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         gl_log(GL_LOG_ERROR, "db", "cannot open %s: %s", path,
                db->h ? sqlite3_errmsg(db->h) : "out of memory");
@@ -156,8 +150,7 @@ gl_db_open(const char *path, gl_db **out, gl_err *err)
     }
     sqlite3_busy_timeout(db->h, 5000);
     sqlite3_extended_result_codes(db->h, 1);
-    if ((rv = migrate(db, err)) != GL_OK)
-        goto out_close;
+    if ((rv = migrate(db, err)) != GL_OK) goto out_close;
     if (sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", NULL, NULL,
                      NULL) != SQLITE_OK) {
         rv = db_fail(db, err, "set pragmas");
@@ -175,8 +168,7 @@ out_close:
 void
 gl_db_close(gl_db *db)
 {
-    if (db == NULL)
-        return;
+    if (db == NULL) return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(db->st[i]);
     sqlite3_close(db->h);
@@ -211,8 +203,7 @@ gl_db_commit(gl_db *db, gl_err *err)
 void
 gl_db_rollback(gl_db *db)
 {
-    if (!sqlite3_get_autocommit(db->h))
-        run_simple(db, ST_ROLLBACK, NULL, "roll back");
+    if (!sqlite3_get_autocommit(db->h)) run_simple(db, ST_ROLLBACK, NULL, "roll back");
 }
 
 int
@@ -221,8 +212,7 @@ gl_db_insert_message(gl_db *db, gl_msg *m, gl_err *err)
     sqlite3_stmt *s = stmt(db, ST_INSERT_MSG, err);
     int rv;
 
-    if (s == NULL)
-        return GL_EDB;
+    if (s == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, m->channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, m->user_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, m->username, -1, SQLITE_STATIC);
@@ -238,8 +228,7 @@ int
 gl_db_prune(gl_db *db, const char *channel, int keep, gl_err *err)
 {
     sqlite3_stmt *s = stmt(db, ST_PRUNE, err);
-    if (s == NULL)
-        return GL_EDB;
+    if (s == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, keep);
     return exec_stmt(db, s, err, "prune history");
@@ -252,15 +241,14 @@ col_text(sqlite3_stmt *s, int i)
 }
 
 int
-gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit,
-              gl_db_msg_fn fn, void *arg, gl_err *err)
+gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, gl_db_msg_fn fn,
+              void *arg, gl_err *err)
 {
     static const int which[] = {ST_HIST_LATEST, ST_HIST_SINCE, ST_HIST_BEFORE};
     sqlite3_stmt *s = stmt(db, which[mode], err);
     int rc, rv = GL_OK;
 
-    if (s == NULL)
-        return GL_EDB;
+    if (s == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, ref);
     sqlite3_bind_int(s, 3, limit);
@@ -273,11 +261,9 @@ gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit,
         m.username = col_text(s, 3);
         m.data = col_text(s, 4);
         snprintf(m.created_at, sizeof(m.created_at), "%s", ts ? ts : "");
-        if ((rv = fn(arg, &m)) != 0)
-            break;
+        if ((rv = fn(arg, &m)) != 0) break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        rv = db_fail(db, err, "read history");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = db_fail(db, err, "read history");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return rv;
@@ -289,8 +275,7 @@ gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
     sqlite3_stmt *s = stmt(db, ST_LAST_ID, err);
     int rc;
 
-    if (s == NULL)
-        return GL_EDB;
+    if (s == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
@@ -303,21 +288,17 @@ gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
 typedef int (*row_fn)(sqlite3_stmt *s, void *fn, void *arg);
 
 static int
-each_row(gl_db *db, int which, const char *channel, row_fn row, void *fn, void *arg,
-         gl_err *err, const char *what)
+each_row(gl_db *db, int which, const char *channel, row_fn row, void *fn, void *arg, gl_err *err,
+         const char *what)
 {
     sqlite3_stmt *s = stmt(db, which, err);
     int rc, rv = GL_OK;
 
-    if (s == NULL)
-        return GL_EDB;
-    if (channel != NULL)
-        sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    if (s == NULL) return GL_EDB;
+    if (channel != NULL) sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if ((rv = row(s, fn, arg)) != 0)
-            break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        rv = db_fail(db, err, what);
+        if ((rv = row(s, fn, arg)) != 0) break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = db_fail(db, err, what);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return rv;
@@ -387,14 +368,10 @@ setting_row(sqlite3_stmt *s, void *fn, void *arg)
     gl_override ov = GL_OVERRIDE_INIT;
     int rv;
 
-    if (sqlite3_column_type(s, 1) != SQLITE_NULL)
-        ov.private_ = sqlite3_column_int(s, 1) != 0;
-    if (sqlite3_column_type(s, 2) != SQLITE_NULL)
-        ov.allow_publish = sqlite3_column_int(s, 2) != 0;
-    if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-        ov.max_history = sqlite3_column_int(s, 3);
-    if ((rv = parse_roles(col_text(s, 4), &ov)) != GL_OK)
-        return rv;
+    if (sqlite3_column_type(s, 1) != SQLITE_NULL) ov.private_ = sqlite3_column_int(s, 1) != 0;
+    if (sqlite3_column_type(s, 2) != SQLITE_NULL) ov.allow_publish = sqlite3_column_int(s, 2) != 0;
+    if (sqlite3_column_type(s, 3) != SQLITE_NULL) ov.max_history = sqlite3_column_int(s, 3);
+    if ((rv = parse_roles(col_text(s, 4), &ov)) != GL_OK) return rv;
     rv = ((gl_db_setting_fn)fn)(arg, col_text(s, 0), &ov);
     gl_override_free(&ov);
     return rv;

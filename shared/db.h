@@ -51,8 +51,8 @@ typedef int (*gl_db_msg_fn)(void *arg, const gl_msg *m);
 /* Call fn for up to limit undeleted messages of channel, oldest first: the newest ones
  * (LATEST), the oldest with id > ref (SINCE), or the newest with id < ref (BEFORE).
  * A non-zero return from fn stops the walk and is returned. */
-int gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit,
-                  gl_db_msg_fn fn, void *arg, gl_err *err);
+int gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, gl_db_msg_fn fn,
+                  void *arg, gl_err *err);
 
 /* The highest message id of channel (0 if none) into *id. */
 int gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err);
@@ -69,8 +69,7 @@ int gl_db_each_access(gl_db *db, const char *channel, gl_db_access_fn fn, void *
 
 /* The override passed to fn is valid during the call only. */
 typedef int (*gl_db_setting_fn)(void *arg, const char *channel, const gl_override *ov);
-int gl_db_each_setting(gl_db *db, const char *channel, gl_db_setting_fn fn, void *arg,
-                       gl_err *err);
+int gl_db_each_setting(gl_db *db, const char *channel, gl_db_setting_fn fn, void *arg, gl_err *err);
 
 /* The raw handle, for statements a binary keeps to itself. */
 struct sqlite3 *gl_db_handle(gl_db *db);

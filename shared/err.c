@@ -50,15 +50,13 @@ gl_err_clear(gl_err *e)
 const char *
 gl_err_code_name(int code)
 {
-    if (code < 0 || code >= GL_ECOUNT || err_table[code].name == NULL)
-        return "internal";
+    if (code < 0 || code >= GL_ECOUNT || err_table[code].name == NULL) return "internal";
     return err_table[code].name;
 }
 
 int
 gl_err_http_status(int code)
 {
-    if (code < 0 || code >= GL_ECOUNT || err_table[code].name == NULL)
-        return 500;
+    if (code < 0 || code >= GL_ECOUNT || err_table[code].name == NULL) return 500;
     return err_table[code].http;
 }

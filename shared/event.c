@@ -32,8 +32,7 @@ gl_event_message(const gl_msg *m)
                cJSON_AddTrueToObject(o, "system") == NULL) {
         goto out_free;
     }
-    if (cJSON_AddStringToObject(o, "created_at", m->created_at) == NULL)
-        goto out_free;
+    if (cJSON_AddStringToObject(o, "created_at", m->created_at) == NULL) goto out_free;
     return o;
 
 out_free:
@@ -46,11 +45,9 @@ gl_event_error(const cJSON *id, int code, const char *msg)
 {
     cJSON *o = gl_event_new("error", NULL), *e, *idc;
 
-    if (o == NULL)
-        return NULL;
+    if (o == NULL) return NULL;
     if (id != NULL) {
-        if ((idc = cJSON_Duplicate(id, 1)) == NULL)
-            goto out_free;
+        if ((idc = cJSON_Duplicate(id, 1)) == NULL) goto out_free;
         cJSON_AddItemToObject(o, "id", idc);
     }
     if ((e = cJSON_AddObjectToObject(o, "error")) == NULL ||
@@ -68,8 +65,7 @@ char *
 gl_event_print_take(cJSON *obj)
 {
     char *s;
-    if (obj == NULL)
-        return NULL;
+    if (obj == NULL) return NULL;
     s = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     return s;

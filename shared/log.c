@@ -35,8 +35,7 @@ gl_log_init_from_env(void)
 {
     const char *v = getenv("LOG_LEVEL");
     gl_log_level = GL_LOG_INFO;
-    if (v == NULL || *v == '\0')
-        return true;
+    if (v == NULL || *v == '\0') return true;
     return gl_log_parse_level(v, &gl_log_level);
 }
 
@@ -54,10 +53,8 @@ gl_log_write(int level, const char *module, const char *fmt, ...)
     if (n > 0 && (size_t)n < sizeof(line))
         n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof(line) - 1)
-        n = (int)sizeof(line) - 2;
+    if (n < 0) return;
+    if ((size_t)n >= sizeof(line) - 1) n = (int)sizeof(line) - 2;
     line[n++] = '\n';
     (void)!write(STDERR_FILENO, line, (size_t)n);
 }

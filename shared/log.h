@@ -7,7 +7,8 @@
 
 enum { GL_LOG_DEBUG = 0, GL_LOG_INFO = 1, GL_LOG_WARN = 2, GL_LOG_ERROR = 3 };
 
-/* The one process-wide setting shared/ keeps: logging is process-wide by nature (Redis verbosity). */
+/* The one process-wide setting shared/ keeps: logging is process-wide by nature (Redis verbosity).
+ */
 extern int gl_log_level;
 
 /* Parse "debug|info|warn|error" (case-insensitive); returns false for anything else. */
@@ -22,8 +23,7 @@ void gl_log_write(int level, const char *module, const char *fmt, ...)
 
 #define gl_log(level, module, ...)                                                                 \
     do {                                                                                           \
-        if ((level) >= gl_log_level)                                                               \
-            gl_log_write((level), (module), __VA_ARGS__);                                          \
+        if ((level) >= gl_log_level) gl_log_write((level), (module), __VA_ARGS__);                 \
     } while (0)
 
 #endif

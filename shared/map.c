@@ -78,8 +78,7 @@ find_slot(const gl_map *m, const char *key, uint64_t h)
 {
     size_t mask = m->cap - 1, i = (size_t)h & mask;
     while (m->slots[i].key != NULL) {
-        if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0)
-            return i;
+        if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0) return i;
         i = (i + 1) & mask;
     }
     return i;
@@ -89,8 +88,7 @@ void *
 gl_map_get(const gl_map *m, const char *key)
 {
     size_t i;
-    if (m->len == 0)
-        return NULL;
+    if (m->len == 0) return NULL;
     i = find_slot(m, key, siphash13(key, strlen(key)));
     return m->slots[i].key != NULL ? m->slots[i].val : NULL;
 }
@@ -101,8 +99,7 @@ grow(gl_map *m)
     size_t ncap = m->cap ? m->cap * 2 : 8;
     gl_map old = *m;
     gl_map_entry *slots = calloc(ncap, sizeof(*slots));
-    if (slots == NULL)
-        return GL_ENOMEM;
+    if (slots == NULL) return GL_ENOMEM;
     m->slots = slots;
     m->cap = ncap;
     for (size_t i = 0; i < old.cap; i++) {
@@ -119,11 +116,9 @@ gl_map_put(gl_map *m, const char *key, void *val)
     uint64_t h = siphash13(key, strlen(key));
     size_t i;
 
-    if ((m->len + 1) * 2 > m->cap && grow(m) != GL_OK)
-        return GL_ENOMEM;
+    if ((m->len + 1) * 2 > m->cap && grow(m) != GL_OK) return GL_ENOMEM;
     i = find_slot(m, key, h);
-    if (m->slots[i].key == NULL)
-        m->len++;
+    if (m->slots[i].key == NULL) m->len++;
     m->slots[i].key = key;
     m->slots[i].hash = h;
     m->slots[i].val = val;
@@ -136,12 +131,10 @@ gl_map_del(gl_map *m, const char *key)
     size_t mask, i, j;
     void *val;
 
-    if (m->len == 0)
-        return NULL;
+    if (m->len == 0) return NULL;
     mask = m->cap - 1;
     i = find_slot(m, key, siphash13(key, strlen(key)));
-    if (m->slots[i].key == NULL)
-        return NULL;
+    if (m->slots[i].key == NULL) return NULL;
     val = m->slots[i].val;
     /* Backward shift: move later entries of the probe run into the hole when their home
      * slot allows it, so lookups never need tombstones. */
@@ -149,8 +142,7 @@ gl_map_del(gl_map *m, const char *key)
     for (;;) {
         size_t home;
         j = (j + 1) & mask;
-        if (m->slots[j].key == NULL)
-            break;
+        if (m->slots[j].key == NULL) break;
         home = (size_t)m->slots[j].hash & mask;
         if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
             m->slots[i] = m->slots[j];
@@ -167,8 +159,7 @@ gl_map_next(const gl_map *m, size_t *iter)
 {
     while (*iter < m->cap) {
         gl_map_entry *e = &m->slots[(*iter)++];
-        if (e->key != NULL)
-            return e;
+        if (e->key != NULL) return e;
     }
     return NULL;
 }

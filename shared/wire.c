@@ -51,8 +51,7 @@ cJSON *
 gl_wire_reply_ok(cJSON *data)
 {
     cJSON *o = cJSON_CreateObject();
-    if (data == NULL)
-        data = cJSON_CreateObject();
+    if (data == NULL) data = cJSON_CreateObject();
     if (o == NULL || data == NULL || cJSON_AddTrueToObject(o, "ok") == NULL) {
         cJSON_Delete(o);
         cJSON_Delete(data);
@@ -80,8 +79,7 @@ static int
 code_from_name(const char *name)
 {
     for (int c = GL_EINVAL; c < GL_ECOUNT; c++)
-        if (strcmp(gl_err_code_name(c), name) == 0)
-            return c;
+        if (strcmp(gl_err_code_name(c), name) == 0) return c;
     return GL_EINTERNAL;
 }
 

@@ -38,7 +38,6 @@ cJSON *gl_wire_reply_error(int code, const char *msg);
 
 /* Parse a reply. On GL_OK *root is the parsed reply and *data its "data" (borrowed from root).
  * An error reply returns its code mapped back to GL_E* with the message in err. */
-int gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data,
-                        gl_err *err);
+int gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data, gl_err *err);
 
 #endif

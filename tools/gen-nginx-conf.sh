@@ -18,8 +18,14 @@ esac
 case "${LOG_LEVEL:-info}" in
 debug) lvl=info ;; *) lvl=warn ;;
 esac
+# As root, nginx workers run as nobody and must reach the sockets in RUNDIR; when they cannot
+# (a checkout under /root, say), keep them root rather than fail with 502s.
+user_line=""
+if [ "$(id -u)" = 0 ] && ! runuser -u nobody -- test -x "$rundir" 2>/dev/null; then
+    user_line="user root;"
+fi
 mkdir -p "$rundir/nginx"
-sed -e "s|@RUNDIR@|$rundir|g" -e "s|@LISTEN@|$bind:$port|g" \
+sed -e "s|@USER@|$user_line|" -e "s|@RUNDIR@|$rundir|g" -e "s|@LISTEN@|$bind:$port|g" \
     -e "s|@PUSHD_UPSTREAM@|$upstream|g" -e "s|@NGINX_LOG_LEVEL@|$lvl|g" \
     "$top/conf/nginx/golive.conf.in" >"$rundir/nginx/nginx.conf"
 echo "$rundir/nginx/nginx.conf"
