@@ -299,7 +299,10 @@ cmd_history(cmd *k)
         mode = GL_HISTORY_BEFORE;
         ref = before;
     }
+    /* One reply carries at most PD_HISTORY_MAX messages (up to 6 MiB at 64 KiB each); clients
+     * scroll back further with "before". */
     if (limit > pol.max_history) limit = pol.max_history;
+    if (limit > PD_HISTORY_MAX) limit = PD_HISTORY_MAX;
     if ((data = channel_data(channel)) == NULL ||
         (msgs = cJSON_AddArrayToObject(data, "messages")) == NULL) {
         cJSON_Delete(data);

@@ -24,6 +24,7 @@
 #define PD_CLOSE_AUTH 4001  /* bad token, or token expired */
 #define PD_CLOSE_SLOW 4008  /* slow consumer */
 #define PD_HISTORY_LIMIT 50 /* default limit of the history command */
+#define PD_HISTORY_MAX 100  /* most messages one history reply carries (64 KiB each at worst) */
 
 typedef struct pd_server pd_server;
 typedef struct pd_channel pd_channel;

@@ -271,3 +271,23 @@ def test_history_of_private_channel_needs_access(stack):
             await close_all(owner, anon, other)
 
     run(body())
+
+
+def test_history_reply_carries_at_most_100_messages(stack):
+    # No rule matches "free:*", so max_history is the default 1000: the per-reply cap of 100
+    # is what limits the answer, and "before" pages further back.
+    ch = "free:" + unique_channel().split(":")[1]
+
+    async def body():
+        c = await stack.client(stack.token("u_pager", username="pager"))
+        try:
+            ids = [await c.publish(ch, {"i": i}) for i in range(120)]
+            r = await c.ok({"type": "history", "channel": ch, "limit": 1000})
+            got = [m["id"] for m in r["data"]["messages"]]
+            assert got == ids[20:], (len(got), got[:3])
+            r = await c.ok({"type": "history", "channel": ch, "limit": 1000, "before": got[0]})
+            assert [m["id"] for m in r["data"]["messages"]] == ids[:20]
+        finally:
+            await close_all(c)
+
+    run(body())
