@@ -105,5 +105,45 @@ format-check:
 clean:
 	rm -rf build
 
+# Unit-test objects are intermediates of their binaries; keep them so make does not rebuild.
+.SECONDARY: $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.o)
+
 -include $(SHARED_OBJ:.o=.d) $(PUSHD_OBJ:.o=.d) $(API_OBJ:.o=.d)
 -include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/tools/golive-token.d
+
+# libFuzzer targets (clang): `make fuzz` builds build/fuzz/fuzz_* from tests/fuzz/fuzz_*.c with
+# shared/*.c compiled under the fuzz flags, then runs each for FUZZ_SECONDS on its seed corpus in
+# tests/fuzz/corpus/<target>/. New inputs go to build/fuzz/corpus/<target>/, crashes to build/fuzz/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_DIR := build/fuzz
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ := $(SHARED_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/schema_sql.o
+
+$(FUZZ_DIR)/gen/schema_sql.c: schema.sql tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	tools/embed-sql.sh gl_schema_sql < schema.sql > $@
+
+$(FUZZ_DIR)/obj/gen/schema_sql.o: $(FUZZ_DIR)/gen/schema_sql.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/obj/shared/%.o: shared/%.c $(wildcard shared/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/$$t- $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t; \
+	done
+
+# Keep the fuzz objects between runs (make would delete them as intermediates).
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_DIR)/gen/schema_sql.c
+.PHONY: fuzz

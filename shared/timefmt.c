@@ -24,7 +24,9 @@ gl_time_mono_ms(void)
 void
 gl_time_format_iso(int64_t ms, char out[GL_TIME_MAX])
 {
-    time_t secs = (time_t)(ms / 1000);
+    time_t secs;
+    if (ms < 0) ms = 0; /* before 1970 is never a real GoLive time; keep the format fixed-width */
+    secs = (time_t)(ms / 1000);
     struct tm tm;
     char buf[96]; /* roomy enough for any int fields, which keeps -Wformat-truncation quiet */
     gmtime_r(&secs, &tm);

@@ -88,6 +88,7 @@ gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **dat
 {
     cJSON *o = len <= GL_WIRE_MAX ? cJSON_ParseWithLength(buf, len) : NULL;
     const cJSON *ok, *e, *code, *msg;
+    int rv;
 
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
@@ -102,8 +103,8 @@ gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **dat
     e = cJSON_GetObjectItemCaseSensitive(o, "error");
     code = cJSON_GetObjectItemCaseSensitive(e, "code");
     msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-    gl_err_set(err, cJSON_IsString(code) ? code_from_name(code->valuestring) : GL_EIPC, "%s",
-               cJSON_IsString(msg) ? msg->valuestring : "pushd refused the request");
+    rv = gl_err_set(err, cJSON_IsString(code) ? code_from_name(code->valuestring) : GL_EIPC, "%s",
+                    cJSON_IsString(msg) ? msg->valuestring : "pushd refused the request");
     cJSON_Delete(o);
-    return err ? err->code : GL_EIPC;
+    return rv;
 }

@@ -1,0 +1,222 @@
+/* Unit tests for shared/event.c: the message and error events clients receive (docs/protocol.md),
+ * checked by parsing the printed text back with cJSON. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "shared/event.h"
+
+#define DATA "{\"content\":\"hi \\u00e9\",\"n\":[1,2.5,{\"x\":null}],\"ok\":true}"
+
+/* Print obj (taking it) and parse the text back. */
+static cJSON *
+reparse(cJSON *obj, char **text_out)
+{
+    char *text = gl_event_print_take(obj);
+    cJSON *back;
+
+    assert_non_null(text);
+    back = cJSON_Parse(text);
+    if (!cJSON_IsObject(back)) fail_msg("printed event is not a JSON object: %s", text);
+    *text_out = text;
+    return back;
+}
+
+static const cJSON *
+get(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static void
+expect_str(const cJSON *o, const char *key, const char *want)
+{
+    const cJSON *v = get(o, key);
+
+    if (!cJSON_IsString(v)) fail_msg("\"%s\" is not a string", key);
+    assert_string_equal(v->valuestring, want);
+}
+
+static gl_msg
+make_msg(const char *user_id, const char *username)
+{
+    gl_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.id = 123456789012;
+    m.channel = "chat:stream_abc";
+    m.user_id = user_id;
+    m.username = username;
+    m.data = DATA;
+    strcpy(m.created_at, "2026-11-24T10:30:00.123Z");
+    return m;
+}
+
+static void
+test_event_message_of_a_user_has_the_documented_shape(void **state)
+{
+    gl_msg m = make_msg("u1", "alice");
+    cJSON *back, *want;
+    const cJSON *user;
+    char *text;
+
+    (void)state;
+    back = reparse(gl_event_message(&m), &text);
+    expect_str(back, "type", "message");
+    expect_str(back, "channel", "chat:stream_abc");
+    assert_true(cJSON_IsNumber(get(back, "id")));
+    assert_true(get(back, "id")->valuedouble == 123456789012.0);
+    user = get(back, "user");
+    assert_true(cJSON_IsObject(user));
+    expect_str(user, "id", "u1");
+    expect_str(user, "username", "alice");
+    assert_int_equal(cJSON_GetArraySize(user), 2);
+    expect_str(back, "created_at", "2026-11-24T10:30:00.123Z");
+    assert_null(get(back, "system"));
+    assert_int_equal(cJSON_GetArraySize(back), 6);
+
+    want = cJSON_Parse(DATA);
+    assert_true(cJSON_Compare(get(back, "data"), want, true));
+    cJSON_Delete(want);
+    cJSON_Delete(back);
+    cJSON_free(text);
+}
+
+static void
+test_event_message_embeds_data_raw_without_reprinting(void **state)
+{
+    gl_msg m = make_msg("u1", "alice");
+    cJSON *back;
+    char *text;
+
+    (void)state;
+    back = reparse(gl_event_message(&m), &text);
+    // cJSON would print 2.5 and \u00e9 differently if it had parsed the data again.
+    if (strstr(text, "\"data\":" DATA ",") == NULL) fail_msg("data is not raw in %s", text);
+    cJSON_Delete(back);
+    cJSON_free(text);
+}
+
+static void
+test_event_message_without_username_shows_the_user_id(void **state)
+{
+    gl_msg m = make_msg("u1", NULL);
+    cJSON *back;
+    char *text;
+
+    (void)state;
+    back = reparse(gl_event_message(&m), &text);
+    expect_str(get(back, "user"), "id", "u1");
+    expect_str(get(back, "user"), "username", "u1");
+    cJSON_Delete(back);
+    cJSON_free(text);
+}
+
+static void
+test_event_message_of_the_system_has_null_user_and_system_true(void **state)
+{
+    gl_msg m = make_msg(NULL, NULL);
+    cJSON *back, *want;
+    char *text;
+
+    (void)state;
+    back = reparse(gl_event_message(&m), &text);
+    expect_str(back, "type", "message");
+    assert_true(cJSON_IsNull(get(back, "user")));
+    assert_true(cJSON_IsTrue(get(back, "system")));
+    expect_str(back, "created_at", "2026-11-24T10:30:00.123Z");
+    assert_int_equal(cJSON_GetArraySize(back), 7);
+    want = cJSON_Parse(DATA);
+    assert_true(cJSON_Compare(get(back, "data"), want, true));
+    cJSON_Delete(want);
+    cJSON_Delete(back);
+    cJSON_free(text);
+}
+
+static void
+test_event_error_with_id_copies_the_id(void **state)
+{
+    cJSON *id = cJSON_CreateString("req-7"), *num = cJSON_CreateNumber(7);
+    char *text;
+
+    (void)state;
+    text = gl_event_print_take(gl_event_error(id, GL_EFORBIDDEN, "you are banned"));
+    assert_string_equal(text, "{\"type\":\"error\",\"id\":\"req-7\",\"error\":{\"code\":"
+                              "\"forbidden\",\"message\":\"you are banned\"}}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_error(num, GL_EINVAL, "bad"));
+    assert_string_equal(text, "{\"type\":\"error\",\"id\":7,\"error\":{\"code\":"
+                              "\"bad_request\",\"message\":\"bad\"}}");
+    cJSON_free(text);
+    // The caller's id is borrowed, not taken.
+    assert_string_equal(id->valuestring, "req-7");
+    cJSON_Delete(id);
+    cJSON_Delete(num);
+}
+
+static void
+test_event_error_without_id_has_no_id_key(void **state)
+{
+    cJSON *back;
+    char *text;
+
+    (void)state;
+    back = reparse(gl_event_error(NULL, GL_ERATE, "slow down \"now\""), &text);
+    assert_null(get(back, "id"));
+    assert_null(get(back, "channel"));
+    expect_str(back, "type", "error");
+    expect_str(get(back, "error"), "code", "rate_limited");
+    expect_str(get(back, "error"), "message", "slow down \"now\"");
+    assert_int_equal(cJSON_GetArraySize(back), 2);
+    cJSON_Delete(back);
+    cJSON_free(text);
+}
+
+static void
+test_event_error_of_an_unknown_code_is_internal(void **state)
+{
+    cJSON *back;
+    char *text;
+
+    (void)state;
+    back = reparse(gl_event_error(NULL, 999, "x"), &text);
+    expect_str(get(back, "error"), "code", "internal");
+    cJSON_Delete(back);
+    cJSON_free(text);
+}
+
+static void
+test_event_new_has_type_and_optional_channel(void **state)
+{
+    char *text;
+
+    (void)state;
+    text = gl_event_print_take(gl_event_new("presence", "lobby"));
+    assert_string_equal(text, "{\"type\":\"presence\",\"channel\":\"lobby\"}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_new("pong", NULL));
+    assert_string_equal(text, "{\"type\":\"pong\"}");
+    cJSON_free(text);
+    assert_null(gl_event_print_take(NULL));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_message_of_a_user_has_the_documented_shape),
+        cmocka_unit_test(test_event_message_embeds_data_raw_without_reprinting),
+        cmocka_unit_test(test_event_message_without_username_shows_the_user_id),
+        cmocka_unit_test(test_event_message_of_the_system_has_null_user_and_system_true),
+        cmocka_unit_test(test_event_error_with_id_copies_the_id),
+        cmocka_unit_test(test_event_error_without_id_has_no_id_key),
+        cmocka_unit_test(test_event_error_of_an_unknown_code_is_internal),
+        cmocka_unit_test(test_event_new_has_type_and_optional_channel),
+    };
+
+    return cmocka_run_group_tests_name("event", tests, NULL, NULL);
+}
