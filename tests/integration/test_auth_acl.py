@@ -1,32 +1,23 @@
 """Authentication (JWT in header, query or connect) and channel access rules."""
 
 import asyncio
+import copy
 
 import pytest
 
-from conftest import (ANON_PRIVATE, SECRET, close_all, is_message, make_token, run,
+from conftest import (ANON_PRIVATE, DEFAULT_CONFIG, SECRET, close_all, is_message, make_token, run,
                       unique_channel)
 
-STACK_CONFIG = {
-    "namespaces": [
-        {"name": "chat", "max_clients": 1000, "allow_publish": True},
-        {"name": "readonly", "max_clients": 0, "allow_publish": False},
-        {"name": "small", "max_clients": 2, "allow_publish": True},
-    ],
-    "channels": [
-        {
-            "pattern": "chat:stream_*",
-            "namespace": "chat",
-            "private": True,
-            "allowed_roles": ["streamer", "moderator"],
-            "allowed_users": ["user_123"],
-            "max_history": 100,
-        },
-        {"pattern": "public:*", "namespace": "chat", "private": False, "max_history": 50},
-        {"pattern": "announce:*", "namespace": "readonly", "private": False},
-        {"pattern": "small:*", "namespace": "small", "private": False},
-    ],
-}
+# The seed's config, plus a read-only namespace and one capped at two clients.
+STACK_CONFIG = copy.deepcopy(DEFAULT_CONFIG)
+STACK_CONFIG["namespaces"] += [
+    {"name": "readonly", "max_clients": 0, "allow_publish": False},
+    {"name": "small", "max_clients": 2, "allow_publish": True},
+]
+STACK_CONFIG["channels"] += [
+    {"pattern": "announce:*", "namespace": "readonly", "private": False},
+    {"pattern": "small:*", "namespace": "small", "private": False},
+]
 
 
 def stream_channel():
