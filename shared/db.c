@@ -1,6 +1,7 @@
 /* SQLite access for both binaries. Statements are prepared lazily, once per connection, and
  * reset after each use; network input only ever reaches SQL as bound parameters. */
 #include "db.h"
+#include "db_internal.h"
 #include "log.h"
 
 #include <cjson/cJSON.h>
@@ -12,26 +13,8 @@
 
 extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 
-enum {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_INSERT_MSG,
-    ST_PRUNE,
-    ST_HIST_LATEST,
-    ST_HIST_SINCE,
-    ST_HIST_BEFORE,
-    ST_LAST_ID,
-    ST_RESTRICTIONS,
-    ST_ACCESS,
-    ST_SETTINGS,
-    ST_COUNT
-};
-
 #define MSG_COLS "id, channel, user_id, username, data, created_at"
 #define ALIVE "deleted_at IS NULL"
-/* Expiry as ms since the epoch, compared with the text timestamp's own clock. */
-#define EXPIRES_MS "CAST(ROUND((julianday(expires_at) - 2440587.5) * 86400000.0) AS INTEGER)"
 
 static const char *const sql_text[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -55,40 +38,65 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_ACCESS] = "SELECT channel, user_id FROM channel_access WHERE ?1 IS NULL OR channel = ?1",
     [ST_SETTINGS] = "SELECT channel, private, allow_publish, max_history, allowed_roles "
                     "FROM channel_settings WHERE ?1 IS NULL OR channel = ?1",
+    [ST_CHANNELS_WITH_HISTORY] = "SELECT channel, MAX(id) AS last FROM messages GROUP BY channel "
+                                 "ORDER BY last DESC LIMIT ?1",
+    [ST_MESSAGE_STATE] =
+        "SELECT deleted_at IS NOT NULL FROM messages WHERE id = ?1 AND channel = ?2",
+    [ST_DELETE_MESSAGE] = "UPDATE messages SET deleted_at = ?3, deleted_by = ?4 "
+                          "WHERE id = ?1 AND channel = ?2 AND deleted_at IS NULL",
+    [ST_PUT_RESTRICTION] =
+        "INSERT INTO bans (channel, user_id, kind, reason, created_by, created_at, expires_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (channel, user_id, kind) DO UPDATE SET "
+        "reason = excluded.reason, created_by = excluded.created_by, "
+        "created_at = excluded.created_at, expires_at = excluded.expires_at",
+    [ST_REMOVE_RESTRICTIONS] = "DELETE FROM bans WHERE channel = ?1 AND user_id = ?2 AND "
+                               "(expires_at IS NULL OR expires_at > ?3)",
+    [ST_USER_FACTS] = "SELECT kind, COALESCE(" EXPIRES_MS ", 0) FROM bans WHERE channel = ?1 AND "
+                      "user_id = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+    [ST_IN_ACCESS] = "SELECT 1 FROM channel_access WHERE channel = ?1 AND user_id = ?2",
+    [ST_PUT_SETTINGS] =
+        "INSERT INTO channel_settings (channel, private, allow_publish, max_history, "
+        "allowed_roles, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "ON CONFLICT (channel) DO UPDATE SET private = excluded.private, "
+        "allow_publish = excluded.allow_publish, max_history = excluded.max_history, "
+        "allowed_roles = excluded.allowed_roles, updated_by = excluded.updated_by, "
+        "updated_at = excluded.updated_at",
+    [ST_DELETE_SETTINGS] = "DELETE FROM channel_settings WHERE channel = ?1",
+    [ST_ACCESS_ADD] = "INSERT INTO channel_access (channel, user_id, added_by, added_at) "
+                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    [ST_ACCESS_REMOVE] = "DELETE FROM channel_access WHERE channel = ?1 AND user_id = ?2",
+    [ST_AUDIT] = "INSERT INTO moderation_log (channel, action, target_user, message_id, actor_id, "
+                 "actor_name, reason, detail, created_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
-struct gl_db {
-    sqlite3 *h;
-    sqlite3_stmt *st[ST_COUNT];
-};
-
-static int
-db_fail(gl_db *db, gl_err *err, const char *what)
+int
+gl_db__fail(gl_db *db, gl_err *err, const char *what)
 {
     gl_log(GL_LOG_ERROR, "db", "%s: %s", what, sqlite3_errmsg(db->h));
     return gl_err_set(err, GL_EDB, "the database could not %s", what);
 }
 
-static sqlite3_stmt *
-stmt(gl_db *db, int which, gl_err *err)
+sqlite3_stmt *
+gl_db__stmt(gl_db *db, int which, gl_err *err)
 {
     if (db->st[which] == NULL &&
         sqlite3_prepare_v3(db->h, sql_text[which], -1, SQLITE_PREPARE_PERSISTENT, &db->st[which],
                            NULL) != SQLITE_OK) {
-        db_fail(db, err, "prepare a statement");
+        gl_db__fail(db, err, "prepare a statement");
         return NULL;
     }
     return db->st[which];
 }
 
 /* Run a statement that returns no rows to the caller. */
-static int
-exec_stmt(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what)
+int
+gl_db__exec(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what)
 {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_fail(db, err, what);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return gl_db__fail(db, err, what);
     return GL_OK;
 }
 
@@ -115,7 +123,8 @@ migrate(gl_db *db, gl_err *err)
     for (int attempt = 0;; attempt++) {
         int rc = user_version(db, &v);
         if (rc == SQLITE_OK) break;
-        if (rc != SQLITE_BUSY || attempt == 50) return db_fail(db, err, "read the schema version");
+        if (rc != SQLITE_BUSY || attempt == 50)
+            return gl_db__fail(db, err, "read the schema version");
         usleep(100 * 1000);
     }
     if (v == GL_SCHEMA_VERSION) return GL_OK;
@@ -126,7 +135,7 @@ migrate(gl_db *db, gl_err *err)
         int rc = sqlite3_exec(db->h, gl_schema_sql, NULL, NULL, NULL);
         if (rc == SQLITE_OK) break;
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-        if (rc != SQLITE_BUSY || attempt == 50) return db_fail(db, err, "create the schema");
+        if (rc != SQLITE_BUSY || attempt == 50) return gl_db__fail(db, err, "create the schema");
         usleep(100 * 1000);
     }
     gl_log(GL_LOG_INFO, "db", "created schema version %d", GL_SCHEMA_VERSION);
@@ -153,7 +162,7 @@ gl_db_open(const char *path, gl_db **out, gl_err *err)
     if ((rv = migrate(db, err)) != GL_OK) goto out_close;
     if (sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", NULL, NULL,
                      NULL) != SQLITE_OK) {
-        rv = db_fail(db, err, "set pragmas");
+        rv = gl_db__fail(db, err, "set pragmas");
         goto out_close;
     }
     *out = db;
@@ -184,8 +193,8 @@ gl_db_handle(gl_db *db)
 static int
 run_simple(gl_db *db, int which, gl_err *err, const char *what)
 {
-    sqlite3_stmt *s = stmt(db, which, err);
-    return s == NULL ? GL_EDB : exec_stmt(db, s, err, what);
+    sqlite3_stmt *s = gl_db__stmt(db, which, err);
+    return s == NULL ? GL_EDB : gl_db__exec(db, s, err, what);
 }
 
 int
@@ -209,7 +218,7 @@ gl_db_rollback(gl_db *db)
 int
 gl_db_insert_message(gl_db *db, gl_msg *m, gl_err *err)
 {
-    sqlite3_stmt *s = stmt(db, ST_INSERT_MSG, err);
+    sqlite3_stmt *s = gl_db__stmt(db, ST_INSERT_MSG, err);
     int rv;
 
     if (s == NULL) return GL_EDB;
@@ -219,7 +228,7 @@ gl_db_insert_message(gl_db *db, gl_msg *m, gl_err *err)
     sqlite3_bind_text(s, 4, m->user_id ? "message" : "system", -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, m->data, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, m->created_at, -1, SQLITE_STATIC);
-    if ((rv = exec_stmt(db, s, err, "store the message")) == GL_OK)
+    if ((rv = gl_db__exec(db, s, err, "store the message")) == GL_OK)
         m->id = sqlite3_last_insert_rowid(db->h);
     return rv;
 }
@@ -227,11 +236,11 @@ gl_db_insert_message(gl_db *db, gl_msg *m, gl_err *err)
 int
 gl_db_prune(gl_db *db, const char *channel, int keep, gl_err *err)
 {
-    sqlite3_stmt *s = stmt(db, ST_PRUNE, err);
+    sqlite3_stmt *s = gl_db__stmt(db, ST_PRUNE, err);
     if (s == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, keep);
-    return exec_stmt(db, s, err, "prune history");
+    return gl_db__exec(db, s, err, "prune history");
 }
 
 static const char *
@@ -245,7 +254,7 @@ gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, 
               void *arg, gl_err *err)
 {
     static const int which[] = {ST_HIST_LATEST, ST_HIST_SINCE, ST_HIST_BEFORE};
-    sqlite3_stmt *s = stmt(db, which[mode], err);
+    sqlite3_stmt *s = gl_db__stmt(db, which[mode], err);
     int rc, rv = GL_OK;
 
     if (s == NULL) return GL_EDB;
@@ -263,7 +272,7 @@ gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, 
         snprintf(m.created_at, sizeof(m.created_at), "%s", ts ? ts : "");
         if ((rv = fn(arg, &m)) != 0) break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = db_fail(db, err, "read history");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, "read history");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return rv;
@@ -272,7 +281,7 @@ gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, 
 int
 gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
 {
-    sqlite3_stmt *s = stmt(db, ST_LAST_ID, err);
+    sqlite3_stmt *s = gl_db__stmt(db, ST_LAST_ID, err);
     int rc;
 
     if (s == NULL) return GL_EDB;
@@ -281,7 +290,7 @@ gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
     *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    return rc == SQLITE_ROW ? GL_OK : db_fail(db, err, "read the last message id");
+    return rc == SQLITE_ROW ? GL_OK : gl_db__fail(db, err, "read the last message id");
 }
 
 /* Shared walk for the three state queries: bind the optional channel, step, hand rows on. */
@@ -291,14 +300,14 @@ static int
 each_row(gl_db *db, int which, const char *channel, row_fn row, void *fn, void *arg, gl_err *err,
          const char *what)
 {
-    sqlite3_stmt *s = stmt(db, which, err);
+    sqlite3_stmt *s = gl_db__stmt(db, which, err);
     int rc, rv = GL_OK;
 
     if (s == NULL) return GL_EDB;
     if (channel != NULL) sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if ((rv = row(s, fn, arg)) != 0) break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = db_fail(db, err, what);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, what);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return rv;

@@ -74,4 +74,55 @@ int gl_db_each_setting(gl_db *db, const char *channel, gl_db_setting_fn fn, void
 /* The raw handle, for statements a binary keeps to itself. */
 struct sqlite3 *gl_db_handle(gl_db *db);
 
+/* ---- golive-api: listing, moderation, settings, access, audit (db_moderation.c) ---- */
+
+/* Channels that have history, newest activity first: fn(arg, channel, last message id). */
+typedef int (*gl_db_channel_fn)(void *arg, const char *channel, int64_t last_id);
+int gl_db_channels_with_history(gl_db *db, int limit, gl_db_channel_fn fn, void *arg, gl_err *err);
+
+/* Soft-delete message id of channel, by actor at time at. *outcome: 0 no such message in the
+ * channel, 1 deleted now, 2 was already deleted. */
+int gl_db_delete_message(gl_db *db, const char *channel, int64_t id, const char *by, const char *at,
+                         int *outcome, gl_err *err);
+
+/* Ban (is_timeout false; expires_at NULL = until unban) or time out a user; replaces an
+ * existing row of the same kind. */
+int gl_db_put_restriction(gl_db *db, const char *channel, const char *user_id, bool is_timeout,
+                          const char *reason, const char *by, const char *at,
+                          const char *expires_at, gl_err *err);
+
+/* Lift the user's unexpired ban and timeout in channel; *removed counts the rows. */
+int gl_db_remove_restrictions(gl_db *db, const char *channel, const char *user_id,
+                              const char *now_iso, int *removed, gl_err *err);
+
+/* What the database says about user_id in channel at now (access list, ban, timeout). */
+int gl_db_user_facts(gl_db *db, const char *channel, const char *user_id, int64_t now_ms,
+                     gl_acl_facts *out, gl_err *err);
+
+/* The stored override of channel into *out (GL_OVERRIDE_INIT when none; gl_override_free it). */
+int gl_db_get_override(gl_db *db, const char *channel, gl_override *out, gl_err *err);
+
+/* Store ov as the channel's override (a row with every field unset is deleted). */
+int gl_db_put_override(gl_db *db, const char *channel, const gl_override *ov, const char *by,
+                       const char *at, gl_err *err);
+
+int gl_db_access_add(gl_db *db, const char *channel, const char *user_id, const char *by,
+                     const char *at, gl_err *err);
+int gl_db_access_remove(gl_db *db, const char *channel, const char *user_id, int *removed,
+                        gl_err *err);
+
+/* One moderation_log row. Any field but channel, action, actor_id, created_at may be NULL/0. */
+typedef struct gl_audit {
+    const char *channel;
+    const char *action; /* delete_message, ban, unban, timeout, settings, access_add, ... */
+    const char *target_user;
+    int64_t message_id;
+    const char *actor_id;
+    const char *actor_name;
+    const char *reason;
+    const char *detail; /* JSON text */
+    const char *created_at;
+} gl_audit;
+int gl_db_audit(gl_db *db, const gl_audit *a, gl_err *err);
+
 #endif

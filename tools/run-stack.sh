@@ -1,5 +1,5 @@
 #!/bin/bash
-# `make run`: start golive-pushd and nginx on $PORT in the foreground; Ctrl-C stops both.
+# `make run`: start golive-pushd, golive-api and nginx on $PORT in the foreground; Ctrl-C stops all.
 # Usage: tools/run-stack.sh BUILD_DIR   (e.g. build/release)
 # Environment: PORT (8080), JWT_SECRET, REALTIME_CONFIG_PATH (conf/realtime.yaml), LOG_LEVEL,
 # GOLIVE_RUNDIR (var/: database, sockets, nginx files), GOLIVE_BIND (127.0.0.1).
@@ -33,6 +33,10 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 
+# golive-api as a FastCGI server on a unix socket nginx's fastcgi_pass points at.
+"$build/golive-api" --listen "$GOLIVE_RUNDIR/api.sock" &
+pids+=($!)
+
 conf=$("$top/tools/gen-nginx-conf.sh" "$GOLIVE_RUNDIR" "$PORT")
 nginx -p "$GOLIVE_RUNDIR/nginx" -c "$conf" -e stderr &
 pids+=($!)
@@ -40,11 +44,12 @@ pids+=($!)
 cat <<MSG
 run: GoLive is up.
   WebSocket  ws://127.0.0.1:$PORT/api/ws
+  REST       http://127.0.0.1:$PORT/api/realtime/channels
   database   ${GOLIVE_DB:-$GOLIVE_RUNDIR/golive.db}   (sqlite3 it)
   config     $REALTIME_CONFIG_PATH
   a token    JWT_SECRET=\${JWT_SECRET:-change-me} $build/golive-token --sub user_123 --username alice
 Press Ctrl-C to stop.
 MSG
-# Whichever exits first takes the other down with it.
+# Whichever exits first takes the others down with it.
 wait -n
 echo "run: shutting down (Ctrl-C, or a component exited: see above)" >&2

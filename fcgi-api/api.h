@@ -1,0 +1,122 @@
+/* golive-api: the REST side of GoLive as a FastCGI (or CGI) responder. One api_app per process
+ * (config, secret, settings, the nng socket to pushd); one api_req per request, which owns
+ * everything allocated for it and is reset after the reply. Each worker thread has its own
+ * SQLite connection. */
+#ifndef API_H
+#define API_H
+
+#include "shared/acl.h"
+#include "shared/config.h"
+#include "shared/db.h"
+#include "shared/err.h"
+#include "shared/jwt.h"
+
+#include <cjson/cJSON.h>
+#include <nng/nng.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define API_MAX_SEGS 8
+
+typedef struct api_app {
+    gl_config *cfg;
+    const char *secret;
+    const char *db_path;
+    const char *ipc_url;
+    size_t max_body;    /* GOLIVE_MAX_BODY_BYTES */
+    int ipc_timeout_ms; /* GOLIVE_IPC_TIMEOUT_MS */
+    nng_socket pushd;   /* req socket, dialled without blocking */
+} api_app;
+
+/* How a request's bytes move: FastCGI streams or CGI's stdin/stdout/environ. */
+typedef struct api_io {
+    void *ctx;
+    const char *(*param)(void *ctx, const char *name);
+    int (*read)(void *ctx, char *buf, int n);
+    int (*write)(void *ctx, const char *buf, int n);
+} api_io;
+
+typedef struct api_req {
+    api_app *app;
+    gl_db *db;
+    api_io io;
+    const char *method;
+    char *segs[API_MAX_SEGS]; /* decoded path segments after /api/realtime/ */
+    int nsegs;
+    char pathbuf[2048];
+    const char *query; /* raw QUERY_STRING, "" if none */
+    gl_user user;
+    bool authed;
+    cJSON *body;         /* parsed JSON body, or NULL */
+    const char *channel; /* segs[1] once validated */
+    bool replied;
+} api_req;
+
+/* ---- request.c ---- */
+
+/* Handle one request end to end (route, authorize, act, reply). */
+void api_handle(api_req *r);
+
+/* Reply with status and a JSON object (taken). */
+void api_reply(api_req *r, int status, cJSON *obj);
+
+/* Reply {"error":{"code","message"}} with the status of code. Returns code. */
+int api_fail(api_req *r, int code, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
+/* Reply with err's code and message. Returns err->code. */
+int api_fail_err(api_req *r, const gl_err *err);
+
+/* Read and parse the JSON body (GL_OK; on error a reply was sent). required: a body must
+ * be present. The parsed body is r->body (freed with the request). */
+int api_read_json_body(api_req *r, bool required);
+
+/* Need an authenticated user (401 otherwise). */
+int api_require_user(api_req *r);
+
+/* Need a moderator or admin (401/403 otherwise). */
+int api_require_staff(api_req *r);
+
+/* The value of query parameter name (URL-decoded) into out; false when absent. */
+bool api_query(api_req *r, const char *name, char *out, size_t cap);
+
+/* An optional integer query parameter in [lo, hi]: 0 absent, 1 set, -1 after a 400 reply. */
+int api_query_int(api_req *r, const char *name, int64_t lo, int64_t hi, int64_t *out);
+
+/* Effective policy and the user's facts for channel; GL_OK or a 503 was sent. */
+int api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override *ov,
+                       gl_acl_facts *facts);
+
+/* ---- notify.c ---- */
+
+/* Open the req socket and dial pushd without blocking. */
+int api_notify_open(api_app *app, gl_err *err);
+void api_notify_close(api_app *app);
+
+/* Send req (taken) to pushd and wait at most ipc_timeout_ms for the reply. On GL_OK *reply is
+ * the parsed reply's data (duplicated; cJSON_Delete). GL_EIPC/GL_EUNAVAIL when pushd is away. */
+int api_notify(api_app *app, cJSON *req, cJSON **reply, gl_err *err);
+
+/* Fire-and-report: true when pushd acknowledged. */
+bool api_push(api_app *app, cJSON *req);
+
+/* ---- route handlers (routes_*.c) ---- */
+void api_route_channels(api_req *r);
+void api_route_channel_info(api_req *r);
+void api_route_history(api_req *r);
+void api_route_presence(api_req *r);
+void api_route_publish(api_req *r);
+void api_route_broadcast(api_req *r);
+void api_route_delete_message(api_req *r);
+void api_route_timeout(api_req *r);
+void api_route_ban(api_req *r);
+void api_route_unban(api_req *r);
+void api_route_settings(api_req *r);
+void api_route_access_add(api_req *r);
+void api_route_access_remove(api_req *r);
+
+/* Channel info JSON (effective settings + live counts), shared by GET info and PUT settings. */
+cJSON *api_channel_info_json(api_req *r, const char *channel);
+
+#endif

@@ -1,0 +1,279 @@
+/* golive-api: a FastCGI responder with worker threads, or a CGI program for one request.
+ * Where the listening socket comes from, in order: systemd socket activation (LISTEN_FDS),
+ * an inherited socket on fd 0 (spawn-fcgi, or a web server that spawns us), --listen, CGI
+ * (REQUEST_METHOD in the environment), else $GOLIVE_RUNDIR/api.sock. */
+#include "api.h"
+#include "shared/log.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_THREADS 4
+#define SD_LISTEN_FDS_START 3
+
+static int listen_fd = -1; /* for the SIGTERM handler */
+
+static void
+on_term(int sig)
+{
+    (void)sig;
+    FCGX_ShutdownPending();
+    if (listen_fd >= 0)
+        shutdown(listen_fd, SHUT_RDWR); /* wakes every thread blocked in FCGX_Accept_r */
+}
+
+/* ---- the two kinds of I/O ---- */
+
+static const char *
+fcgi_param(void *ctx, const char *name)
+{
+    return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+}
+
+static int
+fcgi_read(void *ctx, char *buf, int n)
+{
+    return FCGX_GetStr(buf, n, ((FCGX_Request *)ctx)->in);
+}
+
+static int
+fcgi_write(void *ctx, const char *buf, int n)
+{
+    return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out);
+}
+
+static const char *
+cgi_param(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static int
+cgi_read(void *ctx, char *buf, int n)
+{
+    (void)ctx;
+    return (int)fread(buf, 1, (size_t)n, stdin);
+}
+
+static int
+cgi_write(void *ctx, const char *buf, int n)
+{
+    (void)ctx;
+    return (int)fwrite(buf, 1, (size_t)n, stdout);
+}
+
+/* ---- workers ---- */
+
+typedef struct worker {
+    api_app *app;
+    pthread_t thread;
+    int id;
+} worker;
+
+static void *
+worker_main(void *arg)
+{
+    worker *w = arg;
+    FCGX_Request fr;
+    gl_db *db = NULL;
+    gl_err err;
+
+    if (gl_db_open(w->app->db_path, &db, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "api", "worker %d: %s", w->id, err.msg);
+        return NULL;
+    }
+    FCGX_InitRequest(&fr, listen_fd, 0);
+    while (FCGX_Accept_r(&fr) >= 0) {
+        api_req r;
+        memset(&r, 0, sizeof(r));
+        r.app = w->app;
+        r.db = db;
+        r.io = (api_io){&fr, fcgi_param, fcgi_read, fcgi_write};
+        api_handle(&r);
+        FCGX_Finish_r(&fr);
+    }
+    FCGX_Free(&fr, 1);
+    gl_db_close(db);
+    return NULL;
+}
+
+static int
+run_cgi(api_app *app)
+{
+    gl_db *db;
+    gl_err err;
+    api_req r;
+
+    memset(&r, 0, sizeof(r));
+    r.app = app;
+    r.io = (api_io){NULL, cgi_param, cgi_read, cgi_write};
+    if (gl_db_open(app->db_path, &db, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
+        api_fail(&r, GL_EUNAVAIL, "the database is unavailable");
+        return 1;
+    }
+    r.db = db;
+    api_handle(&r);
+    fflush(stdout);
+    gl_db_close(db);
+    return 0;
+}
+
+/* A socket handed to us: systemd's fd 3, or fd 0 when it is a listening socket. */
+static int
+inherited_socket(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    int acc = 0;
+    socklen_t len = sizeof(acc);
+
+    if (pid && fds && atol(pid) == (long)getpid() && atoi(fds) >= 1) return SD_LISTEN_FDS_START;
+    if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc) return 0;
+    return -1;
+}
+
+static const char *
+env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : def;
+}
+
+static int
+env_int(const char *name, long def, long lo, long hi, long *out)
+{
+    const char *v = getenv(name);
+    char *end;
+    *out = def;
+    if (v == NULL || *v == '\0') return GL_OK;
+    *out = strtol(v, &end, 10);
+    if (*end != '\0' || *out < lo || *out > hi) {
+        gl_log(GL_LOG_ERROR, "api", "%s must be an integer from %ld to %ld", name, lo, hi);
+        return GL_EINVAL;
+    }
+    return GL_OK;
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: golive-api [--listen PATH|HOST:PORT] [--threads N]\n"
+            "FastCGI responder for /api/realtime/*. Without --listen it serves a socket it\n"
+            "inherits (systemd LISTEN_FDS, or fd 0 from spawn-fcgi / the web server), runs as CGI\n"
+            "when REQUEST_METHOD is set, else listens on $GOLIVE_RUNDIR/api.sock.\n"
+            "Environment: JWT_SECRET, REALTIME_CONFIG_PATH, LOG_LEVEL, GOLIVE_RUNDIR, GOLIVE_DB,\n"
+            "GOLIVE_IPC_URL, GOLIVE_MAX_BODY_BYTES (65536), GOLIVE_IPC_TIMEOUT_MS (100).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *listen_addr = NULL, *rundir = env_or("GOLIVE_RUNDIR", "var");
+    char db_path[1024], ipc_url[1100], sock_path[1100];
+    long threads = DEFAULT_THREADS, max_body, ipc_ms;
+    api_app app;
+    gl_err err;
+    worker *ws;
+    int c, status = 1;
+
+    memset(&app, 0, sizeof(app));
+    while ((c = getopt_long(argc, argv, "l:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            listen_addr = optarg;
+            break;
+        case 't':
+            threads = strtol(optarg, NULL, 10);
+            if (threads < 1 || threads > 256) {
+                fprintf(stderr, "golive-api: --threads must be 1..256\n");
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!gl_log_init_from_env())
+        gl_log(GL_LOG_WARN, "api", "LOG_LEVEL must be debug, info, warn or error; using info");
+    snprintf(db_path, sizeof(db_path), "%s/golive.db", rundir);
+    snprintf(ipc_url, sizeof(ipc_url), "ipc://%s/pushd.ipc", rundir);
+    snprintf(sock_path, sizeof(sock_path), "%s/api.sock", rundir);
+    app.secret = gl_jwt_secret_from_env();
+    app.db_path = env_or("GOLIVE_DB", db_path);
+    app.ipc_url = env_or("GOLIVE_IPC_URL", ipc_url);
+    if (env_int("GOLIVE_MAX_BODY_BYTES", 65536, 256, 16 * 1024 * 1024, &max_body) != GL_OK ||
+        env_int("GOLIVE_IPC_TIMEOUT_MS", 100, 1, 60000, &ipc_ms) != GL_OK)
+        return 1;
+    app.max_body = (size_t)max_body;
+    app.ipc_timeout_ms = (int)ipc_ms;
+    {
+        const char *cfg = env_or("REALTIME_CONFIG_PATH", NULL);
+        int rv = cfg ? gl_config_load(cfg, &app.cfg, &err) : gl_config_empty(&app.cfg, &err);
+        if (rv != GL_OK) {
+            gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
+            return 1;
+        }
+    }
+    if (api_notify_open(&app, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
+        goto out_config;
+    }
+    FCGX_Init();
+    if (listen_addr == NULL && (listen_fd = inherited_socket()) < 0 &&
+        getenv("REQUEST_METHOD") != NULL) {
+        status = run_cgi(&app);
+        goto out_notify;
+    }
+    if (listen_fd < 0) {
+        const char *addr = listen_addr ? listen_addr : sock_path;
+        bool is_path = strchr(addr, '/') != NULL;
+        if ((listen_fd = FCGX_OpenSocket(addr, 128)) < 0) {
+            gl_log(GL_LOG_ERROR, "api", "cannot listen on %s", addr);
+            goto out_notify;
+        }
+        /* Web server workers (nginx's run as nobody) must be able to connect. */
+        if (is_path && chmod(addr, 0666) != 0)
+            gl_log(GL_LOG_WARN, "api", "chmod %s: %s", addr, strerror(errno));
+        gl_log(GL_LOG_INFO, "api", "listening on %s with %ld threads", addr, threads);
+    } else {
+        gl_log(GL_LOG_INFO, "api", "serving inherited socket fd %d with %ld threads", listen_fd,
+               threads);
+    }
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    signal(SIGPIPE, SIG_IGN);
+    if ((ws = calloc((size_t)threads, sizeof(*ws))) == NULL) goto out_notify;
+    for (long i = 0; i < threads; i++) {
+        ws[i] = (worker){&app, 0, (int)i};
+        pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+    }
+    for (long i = 0; i < threads; i++)
+        pthread_join(ws[i].thread, NULL);
+    free(ws);
+    gl_log(GL_LOG_INFO, "api", "stopped");
+    status = 0;
+out_notify:
+    api_notify_close(&app);
+out_config:
+    gl_config_destroy(app.cfg);
+    return status;
+}

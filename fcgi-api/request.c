@@ -1,0 +1,268 @@
+/* One REST request: authentication, body limits and JSON in; JSON replies and the single
+ * mapping of GL_E* codes to HTTP statuses out. Handlers never write bytes themselves. */
+#include "api.h"
+#include "router.h"
+#include "shared/chan.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const char *
+reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+static void
+reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
+{
+    char head[512];
+    char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    int n;
+
+    cJSON_Delete(obj);
+    if (body == NULL) {
+        status = 503;
+        body = strdup("{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}");
+    }
+    n = snprintf(head, sizeof(head),
+                 "Status: %d %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+                 "%s\r\n",
+                 status, reason_phrase(status), extra ? extra : "");
+    r->io.write(r->io.ctx, head, n);
+    if (body != NULL) {
+        r->io.write(r->io.ctx, body, (int)strlen(body));
+        r->io.write(r->io.ctx, "\n", 1);
+    }
+    free(body);
+    r->replied = true;
+    gl_log(GL_LOG_DEBUG, "api", "%s %s -> %d", r->method, r->pathbuf, status);
+}
+
+void
+api_reply(api_req *r, int status, cJSON *obj)
+{
+    reply_with_headers(r, status, obj, NULL);
+}
+
+static cJSON *
+error_json(int code, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    if (e == NULL || cJSON_AddStringToObject(e, "code", gl_err_code_name(code)) == NULL ||
+        cJSON_AddStringToObject(e, "message", msg) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int
+api_fail(api_req *r, int code, const char *fmt, ...)
+{
+    char msg[GL_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    api_reply(r, gl_err_http_status(code), error_json(code, msg));
+    return code;
+}
+
+int
+api_fail_err(api_req *r, const gl_err *err)
+{
+    /* Internal failures are logged where detected; clients get a generic message. */
+    if (err->code == GL_EDB || err->code == GL_ENOMEM)
+        return api_fail(r, err->code, "the database is unavailable; try again");
+    return api_fail(r, err->code, "%s", err->msg);
+}
+
+int
+api_require_user(api_req *r)
+{
+    if (!r->authed)
+        return api_fail(r, GL_EAUTH, "this route needs a token (Authorization: Bearer ...)");
+    return GL_OK;
+}
+
+int
+api_require_staff(api_req *r)
+{
+    int rv;
+    if ((rv = api_require_user(r)) != GL_OK) return rv;
+    if (!gl_acl_is_staff(&r->user))
+        return api_fail(r, GL_EFORBIDDEN, "this route needs the moderator or admin role");
+    return GL_OK;
+}
+
+int
+api_read_json_body(api_req *r, bool required)
+{
+    const char *cl = r->io.param(r->io.ctx, "CONTENT_LENGTH");
+    char *end, *buf;
+    long long len = cl && *cl ? strtoll(cl, &end, 10) : 0;
+    int got = 0;
+
+    if (cl && *cl && (*end != '\0' || len < 0)) return api_fail(r, GL_EINVAL, "bad Content-Length");
+    if ((size_t)len > r->app->max_body)
+        return api_fail(r, GL_ETOOBIG, "request body larger than %zu bytes", r->app->max_body);
+    if (len == 0) {
+        if (required) return api_fail(r, GL_EINVAL, "a JSON body is required");
+        return GL_OK;
+    }
+    if ((buf = malloc((size_t)len)) == NULL) return api_fail(r, GL_ENOMEM, "out of memory");
+    while (got < len) {
+        int n = r->io.read(r->io.ctx, buf + got, (int)(len - got));
+        if (n <= 0) break;
+        got += n;
+    }
+    if (got < len) {
+        free(buf);
+        return api_fail(r, GL_EINVAL, "request body shorter than Content-Length");
+    }
+    r->body = cJSON_ParseWithLength(buf, (size_t)len);
+    free(buf);
+    if (r->body == NULL) return api_fail(r, GL_EINVAL, "request body is not valid JSON");
+    if (!cJSON_IsObject(r->body))
+        return api_fail(r, GL_EINVAL, "request body must be a JSON object");
+    return GL_OK;
+}
+
+bool
+api_query(api_req *r, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = r->query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t vlen = n - nlen - 1;
+            if (vlen >= cap) vlen = cap - 1;
+            memcpy(out, p + nlen + 1, vlen);
+            out[vlen] = '\0';
+            if (!api_url_decode(out, true)) out[0] = '\0';
+            return true;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return false;
+}
+
+int
+api_query_int(api_req *r, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    char v[32], *end;
+    long long x;
+    if (!api_query(r, name, v, sizeof(v))) return 0;
+    x = strtoll(v, &end, 10);
+    if (v[0] == '\0' || *end != '\0' || x < lo || x > hi) {
+        api_fail(r, GL_EINVAL, "%s must be an integer from %lld to %lld", name, (long long)lo,
+                 (long long)hi);
+        return -1;
+    }
+    *out = x;
+    return 1;
+}
+
+int
+api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override *ov,
+                   gl_acl_facts *facts)
+{
+    gl_err err;
+    if (gl_db_get_override(r->db, channel, ov, &err) != GL_OK ||
+        gl_db_user_facts(r->db, channel, r->authed ? r->user.id : NULL, gl_time_now_ms(), facts,
+                         &err) != GL_OK) {
+        gl_override_free(ov);
+        return api_fail_err(r, &err);
+    }
+    gl_policy_resolve(r->app->cfg, channel, ov, pol);
+    return GL_OK;
+}
+
+/* A token, when present, must be valid: a bad one is refused even on optional-auth routes. */
+static int
+authenticate(api_req *r)
+{
+    const char *h = r->io.param(r->io.ctx, "HTTP_AUTHORIZATION");
+    gl_err err;
+
+    if (h == NULL || *h == '\0') return GL_OK;
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return api_fail(r, GL_EAUTH, "Authorization must be 'Bearer <token>'");
+    if (gl_jwt_verify(r->app->secret, h + 7, (int64_t)time(NULL), &r->user, &err) != GL_OK)
+        return api_fail_err(r, &err);
+    r->authed = true;
+    return GL_OK;
+}
+
+void
+api_handle(api_req *r)
+{
+    void (*fn)(api_req *) = NULL;
+    char allow[128], hdr[160];
+    gl_err err;
+    int rv;
+
+    r->method = r->io.param(r->io.ctx, "REQUEST_METHOD");
+    r->query = r->io.param(r->io.ctx, "QUERY_STRING");
+    if (r->method == NULL) r->method = "GET";
+    if (r->query == NULL) r->query = "";
+    rv = api_route(r, &fn, allow, sizeof(allow));
+    if (rv == GL_ENOTFOUND) {
+        api_fail(r, GL_ENOTFOUND, "no such route");
+        goto out;
+    }
+    if (rv == GL_EINVAL) {
+        api_fail(r, GL_EINVAL, "bad percent-encoding in the path");
+        goto out;
+    }
+    if (rv == GL_EMETHOD) {
+        cJSON *e = error_json(GL_EMETHOD, "method not allowed on this route");
+        snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+        reply_with_headers(r, 405, e, hdr);
+        goto out;
+    }
+    if (r->nsegs >= 2) {
+        if (gl_chan_validate(r->segs[1], &err) != GL_OK) {
+            api_fail_err(r, &err);
+            goto out;
+        }
+        r->channel = r->segs[1];
+    }
+    if (authenticate(r) != GL_OK) goto out;
+    fn(r);
+    if (!r->replied) api_fail(r, GL_EINTERNAL, "no reply");
+out:
+    cJSON_Delete(r->body);
+    r->body = NULL;
+}

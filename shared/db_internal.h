@@ -1,0 +1,55 @@
+/* Inside the SQLite layer: the connection struct, the statement ids and the helpers that
+ * db.c and db_moderation.c share. Not for use outside shared/db*.c. */
+#ifndef GL_DB_INTERNAL_H
+#define GL_DB_INTERNAL_H
+
+#include "db.h"
+
+#include <sqlite3.h>
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_INSERT_MSG,
+    ST_PRUNE,
+    ST_HIST_LATEST,
+    ST_HIST_SINCE,
+    ST_HIST_BEFORE,
+    ST_LAST_ID,
+    ST_RESTRICTIONS,
+    ST_ACCESS,
+    ST_SETTINGS,
+    ST_CHANNELS_WITH_HISTORY,
+    ST_MESSAGE_STATE,
+    ST_DELETE_MESSAGE,
+    ST_PUT_RESTRICTION,
+    ST_REMOVE_RESTRICTIONS,
+    ST_USER_FACTS,
+    ST_IN_ACCESS,
+    ST_PUT_SETTINGS,
+    ST_DELETE_SETTINGS,
+    ST_ACCESS_ADD,
+    ST_ACCESS_REMOVE,
+    ST_AUDIT,
+    ST_COUNT
+};
+
+struct gl_db {
+    sqlite3 *h;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+/* Expiry as ms since the epoch, from the ISO-8601 text column expires_at. */
+#define EXPIRES_MS "CAST(ROUND((julianday(expires_at) - 2440587.5) * 86400000.0) AS INTEGER)"
+
+/* The prepared statement for id which (prepared on first use), or NULL after logging. */
+sqlite3_stmt *gl_db__stmt(gl_db *db, int which, gl_err *err);
+
+/* Step s once (no rows wanted), reset it; GL_OK or GL_EDB after logging "what". */
+int gl_db__exec(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what);
+
+/* Log the SQLite error and return GL_EDB with a client-safe message. */
+int gl_db__fail(gl_db *db, gl_err *err, const char *what);
+
+#endif
