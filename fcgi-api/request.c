@@ -3,6 +3,7 @@
 #include "api.h"
 #include "router.h"
 #include "shared/chan.h"
+#include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
@@ -132,6 +133,7 @@ api_read_json_body(api_req *r, bool required)
     char *end, *buf;
     long long len = cl && *cl ? strtoll(cl, &end, 10) : 0;
     int got = 0;
+    gl_err err;
 
     if (cl && *cl && (*end != '\0' || len < 0)) return api_fail(r, GL_EINVAL, "bad Content-Length");
     if ((size_t)len > r->app->max_body)
@@ -150,9 +152,9 @@ api_read_json_body(api_req *r, bool required)
         free(buf);
         return api_fail(r, GL_EINVAL, "request body shorter than Content-Length");
     }
-    r->body = cJSON_ParseWithLength(buf, (size_t)len);
+    r->body = gl_json_parse(buf, (size_t)len, &err);
     free(buf);
-    if (r->body == NULL) return api_fail(r, GL_EINVAL, "request body is not valid JSON");
+    if (r->body == NULL) return api_fail(r, GL_EINVAL, "request body: %s", err.msg);
     if (!cJSON_IsObject(r->body))
         return api_fail(r, GL_EINVAL, "request body must be a JSON object");
     return GL_OK;

@@ -8,6 +8,7 @@
 #include "rpc.h"
 #include "writer.h"
 #include "shared/event.h"
+#include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
@@ -434,10 +435,11 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
 {
     cmd k = {srv, c, NULL, NULL, NULL};
     const cJSON *id, *type;
+    gl_err err;
 
-    k.root = cJSON_ParseWithLength(buf, len);
+    k.root = gl_json_parse(buf, len, &err);
     if (k.root == NULL) {
-        fail(&k, GL_EINVAL, "message is not valid JSON");
+        fail_err(&k, &err);
         return;
     }
     if (!cJSON_IsObject(k.root)) {

@@ -4,6 +4,7 @@
  * gone; the caller is answered exactly once (reply, backend error, or timeout). */
 #include "rpc.h"
 #include "conn.h"
+#include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
@@ -83,7 +84,7 @@ answer(rpc_call *call, int code, const char *msg)
         pd_conn_send_error(call->c, call->id, code, msg);
         return;
     }
-    result = cJSON_ParseWithLength(call->resp ? call->resp : "", call->resp_len);
+    result = gl_json_parse(call->resp ? call->resp : "", call->resp_len, NULL);
     if (result == NULL) {
         gl_log(GL_LOG_WARN, "rpc", "%s: backend answered something that is not JSON", call->method);
         pd_conn_send_error(call->c, call->id, GL_EUNAVAIL, "rpc backend answered invalid JSON");

@@ -1,5 +1,6 @@
 /* JSON framing for the golive-api <-> golive-pushd messages: build, parse, validate. */
 #include "wire.h"
+#include "json.h"
 
 #include <string.h>
 
@@ -25,7 +26,7 @@ gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op
 
     if (len > GL_WIRE_MAX)
         return gl_err_set(err, GL_ETOOBIG, "message larger than %d bytes", GL_WIRE_MAX);
-    o = cJSON_ParseWithLength(buf, len);
+    o = gl_json_parse(buf, len, NULL);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return gl_err_set(err, GL_EINVAL, "message is not a JSON object");
@@ -86,7 +87,7 @@ code_from_name(const char *name)
 int
 gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data, gl_err *err)
 {
-    cJSON *o = len <= GL_WIRE_MAX ? cJSON_ParseWithLength(buf, len) : NULL;
+    cJSON *o = len <= GL_WIRE_MAX ? gl_json_parse(buf, len, NULL) : NULL;
     const cJSON *ok, *e, *code, *msg;
     int rv;
 

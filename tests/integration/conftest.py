@@ -1,8 +1,14 @@
 """Fixtures and helpers for GoLive's integration tests.
 
 Each stack is the real thing: golive-pushd (from $GOLIVE_BUILD, default build/release) with its
-SQLite file and unix sockets in a fresh temporary folder, and nginx in front of it on a free
-loopback port. Clients speak WebSocket to ws://127.0.0.1:PORT/api/ws, as users do.
+SQLite file and unix sockets in a fresh temporary folder, golive-api (the REST FastCGI responder,
+when its binary has been built) on RUNDIR/api.sock, and nginx in front of both on a free loopback
+port. Clients speak WebSocket to ws://127.0.0.1:PORT/api/ws and HTTP to
+http://127.0.0.1:PORT/api/realtime/..., as users do.
+
+REST test modules set STACK_API = True (or call make_stack(api=True)): their stack then fails,
+rather than skips, when golive-api has not been built. Other modules run with golive-api when it
+exists and without it otherwise.
 
 Run with Debian's Python:
     cd /work/main && GOLIVE_BUILD=build/release /usr/bin/python3 -m pytest -q tests/integration
@@ -11,6 +17,7 @@ Run with Debian's Python:
 import asyncio
 import base64
 import collections
+import datetime
 import http.server
 import itertools
 import json
@@ -24,16 +31,19 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 
 import jwt
 import pytest
+import requests
 import websockets
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(REPO, os.environ.get("GOLIVE_BUILD", "build/release"))
 PUSHD_BIN = os.path.join(BUILD, "golive-pushd")
+API_BIN = os.path.join(BUILD, "golive-api")
 GEN_NGINX = os.path.join(REPO, "tools", "gen-nginx-conf.sh")
 
 SECRET = "integration-test-secret-0123456789"
@@ -149,18 +159,37 @@ def can_connect_tcp(port):
 # The stack
 
 
+_UNSET = object()
+
+# error code per HTTP status (docs/api.md, "Errors")
+STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                429: "rate_limited", 503: "unavailable"}
+
+
+def api_missing_message():
+    return (f"golive-api is not built: {API_BIN} does not exist. REST tests need it "
+            f"(cd {REPO} && make {os.path.relpath(API_BIN, REPO)})")
+
+
 class Stack:
-    def __init__(self, config=None, env=None, secret=SECRET):
+    def __init__(self, config=None, env=None, secret=SECRET, api=None):
+        """api: None = start golive-api when its binary exists; True = REST tests: the stack's
+        http() fails when golive-api is missing or did not start; False = never start it."""
         self.config = DEFAULT_CONFIG if config is None else config
         self.extra_env = dict(env or {})
         self.secret = secret
+        self.want_api = api
         self.rundir = None
         self.port = None
         self.pushd = None
+        self.api = None
+        self.api_error = None  # why golive-api is not running, when it is not
         self.nginx = None
         self.failed = False
         self.started_at = None
         self.terminated_by_test = False
+        self.api_terminated_by_test = False
 
     # paths
     @property
@@ -182,6 +211,18 @@ class Stack:
     @property
     def nginx_log(self):
         return os.path.join(self.rundir, "nginx.log")
+
+    @property
+    def api_sock_path(self):
+        return os.path.join(self.rundir, "api.sock")
+
+    @property
+    def api_log_path(self):
+        return os.path.join(self.rundir, "api.log")
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
 
     def url(self, token=None):
         u = f"ws://127.0.0.1:{self.port}/api/ws"
@@ -210,6 +251,16 @@ class Stack:
         try:
             self.write_config(self.config)
             self.start_pushd()
+            if self.want_api is not False:
+                if os.path.exists(API_BIN):
+                    try:
+                        self.start_api()
+                    except pytest.fail.Exception as e:
+                        # WebSocket-only modules go on without it; REST tests fail in http()
+                        self.api_error = str(e)
+                        print(f"note: golive-api did not start; going on without it\n{e}")
+                else:
+                    self.api_error = api_missing_message()
             self.start_nginx()
         except BaseException:
             self.failed = True
@@ -223,7 +274,8 @@ class Stack:
         env = dict(os.environ)
         # the paths must derive from GOLIVE_RUNDIR: drop overrides inherited from the caller
         for k in ("GOLIVE_DB", "GOLIVE_PUSHD_LISTEN", "GOLIVE_IPC_URL", "GOLIVE_MAX_MESSAGE_BYTES",
-                  "GOLIVE_BIND", "NOTIFY_SOCKET"):
+                  "GOLIVE_BIND", "NOTIFY_SOCKET", "GOLIVE_MAX_BODY_BYTES",
+                  "GOLIVE_IPC_TIMEOUT_MS", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
             env.pop(k, None)
         env.update({
             "JWT_SECRET": self.secret,
@@ -253,6 +305,60 @@ class Stack:
                 pytest.fail("golive-pushd did not listen on pushd.sock within 10 s\n"
                             + self.log_tail())
             time.sleep(0.05)
+
+    def start_api(self):
+        """Start golive-api on RUNDIR/api.sock; ready when the socket accepts a connection."""
+        if not os.path.exists(API_BIN):
+            pytest.fail(api_missing_message())
+        log = open(self.api_log_path, "ab")
+        try:
+            self.api = subprocess.Popen([API_BIN, "--listen", self.api_sock_path],
+                                        env=self.pushd_env(), cwd=REPO,
+                                        stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT)
+        finally:
+            log.close()
+        self.api_terminated_by_test = False
+        self.api_error = None
+        deadline = time.monotonic() + 10
+        while not can_connect_unix(self.api_sock_path):
+            if self.api.poll() is not None:
+                rc = self.api.returncode
+                self.api_terminated_by_test = True  # reported here, not again by the fixtures
+                pytest.fail(f"golive-api exited with {rc} during start-up\n" + self.log_tail())
+            if time.monotonic() > deadline:
+                self.api_terminated_by_test = True
+                self.api.kill()
+                self.api.wait()
+                pytest.fail("golive-api did not listen on api.sock within 10 s\n"
+                            + self.log_tail())
+            time.sleep(0.05)
+
+    def stop_api(self, timeout=5.0):
+        """SIGTERM golive-api, wait; SIGKILL after timeout. Returns (exit code, seconds taken)."""
+        if self.api is None:
+            return None, 0.0
+        t0 = time.monotonic()
+        self.api_terminated_by_test = True
+        if self.api.poll() is None:
+            self.api.send_signal(signal.SIGTERM)
+            try:
+                self.api.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.api.kill()
+                self.api.wait()
+        return self.api.returncode, time.monotonic() - t0
+
+    def restart_api(self):
+        self.stop_api()
+        self.start_api()
+
+    def api_alive(self):
+        return self.api is not None and self.api.poll() is None
+
+    def api_died_unexpectedly(self):
+        return (self.api is not None and self.api.poll() is not None
+                and not self.api_terminated_by_test)
 
     def start_nginx(self):
         self.port = free_port()
@@ -303,6 +409,14 @@ class Stack:
 
     def stop(self):
         problems = []
+        if self.api is not None:
+            died = self.api_died_unexpectedly()
+            rc, took = self.stop_api()
+            if died:
+                problems.append(f"golive-api had died (exit code {rc})")
+            elif rc is not None and rc < 0 and rc != -signal.SIGTERM:
+                problems.append(f"golive-api ended by signal {-rc}"
+                                + (" (did not stop within 5 s of SIGTERM)" if took >= 5 else ""))
         if self.pushd is not None:
             rc, _ = self.stop_pushd()
             if rc is not None and rc < 0 and rc != -signal.SIGTERM:
@@ -316,10 +430,11 @@ class Stack:
                 self.nginx.wait()
         if self in LIVE_STACKS:
             LIVE_STACKS.remove(self)
-        log = self.read_log()
-        for marker in SANITIZER_MARKERS:
-            if marker in log:
-                problems.append(f"sanitizer report in pushd.log ({marker!r})")
+        for which in ("pushd", "api"):
+            log = self.read_log(which)
+            for marker in SANITIZER_MARKERS:
+                if marker in log:
+                    problems.append(f"sanitizer report in {which}.log ({marker!r})")
         if problems:
             self.failed = True
             raise AssertionError("; ".join(problems) + f"\n(rundir kept: {self.rundir})\n"
@@ -334,7 +449,7 @@ class Stack:
 
     # logs
     def read_log(self, which="pushd"):
-        path = self.pushd_log if which == "pushd" else self.nginx_log
+        path = {"pushd": self.pushd_log, "nginx": self.nginx_log, "api": self.api_log_path}[which]
         try:
             with open(path, "rb") as f:
                 return f.read().decode("utf-8", "replace")
@@ -349,11 +464,95 @@ class Stack:
         else:
             parts.append("--- pushd.log ---")
         parts += self.read_log("pushd").splitlines()[-n:]
+        if self.api is not None:
+            state = "running" if self.api.poll() is None else f"exited {self.api.returncode}"
+            parts.append(f"--- golive-api ({state}), last {n} lines of api.log ---")
+            parts += self.read_log("api").splitlines()[-n:]
+        elif self.api_error:
+            parts.append(f"--- golive-api not running: {self.api_error.splitlines()[0]} ---")
         nginx_lines = self.read_log("nginx").splitlines()[-15:]
         if nginx_lines:
             parts.append("--- nginx.log (last 15 lines) ---")
             parts += nginx_lines
         return "\n".join(parts)
+
+    def api_log(self):
+        """golive-api's stdout/stderr so far."""
+        return self.read_log("api")
+
+    # REST
+    def http(self, method, path, token=None, json=_UNSET, data=None, headers=None, params=None,
+             timeout=15):
+        """One HTTP request through nginx: http://127.0.0.1:PORT + path. json= sends a JSON body
+        (json=None sends `null`); data= sends raw bytes. Returns the requests.Response."""
+        if self.api is None or not self.api_alive():
+            if self.api_error or self.api is None:
+                pytest.fail(self.api_error or api_missing_message(), pytrace=False)
+            pytest.fail(f"golive-api is not running (exit code {self.api.returncode})\n"
+                        + self.log_tail(), pytrace=False)
+        hdrs = {}
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        if json is not _UNSET:
+            assert data is None, "json= or data=, not both"
+            data = _json_dumps(json).encode()
+            hdrs["Content-Type"] = "application/json"
+        if headers:
+            hdrs.update(headers)
+        return requests.request(method, self.base_url + path, data=data, headers=hdrs,
+                                params=params, timeout=timeout, allow_redirects=False)
+
+    def raw_http(self, head, body=b"", timeout=15):
+        """Send bytes as they are (no URL clean-up): head is the request line and headers without
+        the final blank line, e.g. b"GET /api/x%zz HTTP/1.1". Returns (status, headers, body)."""
+        if isinstance(head, str):
+            head = head.encode()
+        lines = head.split(b"\r\n") if b"\r\n" in head else head.split(b"\n")
+        names = {ln.split(b":", 1)[0].strip().lower() for ln in lines[1:]}
+        if b"host" not in names:
+            lines.append(f"Host: 127.0.0.1:{self.port}".encode())
+        if b"connection" not in names:
+            lines.append(b"Connection: close")
+        if body and b"content-length" not in names and b"transfer-encoding" not in names:
+            lines.append(f"Content-Length: {len(body)}".encode())
+        req = b"\r\n".join(lines) + b"\r\n\r\n" + body
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(req)
+            chunks = []
+            while True:
+                try:
+                    b = s.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not b:
+                    break
+                chunks.append(b)
+        resp = b"".join(chunks)
+        head_b, _, rbody = resp.partition(b"\r\n\r\n")
+        hlines = head_b.split(b"\r\n")
+        m = re.match(rb"HTTP/1\.[01] (\d{3})", hlines[0]) if hlines else None
+        if not m:
+            raise AssertionError(f"not an HTTP response: {resp[:200]!r}")
+        rh = {}
+        for ln in hlines[1:]:
+            k, _, v = ln.partition(b":")
+            rh[k.strip().decode("latin-1").lower()] = v.strip().decode("latin-1")
+        if rh.get("transfer-encoding", "").lower() == "chunked":
+            rbody = _dechunk(rbody)
+        return int(m.group(1)), rh, rbody
+
+    def rest(self, method, channel, *parts, encode=False, **kw):
+        """http() on /api/realtime/channels/{channel}/{parts...}."""
+        return self.http(method, channel_path(channel, *parts, encode=encode), **kw)
+
+    def publish_rest(self, channel, data, token, **kw):
+        """REST publish that must succeed; returns the reply body."""
+        r = self.rest("POST", channel, "publish", token=token, json={"data": data}, **kw)
+        return json_body(r, 200)
+
+    def history_rest(self, channel, token=None, **params):
+        r = self.rest("GET", channel, "history", token=token, params=params or None)
+        return json_body(r, 200)["messages"]
 
     # database
     def db_rows(self, sql, params=()):
@@ -383,9 +582,10 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(request):
-    """One stack per test module; the module may set STACK_CONFIG and STACK_ENV."""
+    """One stack per test module; the module may set STACK_CONFIG, STACK_ENV and STACK_API."""
     st = Stack(getattr(request.module, "STACK_CONFIG", None),
-               getattr(request.module, "STACK_ENV", None))
+               getattr(request.module, "STACK_ENV", None),
+               api=getattr(request.module, "STACK_API", None))
     st.start()
     yield st
     st.stop()
@@ -400,6 +600,13 @@ def _pushd_health():
             st.failed = True
             print(f"note: golive-pushd had died (exit code {st.pushd.returncode}); restarted")
             st.start_pushd()
+        if st.api_died_unexpectedly():
+            st.failed = True
+            print(f"note: golive-api had died (exit code {st.api.returncode}); restarted")
+            try:
+                st.start_api()
+            except pytest.fail.Exception as e:
+                st.api_error = str(e)
     before = list(LIVE_STACKS)
     yield
     dead = [st for st in before if st in LIVE_STACKS and st.died_unexpectedly()]
@@ -408,15 +615,21 @@ def _pushd_health():
         st.failed = True
         pytest.fail(f"golive-pushd died during this test (exit code {st.pushd.returncode})\n"
                     + st.log_tail(), pytrace=False)
+    dead = [st for st in before if st in LIVE_STACKS and st.api_died_unexpectedly()]
+    if dead:
+        st = dead[0]
+        st.failed = True
+        pytest.fail(f"golive-api died during this test (exit code {st.api.returncode})\n"
+                    + st.log_tail(), pytrace=False)
 
 
 @pytest.fixture
 def make_stack():
-    """Factory for a fresh stack owned by one test: make_stack(config=..., env=...)."""
+    """Factory for a fresh stack owned by one test: make_stack(config=..., env=..., api=...)."""
     made = []
 
-    def factory(config=None, env=None, secret=SECRET):
-        st = Stack(config, env, secret)
+    def factory(config=None, env=None, secret=SECRET, api=None):
+        st = Stack(config, env, secret, api=api)
         made.append(st)
         st.start()
         return st
@@ -430,6 +643,82 @@ def make_stack():
             errors.append(str(e))
     if errors:
         raise AssertionError("\n".join(errors))
+
+
+# --------------------------------------------------------------------------------------------
+# REST helpers
+
+
+def _json_dumps(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _dechunk(b):
+    out = []
+    while b:
+        size_line, _, rest = b.partition(b"\r\n")
+        try:
+            n = int(size_line.split(b";")[0], 16)
+        except ValueError:
+            return b
+        if n == 0:
+            break
+        out.append(rest[:n])
+        b = rest[n + 2:]
+    return b"".join(out)
+
+
+def channel_path(channel, *parts, encode=False):
+    """/api/realtime/channels/{channel}[/part...]; encode=True URL-encodes the channel name
+    (chat%3Astream_abc)."""
+    ch = urllib.parse.quote(channel, safe="") if encode else channel
+    return "/".join(["/api/realtime/channels", ch] + [str(p) for p in parts])
+
+
+def is_json_response(r):
+    ctype = r.headers.get("Content-Type", "")
+    return ctype.split(";")[0].strip().lower() == "application/json"
+
+
+def json_body(r, status=200):
+    """Assert r has this status and a JSON object body (Content-Type: application/json); return
+    the body."""
+    assert r.status_code == status, (f"{r.request.method} {r.request.url}: expected {status}, "
+                                     f"got {r.status_code}: {r.text[:500]!r}")
+    assert is_json_response(r), (f"{r.request.method} {r.request.url}: Content-Type "
+                                 f"{r.headers.get('Content-Type')!r}, body {r.text[:200]!r}")
+    try:
+        body = r.json()
+    except ValueError:
+        raise AssertionError(f"{r.request.method} {r.request.url}: body is not JSON: "
+                             f"{r.text[:300]!r}") from None
+    assert isinstance(body, dict), f"body is not a JSON object: {body!r}"
+    return body
+
+
+def expect_error(r, status, code=None):
+    """Assert an error reply: this status, JSON {"error":{"code":..,"message":..}} with the code of
+    the status (docs/api.md) unless code is given. Returns the error object."""
+    body = json_body(r, status)
+    err = body.get("error")
+    assert isinstance(err, dict), f"error reply without an error object: {body}"
+    want = code or STATUS_CODES.get(status)
+    assert err.get("code") == want, f"expected error code {want!r}, got {body}"
+    assert isinstance(err.get("message"), str) and err["message"], f"no error message: {body}"
+    return err
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def parse_iso(ts):
+    """ISO-8601 UTC text ("2026-11-24T10:30:00.123Z") to epoch seconds."""
+    assert isinstance(ts, str) and ISO_Z.match(ts), f"not an ISO-8601 UTC timestamp: {ts!r}"
+    base, _, frac = ts[:-1].partition(".")
+    t = datetime.datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    return t + (float("0." + frac) if frac else 0.0)
 
 
 # --------------------------------------------------------------------------------------------
