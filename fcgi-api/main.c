@@ -262,11 +262,16 @@ main(int argc, char **argv)
     signal(SIGINT, on_term);
     signal(SIGPIPE, SIG_IGN);
     if ((ws = calloc((size_t)threads, sizeof(*ws))) == NULL) goto out_notify;
+    long started = 0;
     for (long i = 0; i < threads; i++) {
         ws[i] = (worker){&app, 0, (int)i};
-        pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+        if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
+            gl_log(GL_LOG_ERROR, "api", "could only start %ld of %ld threads", started, threads);
+            break;
+        }
+        started++;
     }
-    for (long i = 0; i < threads; i++)
+    for (long i = 0; i < started; i++)
         pthread_join(ws[i].thread, NULL);
     free(ws);
     gl_log(GL_LOG_INFO, "api", "stopped");
