@@ -100,6 +100,11 @@ worker_main(void *arg)
         r.db = db;
         r.io = (api_io){&fr, fcgi_param, fcgi_read, fcgi_write};
         api_handle(&r);
+        /* Close the connection after every reply, even when the web server asked to keep it
+         * (FCGI_KEEP_CONN: Apache's enablereuse, nginx's fastcgi_keep_conn): libfcgi would
+         * otherwise park this thread on that idle connection, and a few of them would take
+         * every worker while new requests wait. */
+        fr.keepConnection = 0;
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);

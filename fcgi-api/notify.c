@@ -16,7 +16,11 @@ api_notify_open(api_app *app, gl_err *err)
     if ((rv = nng_req0_open(&app->pushd)) != 0)
         return gl_err_set(err, GL_EIPC, "nng: %s", nng_strerror(rv));
     nng_socket_set_size(app->pushd, NNG_OPT_RECVMAXSZ, GL_WIRE_MAX);
-    /* Non-blocking dial: succeeds without pushd and reconnects when it appears. */
+    /* A blocking dial first, so that the SP handshake is over before a short-lived process
+     * (CGI) can exit in the middle of it: nng 1.5.2's listener stops accepting when a peer
+     * leaves mid-handshake (nng#1518; pushd also watches for that). When pushd is down, a
+     * non-blocking dial instead: it succeeds at once and reconnects when pushd appears. */
+    if (nng_dial(app->pushd, app->ipc_url, NULL, 0) == 0) return GL_OK;
     if ((rv = nng_dial(app->pushd, app->ipc_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
         nng_close(app->pushd);
         return gl_err_set(err, GL_EIPC, "cannot dial %s: %s", app->ipc_url, nng_strerror(rv));

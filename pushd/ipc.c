@@ -4,6 +4,7 @@
 #include "ipc.h"
 #include "channel.h"
 #include "conn.h"
+#include "ipc_watchdog.h"
 #include "modstate.h"
 #include "rpc.h"
 #include "shared/log.h"
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #define IPC_WORKERS 8
+#define WATCHDOG_MS 2000 /* how often the listener is probed */
 
 enum { W_RECV, W_READY, W_SEND };
 
@@ -32,6 +34,8 @@ typedef struct ipc_worker {
 
 struct pd_ipc {
     pd_server *srv;
+    nng_listener listener; /* replaced by the watchdog when nng's stops accepting */
+    pd_ipc_watchdog *watchdog;
     nng_socket sock;
     ipc_worker workers[IPC_WORKERS];
     pthread_mutex_t mu;
@@ -68,11 +72,33 @@ worker_cb(void *arg)
     lws_cancel_service(ipc->srv->ctx);
 }
 
+static int
+listen_start(pd_ipc *ipc)
+{
+    int rv;
+    if ((rv = nng_listener_create(&ipc->listener, ipc->sock, ipc->srv->opt.ipc_url)) != 0)
+        return rv;
+    /* golive-api may run as another user of the same group (systemd units). */
+    nng_listener_set_int(ipc->listener, NNG_OPT_IPC_PERMISSIONS, 0660);
+    return nng_listener_start(ipc->listener, 0);
+}
+
+/* From the watchdog thread: established pipes belong to the socket and survive this. */
+static void
+relisten(void *arg)
+{
+    pd_ipc *ipc = arg;
+    int rv;
+    nng_listener_close(ipc->listener);
+    if ((rv = listen_start(ipc)) != 0)
+        gl_log(GL_LOG_ERROR, "ipc", "cannot listen again on %s: %s", ipc->srv->opt.ipc_url,
+               nng_strerror(rv));
+}
+
 int
 pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err)
 {
     pd_ipc *ipc = calloc(1, sizeof(*ipc));
-    nng_listener l;
     int rv;
 
     if (ipc == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -80,10 +106,7 @@ pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err)
     pthread_mutex_init(&ipc->mu, NULL);
     if ((rv = nng_rep0_open(&ipc->sock)) != 0) goto out_fail;
     nng_socket_set_size(ipc->sock, NNG_OPT_RECVMAXSZ, GL_WIRE_MAX);
-    if ((rv = nng_listener_create(&l, ipc->sock, srv->opt.ipc_url)) != 0) goto out_close;
-    /* golive-api may run as another user of the same group (systemd units). */
-    nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0660);
-    if ((rv = nng_listener_start(l, 0)) != 0) goto out_close;
+    if ((rv = listen_start(ipc)) != 0) goto out_close;
     for (int i = 0; i < IPC_WORKERS; i++) {
         ipc_worker *w = &ipc->workers[i];
         w->ipc = ipc;
@@ -92,6 +115,10 @@ pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err)
             goto out_close;
         nng_ctx_recv(w->ctx, w->aio);
     }
+    if (strncmp(srv->opt.ipc_url, "ipc://", 6) == 0 &&
+        pd_ipc_watchdog_start(srv->opt.ipc_url + 6, WATCHDOG_MS, relisten, ipc, &ipc->watchdog) !=
+            GL_OK)
+        gl_log(GL_LOG_WARN, "ipc", "no listener watchdog for %s", srv->opt.ipc_url);
     *out = ipc;
     return GL_OK;
 
@@ -110,6 +137,7 @@ void
 pd_ipc_stop(pd_ipc *ipc)
 {
     if (ipc == NULL) return;
+    pd_ipc_watchdog_stop(ipc->watchdog);
     nng_close(ipc->sock);
     for (int i = 0; i < IPC_WORKERS; i++) {
         nng_aio_stop(ipc->workers[i].aio);

@@ -190,6 +190,8 @@ class Stack:
         self.started_at = None
         self.terminated_by_test = False
         self.api_terminated_by_test = False
+        # (title, path) of more logs for log_tail(), e.g. a lighttpd/Apache in front of the stack
+        self.extra_logs = []
 
     # paths
     @property
@@ -474,6 +476,14 @@ class Stack:
         if nginx_lines:
             parts.append("--- nginx.log (last 15 lines) ---")
             parts += nginx_lines
+        for title, path in self.extra_logs:
+            try:
+                with open(path, "rb") as f:
+                    lines = f.read().decode("utf-8", "replace").splitlines()[-30:]
+            except OSError:
+                lines = ["(not readable)"]
+            parts.append(f"--- {title} ({path}, last 30 lines) ---")
+            parts += lines
         return "\n".join(parts)
 
     def api_log(self):

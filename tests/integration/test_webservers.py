@@ -1,0 +1,303 @@
+"""GoLive behind lighttpd and behind Apache: the configs tools/gen-webconf.sh writes from
+conf/lighttpd/golive.conf.in and conf/apache/golive.conf.in, in front of a real golive-pushd and
+golive-api. Every test runs once per web server; REST and WebSocket both go through the SAME web
+server (its /api/realtime/... FastCGI route and its /api/ws WebSocket proxy).
+
+The stack's rundir is under /tmp with mode 0755, so Apache's workers (User nobody when the tests
+run as root) reach pushd.sock and api.sock. On a failure the report shows the web server's
+error log (RUNDIR/lighttpd/error.log, RUNDIR/apache/error.log) with the golive logs.
+"""
+
+import concurrent.futures
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import (REPO, Client, Stack, _UNSET, _json_dumps, can_connect_tcp, channel_path,
+                      close_all, expect_error, free_port, is_int, is_message, json_body, run,
+                      unique_channel)
+
+GEN_WEBCONF = os.path.join(REPO, "tools", "gen-webconf.sh")
+SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+
+SERVERS = {
+    # server: (executable, argv after the executable, given CONF)
+    "lighttpd": ("lighttpd", lambda conf: ["-D", "-f", conf]),
+    "apache": ("apache2", lambda conf: ["-f", conf, "-DFOREGROUND"]),
+}
+
+
+class Front:
+    """A lighttpd or Apache started from gen-webconf.sh's config in front of a Stack."""
+
+    def __init__(self, server, stack):
+        self.server = server
+        self.stack = stack
+        self.port = None
+        self.proc = None
+        self.conf = None
+
+    @property
+    def error_log(self):
+        return os.path.join(self.stack.rundir, self.server, "error.log")
+
+    @property
+    def out_log(self):
+        return os.path.join(self.stack.rundir, f"{self.server}.out")
+
+    def read_error_log(self):
+        text = []
+        for path in (self.error_log, self.out_log):
+            try:
+                with open(path, "rb") as f:
+                    text.append(f"--- {path} ---\n" + f.read().decode("utf-8", "replace"))
+            except OSError:
+                pass
+        return "\n".join(text)
+
+    def start(self):
+        exe_name, argv = SERVERS[self.server]
+        exe = shutil.which(exe_name, path=SBIN_PATH)
+        if exe is None:
+            pytest.skip(f"{exe_name} is not installed (tools/install-deps.sh installs it)")
+        self.port = free_port()
+        out = subprocess.run([GEN_WEBCONF, self.server, self.stack.rundir, str(self.port)],
+                             check=True, capture_output=True, text=True,
+                             env=self.stack.pushd_env())
+        self.conf = out.stdout.strip()
+        assert self.conf == os.path.join(self.stack.rundir, self.server, f"{self.server}.conf")
+        self.stack.extra_logs += [(f"{self.server} error log", self.error_log),
+                                  (f"{self.server} stdout/stderr", self.out_log)]
+        log = open(self.out_log, "ab")
+        try:
+            # its own process group: Apache's children go with it if it has to be killed
+            self.proc = subprocess.Popen([exe] + argv(self.conf), stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        finally:
+            log.close()
+        deadline = time.monotonic() + 10
+        while not can_connect_tcp(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stack.failed = True
+                pytest.fail(f"{self.server} did not start (exit code {self.proc.poll()})\n"
+                            + self.read_error_log(), pytrace=False)
+            time.sleep(0.05)
+
+    def stop(self, timeout=5.0):
+        """SIGTERM, wait; after timeout SIGKILL to the server's process group. Returns
+        (exit code, whether it had to be killed)."""
+        if self.proc is None:
+            return None, False
+        killed = False
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                killed = True
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode, killed
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # clients, all through this web server
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def http(self, method, path, token=None, json=_UNSET, data=None, headers=None, params=None,
+             timeout=10):
+        hdrs = {}
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        if json is not _UNSET:
+            data = _json_dumps(json).encode()
+            hdrs["Content-Type"] = "application/json"
+        if headers:
+            hdrs.update(headers)
+        return requests.request(method, self.base_url + path, data=data, headers=hdrs,
+                                params=params, timeout=timeout, allow_redirects=False)
+
+    def rest(self, method, channel, *parts, encode=False, **kw):
+        return self.http(method, channel_path(channel, *parts, encode=encode), **kw)
+
+    async def client(self, token=None):
+        """A WebSocket client on ws://127.0.0.1:PORT/api/ws of this web server (token in an
+        Authorization header)."""
+        return await Client.open(f"ws://127.0.0.1:{self.port}/api/ws", token=token)
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def front(request):
+    st = Stack(api=True)
+    st.start()
+    fr = Front(request.param, st)
+    try:
+        fr.start()
+    except BaseException:
+        st.stop()
+        raise
+    yield fr
+    rc, killed = fr.stop()
+    if killed:
+        # not a failure of its own: it happens when a test left requests hanging in it
+        print(f"note: {fr.server} did not stop within 5 s of SIGTERM; killed")
+    if st.failed or (rc != 0 and not killed):
+        print(f"{fr.server} exited with {rc}; its logs:\n{fr.read_error_log()}")
+    st.extra_logs = []
+    st.stop()
+    assert killed or rc == 0, f"{fr.server} exited with {rc} after SIGTERM"
+
+
+@pytest.fixture(autouse=True)
+def _front_alive(front):
+    assert front.alive(), (f"{front.server} is not running (exit code {front.proc.returncode})\n"
+                           + front.read_error_log())
+    yield
+    if not front.alive():
+        front.stack.failed = True
+        pytest.fail(f"{front.server} died during this test (exit code {front.proc.returncode})"
+                    f"\n{front.read_error_log()}", pytrace=False)
+
+
+def mod_token(front):
+    return front.stack.token("u_mod", username="moddy", role="moderator")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_publish_reaches_ws_subscriber_through_the_same_server(front):
+    """REST publish (channel raw and URL-encoded) through the web server's FastCGI route; the
+    message reaches a WebSocket subscriber connected through the web server's /api/ws, with the
+    id REST answered; history (both spellings) lists both."""
+    ch = unique_channel()
+    alice = front.stack.token("u_alice", username="alice")
+    sub_t = front.stack.token("u_sub", username="sub")
+
+    async def body():
+        sub = await front.client(sub_t)
+        try:
+            await sub.subscribe(ch)
+            ids = []
+            for n, encode in enumerate((False, True)):
+                r = front.rest("POST", ch, "publish", token=alice, encode=encode,
+                               json={"data": {"n": n, "text": "héllo"}})
+                reply = json_body(r, 200)
+                assert reply["channel"] == ch, reply
+                assert is_int(reply["id"]) and reply["pushed"] is True, reply
+                msg = await sub.recv_until(is_message(ch, reply["id"]),
+                                           what=f"message {reply['id']} (encode={encode})")
+                assert msg["data"] == {"n": n, "text": "héllo"}, msg
+                assert msg["user"] == {"id": "u_alice", "username": "alice"}, msg
+                assert msg["created_at"] == reply["created_at"], (msg, reply)
+                ids.append(reply["id"])
+            assert ids[0] < ids[1], ids
+
+            for encode in (False, True):
+                r = front.rest("GET", ch, "history", encode=encode)
+                msgs = json_body(r, 200)["messages"]
+                assert [m["id"] for m in msgs] == ids, msgs
+                assert [m["data"]["n"] for m in msgs] == [0, 1], msgs
+            rows = front.stack.db_messages(ch)
+            assert [(r["id"], r["user_id"]) for r in rows] == [(i, "u_alice") for i in ids]
+        finally:
+            await close_all(sub)
+
+    run(body())
+
+
+def test_ban_unsubscribes_ws_subscriber_and_refuses_rest_publish(front):
+    ch = unique_channel()
+    bob_t = front.stack.token("u_bob", username="bob")
+
+    async def body():
+        bob = await front.client(bob_t)
+        try:
+            await bob.subscribe(ch)
+            before = json_body(front.rest("POST", ch, "publish", token=bob_t,
+                                          json={"data": {"n": "before"}}), 200)
+            await bob.recv_until(is_message(ch, before["id"]))
+
+            r = front.rest("POST", ch, "users", "u_bob", "ban", token=mod_token(front),
+                           encode=True, json={"reason": "spam"})
+            assert json_body(r, 200) == {"channel": ch, "user_id": "u_bob", "banned": True,
+                                         "pushed": True}
+            ev = await bob.recv_until(lambda m: m.get("type") == "unsubscribed",
+                                      what="unsubscribed")
+            assert ev == {"type": "unsubscribed", "channel": ch, "reason": "banned"}, ev
+
+            expect_error(front.rest("POST", ch, "publish", token=bob_t,
+                                    json={"data": {"n": "after"}}), 403)
+            await bob.error({"type": "subscribe", "channel": ch}, "forbidden")
+            assert [r["id"] for r in front.stack.db_messages(ch)] == [before["id"]]
+        finally:
+            await close_all(bob)
+
+    run(body())
+
+
+def test_unknown_routes_are_json_404(front):
+    ch = unique_channel()
+    for path in ("/api/realtime/nope", "/api/realtime/channels/" + ch + "/nope",
+                 "/api/realtime/"):
+        expect_error(front.http("GET", path), 404)
+    # a known route with another method: 405 and the app's Allow header passes through
+    r = front.http("DELETE", "/api/realtime/channels")
+    expect_error(r, 405)
+    assert r.headers.get("Allow") == "GET", dict(r.headers)
+
+
+def test_authorization_header_reaches_the_app(front):
+    ch = unique_channel()
+    carol = front.stack.token("u_carol", username="carol")
+
+    # with a token: 200, and the stored author is the token's subject
+    reply = json_body(front.rest("POST", ch, "publish", token=carol,
+                                 json={"data": {"n": 1}}), 200)
+    rows = front.stack.db_messages(ch)
+    assert [(r["id"], r["user_id"], r["username"]) for r in rows] == [
+        (reply["id"], "u_carol", "carol")]
+
+    # without: 401
+    expect_error(front.rest("POST", ch, "publish", json={"data": {"n": 2}}), 401)
+    # a GET needs no token, but a bad one is refused: so the header reaches GET routes too
+    json_body(front.rest("GET", ch, "history"), 200)
+    bad = front.stack.token("u_carol", secret="another-secret-another-secret-0123")
+    expect_error(front.rest("GET", ch, "history", token=bad), 401)
+    expect_error(front.rest("POST", ch, "publish", token=bad, json={"data": {"n": 3}}), 401)
+    assert len(front.stack.db_messages(ch)) == 1
+
+
+def test_concurrent_requests_are_all_answered(front):
+    """Rounds of 24 parallel requests, each on a fresh connection: every one is answered within
+    3 s. (A web server that keeps idle FastCGI connections open to golive-api, FCGI_KEEP_CONN,
+    holds its worker threads, one per connection: requests beyond them then hang.)"""
+    ch = unique_channel()
+    json_body(front.rest("POST", ch, "publish", token=front.stack.token("u_dan"),
+                         json={"data": {"n": 0}}), 200)
+    path = channel_path(ch, "history")
+
+    def one(i):
+        t0 = time.monotonic()
+        try:
+            r = front.http("GET", path, timeout=3)
+            return i, r.status_code, round(time.monotonic() - t0, 2)
+        except requests.RequestException as e:
+            return i, type(e).__name__, round(time.monotonic() - t0, 2)
+
+    with concurrent.futures.ThreadPoolExecutor(24) as ex:
+        for rnd in range(4):
+            results = list(ex.map(one, range(24)))
+            bad = [r for r in results if r[1] != 200]
+            assert not bad, (f"round {rnd}: {len(bad)} of 24 parallel requests through "
+                             f"{front.server} not answered with 200 within 3 s "
+                             f"(index, outcome, seconds): {bad}")
