@@ -178,6 +178,7 @@ main(int argc, char **argv)
     gl_err err;
     struct sigaction sa;
     int status = 1;
+    bool loop_failed = false;
 
     if (argc > 1) {
         bool help = strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0;
@@ -218,7 +219,12 @@ main(int argc, char **argv)
     sd_notify_msg("READY=1");
 
     while (!srv.want_stop) {
-        if (lws_service(srv.ctx, 0) < 0) break;
+        if (lws_service(srv.ctx, 0) < 0) {
+            /* Not a requested stop: exit non-zero so that systemd's Restart=on-failure acts. */
+            gl_log(GL_LOG_ERROR, "main", "the event loop failed; stopping");
+            loop_failed = true;
+            break;
+        }
         if (srv.want_reload) {
             srv.want_reload = 0;
             reload(&srv);
@@ -226,7 +232,7 @@ main(int argc, char **argv)
     }
     sd_notify_msg("STOPPING=1");
     drain(&srv);
-    status = 0;
+    status = loop_failed ? 1 : 0;
 
 out:
     /* Threads that wake the loop go first; then lws closes what is left (CLOSED callbacks
