@@ -197,15 +197,6 @@ api_route_channels(api_req *r)
     api_reply(r, 200, out);
 }
 
-static int
-collect(void *arg, const gl_msg *m)
-{
-    cJSON *ev = gl_event_message(m);
-    if (ev == NULL) return GL_ENOMEM;
-    cJSON_AddItemToArray(arg, ev);
-    return 0;
-}
-
 void
 api_route_history(api_req *r)
 {
@@ -213,7 +204,7 @@ api_route_history(api_req *r)
     gl_policy pol;
     gl_err err;
     int64_t limit = HISTORY_DEFAULT, since = 0, before = 0, ref = 0;
-    int has_since, has_before, mode = GL_HISTORY_LATEST;
+    int has_since, has_before, mode;
     cJSON *out, *msgs;
 
     if (api_check_read(r, r->channel, &pol, &ov) != GL_OK) return;
@@ -222,22 +213,16 @@ api_route_history(api_req *r)
         (has_since = api_query_int(r, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
         (has_before = api_query_int(r, "before", 1, INT64_C(1) << 53, &before)) < 0)
         return;
-    if (has_since && has_before) {
-        api_fail(r, GL_EINVAL, "give since or before, not both");
+    if (gl_db_history_mode(has_since, since, has_before, before, &mode, &ref, &err) != GL_OK) {
+        api_fail_err(r, &err);
         return;
-    }
-    if (has_since) {
-        mode = GL_HISTORY_SINCE;
-        ref = since;
-    } else if (has_before) {
-        mode = GL_HISTORY_BEFORE;
-        ref = before;
     }
     if (limit > pol.max_history) limit = pol.max_history;
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "channel", r->channel);
     msgs = cJSON_AddArrayToObject(out, "messages");
-    if (gl_db_history(r->db, r->channel, mode, ref, (int)limit, collect, msgs, &err) != GL_OK) {
+    if (gl_db_history(r->db, r->channel, mode, ref, (int)limit, gl_event_append_message, msgs,
+                      &err) != GL_OK) {
         cJSON_Delete(out);
         api_fail_err(r, &err);
         return;

@@ -265,15 +265,6 @@ cmd_presence(cmd *k)
                        pd_channel_presence_json(channel, pd_channel_find(k->srv, channel)));
 }
 
-static int
-collect_history(void *arg, const gl_msg *m)
-{
-    cJSON *ev = gl_event_message(m);
-    if (ev == NULL) return GL_ENOMEM;
-    cJSON_AddItemToArray(arg, ev);
-    return 0;
-}
-
 static void
 cmd_history(cmd *k)
 {
@@ -281,7 +272,7 @@ cmd_history(cmd *k)
     gl_policy pol;
     gl_err err;
     int64_t limit = PD_HISTORY_LIMIT, ref = 0, since = 0, before = 0;
-    int has_since, has_before, mode = GL_HISTORY_LATEST;
+    int has_since, has_before, mode;
     cJSON *data, *msgs;
 
     if (channel == NULL || check_read(k, channel, &pol) != GL_OK ||
@@ -289,16 +280,9 @@ cmd_history(cmd *k)
         (has_since = get_int(k, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
         (has_before = get_int(k, "before", 1, INT64_C(1) << 53, &before)) < 0)
         return;
-    if (has_since && has_before) {
-        fail(k, GL_EINVAL, "give since or before, not both");
+    if (gl_db_history_mode(has_since, since, has_before, before, &mode, &ref, &err) != GL_OK) {
+        fail_err(k, &err);
         return;
-    }
-    if (has_since) {
-        mode = GL_HISTORY_SINCE;
-        ref = since;
-    } else if (has_before) {
-        mode = GL_HISTORY_BEFORE;
-        ref = before;
     }
     /* One reply carries at most PD_HISTORY_MAX messages (up to 6 MiB at 64 KiB each); clients
      * scroll back further with "before". */
@@ -310,8 +294,8 @@ cmd_history(cmd *k)
         fail(k, GL_ENOMEM, "out of memory");
         return;
     }
-    if (gl_db_history(k->srv->db, channel, mode, ref, (int)limit, collect_history, msgs, &err) !=
-        GL_OK) {
+    if (gl_db_history(k->srv->db, channel, mode, ref, (int)limit, gl_event_append_message, msgs,
+                      &err) != GL_OK) {
         cJSON_Delete(data);
         fail(k, GL_EUNAVAIL, "history is unavailable right now");
         return;

@@ -279,6 +279,17 @@ gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, 
 }
 
 int
+gl_db_history_mode(bool has_since, int64_t since, bool has_before, int64_t before, int *mode,
+                   int64_t *ref, gl_err *err)
+{
+    if (has_since && has_before)
+        return gl_err_set(err, GL_EINVAL, "give since or before, not both");
+    *mode = has_since ? GL_HISTORY_SINCE : has_before ? GL_HISTORY_BEFORE : GL_HISTORY_LATEST;
+    *ref = has_since ? since : has_before ? before : 0;
+    return GL_OK;
+}
+
+int
 gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
 {
     sqlite3_stmt *s = gl_db__stmt(db, ST_LAST_ID, err);

@@ -48,6 +48,11 @@ enum { GL_HISTORY_LATEST, GL_HISTORY_SINCE, GL_HISTORY_BEFORE };
 
 typedef int (*gl_db_msg_fn)(void *arg, const gl_msg *m);
 
+/* The history mode for a request's optional since/before: LATEST, SINCE or BEFORE with *ref
+ * set. Both given is GL_EINVAL. */
+int gl_db_history_mode(bool has_since, int64_t since, bool has_before, int64_t before, int *mode,
+                       int64_t *ref, gl_err *err);
+
 /* Call fn for up to limit undeleted messages of channel, oldest first: the newest ones
  * (LATEST), the oldest with id > ref (SINCE), or the newest with id < ref (BEFORE).
  * A non-zero return from fn stops the walk and is returned. */

@@ -40,6 +40,15 @@ out_free:
     return NULL;
 }
 
+int
+gl_event_append_message(void *arr, const gl_msg *m)
+{
+    cJSON *ev = gl_event_message(m);
+    if (ev == NULL) return GL_ENOMEM;
+    cJSON_AddItemToArray(arr, ev);
+    return GL_OK;
+}
+
 cJSON *
 gl_event_error(const cJSON *id, int code, const char *msg)
 {

@@ -12,6 +12,9 @@
  * Returns a new object (cJSON_Delete), or NULL when out of memory. */
 cJSON *gl_event_message(const gl_msg *m);
 
+/* A gl_db_msg_fn: append m's message event to the cJSON array arr. GL_OK or GL_ENOMEM. */
+int gl_event_append_message(void *arr, const gl_msg *m);
+
 /* {"type":"error","id":<id copy, if id>,"error":{"code":<name of code>,"message":msg}}. */
 cJSON *gl_event_error(const cJSON *id, int code, const char *msg);
 
