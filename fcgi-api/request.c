@@ -66,7 +66,10 @@ reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
     }
     free(body);
     r->replied = true;
-    gl_log(GL_LOG_DEBUG, "api", "%s %s -> %d", r->method, r->pathbuf, status);
+    /* pathbuf was split into segments by the router: log the request's own URI instead. */
+    gl_log(GL_LOG_DEBUG, "api", "%s %s -> %d", r->method,
+           r->io.param(r->io.ctx, "REQUEST_URI") ? r->io.param(r->io.ctx, "REQUEST_URI") : "?",
+           status);
 }
 
 void

@@ -1,6 +1,7 @@
 """golive-api's ways of being run (fcgi-api/main.c): as a CGI program for one request, on a socket
 inherited on fd 0 (spawn-fcgi), on a socket passed by systemd socket activation (LISTEN_FDS,
-fd 3), the systemd units in conf/systemd, and a clean SIGTERM.
+fd 3), the systemd units in conf/systemd, a clean SIGTERM; and what short-lived golive-api
+processes (CGI) and kept FastCGI connections (FCGI_KEEP_CONN) must not break.
 
 FastCGI is spoken here by a small client (FastCGI 1.0: BEGIN_REQUEST, PARAMS, STDIN; STDOUT,
 STDERR, END_REQUEST), so golive-api is tested on its own sockets, without a web server.
@@ -40,6 +41,7 @@ def _need_api():
 FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN = 1, 3, 4, 5
 FCGI_STDOUT, FCGI_STDERR = 6, 7
 FCGI_RESPONDER = 1
+FCGI_KEEP_CONN = 1
 
 
 def _fcgi_record(typ, rid, content=b""):
@@ -82,8 +84,7 @@ def parse_cgi_output(raw):
     return int(m.group(1)), headers, body
 
 
-def fcgi_request(path, method, uri, body=b"", token=None, extra=None, timeout=5):
-    """One request on the FastCGI socket at path. Returns (status, headers, JSON body)."""
+def fcgi_params(method, uri, body=b"", token=None, extra=None):
     u = urllib.parse.urlsplit(uri)
     params = {"REQUEST_METHOD": method, "REQUEST_URI": uri, "QUERY_STRING": u.query,
               "SCRIPT_NAME": "", "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1",
@@ -93,28 +94,39 @@ def fcgi_request(path, method, uri, body=b"", token=None, extra=None, timeout=5)
     if token is not None:
         params["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     params.update(extra or {})
+    return params
+
+
+def fcgi_exchange(s, params, body=b"", rid=1, keep_conn=False):
+    """One request on the connected socket s. Returns (status, headers, JSON body)."""
     pairs = b"".join(_fcgi_pair(k.encode(), v.encode()) for k, v in params.items())
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(path)
-        s.sendall(_fcgi_record(FCGI_BEGIN_REQUEST, 1, struct.pack("!HB5x", FCGI_RESPONDER, 0))
-                  + _fcgi_stream(FCGI_PARAMS, 1, pairs) + _fcgi_stream(FCGI_STDIN, 1, body))
-        out, err = b"", b""
-        while True:
-            _, typ, rid, clen, plen = struct.unpack("!BBHHBx", _recv_exact(s, 8))
-            content = _recv_exact(s, clen + plen)[:clen]
-            assert rid == 1, f"record for request id {rid}"
-            if typ == FCGI_STDOUT:
-                out += content
-            elif typ == FCGI_STDERR:
-                err += content
-            elif typ == FCGI_END_REQUEST:
-                app_status, proto_status = struct.unpack("!IB3x", content)
-                assert proto_status == 0, f"FastCGI protocol status {proto_status}"
-                break
+    begin = struct.pack("!HB5x", FCGI_RESPONDER, FCGI_KEEP_CONN if keep_conn else 0)
+    s.sendall(_fcgi_record(FCGI_BEGIN_REQUEST, rid, begin)
+              + _fcgi_stream(FCGI_PARAMS, rid, pairs) + _fcgi_stream(FCGI_STDIN, rid, body))
+    out, err = b"", b""
+    while True:
+        _, typ, got_rid, clen, plen = struct.unpack("!BBHHBx", _recv_exact(s, 8))
+        content = _recv_exact(s, clen + plen)[:clen]
+        assert got_rid == rid, f"record for request id {got_rid}, not {rid}"
+        if typ == FCGI_STDOUT:
+            out += content
+        elif typ == FCGI_STDERR:
+            err += content
+        elif typ == FCGI_END_REQUEST:
+            app_status, proto_status = struct.unpack("!IB3x", content)
+            assert proto_status == 0, f"FastCGI protocol status {proto_status}"
+            break
     status, headers, rbody = parse_cgi_output(out)
     assert headers.get("content-type") == "application/json", headers
     return status, headers, json.loads(rbody)
+
+
+def fcgi_request(path, method, uri, body=b"", token=None, extra=None, timeout=5):
+    """One request on a new connection to the FastCGI socket at path."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        return fcgi_exchange(s, fcgi_params(method, uri, body, token, extra), body)
 
 
 def chan_uri(channel, *parts, query=""):
@@ -131,8 +143,8 @@ def wait_log(path, text, proc, timeout=5):
 
 
 def wait_live(path, timeout=5):
-    """Until GET /channels says live: golive-api's nng dial to pushd (non-blocking, at start)
-    is up, so that a write right after start is pushed rather than left to catch-up."""
+    """Until GET /channels says live: golive-api's nng connection to pushd is up, so that a
+    write right after start is pushed rather than left to catch-up."""
     def live():
         status, _, body = fcgi_request(path, "GET", "/api/realtime/channels")
         assert status == 200, body
@@ -233,9 +245,9 @@ def test_cgi_publish_history_and_bad_body(make_stack):
 
 # ---------------------------------------------------------------------------------------------
 # golive-api processes that come and go must not cut later ones off pushd. Each golive-api dials
-# pushd's nng socket (ipc://RUNDIR/pushd.ipc) without blocking when it starts; a CGI process that
-# answers without talking to pushd (a read, an error) exits while that dial is still in its
-# handshake.
+# pushd's nng socket (ipc://RUNDIR/pushd.ipc) when it starts; a CGI process that answers without
+# talking to pushd (a read, an error) may exit while that dial is still in its SP handshake, and
+# nng 1.5.2 (Debian 12) then stops accepting on pushd's listener (nng issue #1518).
 
 
 def test_cgi_publishes_keep_reaching_pushd(make_stack):
@@ -393,7 +405,7 @@ def unix_listener(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
     s.listen(64)
-    if s.fileno() == 3:  # the sh redirection needs another number
+    if s.fileno() == 3:  # dup2(3, 3) would leave it close-on-exec: use another number
         s2 = socket.socket(fileno=os.dup(3))
         s.detach()
         os.close(3)
@@ -579,6 +591,70 @@ def test_sigterm_with_idle_workers(stack):
         assert took < 2, f"took {took:.2f} s to exit after SIGTERM"
         assert "stopped" in read(log_path), read(log_path)
     finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def closed_by_peer(s, within=0.3):
+    """True when the other side closed s (EOF) within `within` s."""
+    s.settimeout(within)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def test_kept_connections_do_not_hold_the_workers(stack):
+    """Web servers may ask to keep a FastCGI connection (FCGI_KEEP_CONN: Apache's enablereuse,
+    nginx's fastcgi_keep_conn) and leave it idle in a pool. Played here by a client that keeps
+    each connection after its reply unless golive-api closes it (as a web server would then
+    close its side too): with 4 worker threads and 6 such connections, a new request is still
+    answered, and SIGTERM still stops golive-api."""
+    path = os.path.join(stack.rundir, "keep.sock")
+    log_path = os.path.join(stack.rundir, "keep.log")
+    log = open(log_path, "ab")
+    try:
+        proc = subprocess.Popen([API_BIN, "--listen", path, "--threads", "4"],
+                                env=api_env(stack), stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT)
+    finally:
+        log.close()
+    pool = []
+    try:
+        wait_log(log_path, "with 4 threads", proc)
+        wait_live(path)
+        outcomes = []
+        for i in range(6):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(2)
+            s.connect(path)
+            try:
+                status, _, _ = fcgi_exchange(s, fcgi_params("GET", "/api/realtime/channels"),
+                                             keep_conn=True)
+                outcomes.append(status)
+            except (OSError, ConnectionError) as e:
+                outcomes.append(type(e).__name__)
+            if closed_by_peer(s):
+                s.close()
+            else:
+                pool.append(s)  # idle in the "web server's" pool
+        try:
+            status, _, _ = fcgi_request(path, "GET", "/api/realtime/channels", timeout=2)
+            outcomes.append(status)
+        except (OSError, ConnectionError) as e:
+            outcomes.append(type(e).__name__)
+        assert outcomes == [200] * 7, (
+            f"6 requests on kept connections, then one on a new connection (4 worker threads; "
+            f"{len(pool)} connections left open by golive-api): {outcomes}")
+        rc, took = terminate(proc)
+        assert rc == 0 and took < 2, (f"SIGTERM with {len(pool)} idle kept connections: exit "
+                                      f"code {rc} after {took:.2f} s")
+    finally:
+        for s in pool:
+            s.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()

@@ -248,8 +248,10 @@ def test_ban_unsubscribes_ws_subscriber_and_refuses_rest_publish(front):
 def test_unknown_routes_are_json_404(front):
     ch = unique_channel()
     for path in ("/api/realtime/nope", "/api/realtime/channels/" + ch + "/nope",
-                 "/api/realtime/"):
+                 "/api/realtime/", "/api/nope"):
         expect_error(front.http("GET", path), 404)
+    # outside /api/ the web server answers by itself (its own 404 page, unlike nginx's JSON)
+    assert front.http("GET", "/nope").status_code == 404
     # a known route with another method: 405 and the app's Allow header passes through
     r = front.http("DELETE", "/api/realtime/channels")
     expect_error(r, 405)
