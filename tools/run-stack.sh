@@ -37,7 +37,7 @@ done
 "$build/golive-api" --listen "$GOLIVE_RUNDIR/api.sock" &
 pids+=($!)
 
-conf=$("$top/tools/gen-nginx-conf.sh" "$GOLIVE_RUNDIR" "$PORT")
+conf=$("$top/tools/gen-webconf.sh" nginx "$GOLIVE_RUNDIR" "$PORT")
 nginx -p "$GOLIVE_RUNDIR/nginx" -c "$conf" -e stderr &
 pids+=($!)
 

@@ -44,7 +44,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(REPO, os.environ.get("GOLIVE_BUILD", "build/release"))
 PUSHD_BIN = os.path.join(BUILD, "golive-pushd")
 API_BIN = os.path.join(BUILD, "golive-api")
-GEN_NGINX = os.path.join(REPO, "tools", "gen-nginx-conf.sh")
+GEN_WEBCONF = os.path.join(REPO, "tools", "gen-webconf.sh")
 
 SECRET = "integration-test-secret-0123456789"
 
@@ -364,7 +364,7 @@ class Stack:
 
     def start_nginx(self):
         self.port = free_port()
-        out = subprocess.run([GEN_NGINX, self.rundir, str(self.port)], check=True,
+        out = subprocess.run([GEN_WEBCONF, "nginx", self.rundir, str(self.port)], check=True,
                              capture_output=True, text=True, env=self.pushd_env())
         conf = out.stdout.strip()
         prefix = os.path.join(self.rundir, "nginx")
