@@ -18,6 +18,11 @@ const char *api_path_user(api_req *r, int i);
  * (taken, may be NULL). Returns whether pushd acknowledged. */
 bool api_push_reload(api_req *r, const char *channel, cJSON *ev);
 
+/* Tell pushd to reload channel (fan out ev, taken) and reply 200 with
+ * {"channel","user_id", <flag>: true when flag, "until" when until, "pushed"}. */
+void api_reply_user_action(api_req *r, const char *user, const char *flag, const char *until,
+                           cJSON *ev);
+
 /* Run a write (fn) and its audit row in one transaction; on failure a reply was sent. */
 int api_write_audited(api_req *r, int (*fn)(api_req *r, void *arg, gl_err *err), void *arg,
                       const gl_audit *a);

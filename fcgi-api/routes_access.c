@@ -229,7 +229,6 @@ api_route_access_remove(api_req *r)
     char at[GL_TIME_MAX];
     access_args x;
     gl_audit a;
-    cJSON *out;
 
     if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL) return;
     gl_time_now_iso(at);
@@ -237,10 +236,5 @@ api_route_access_remove(api_req *r)
     a = (gl_audit){r->channel, "access_remove", user, 0, r->user.id, r->user.username, NULL, NULL,
                    at};
     if (api_write_audited(r, do_access_remove, &x, &a) != GL_OK) return;
-    out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "channel", r->channel);
-    cJSON_AddStringToObject(out, "user_id", user);
-    cJSON_AddTrueToObject(out, "removed");
-    cJSON_AddBoolToObject(out, "pushed", api_push_reload(r, r->channel, NULL));
-    api_reply(r, 200, out);
+    api_reply_user_action(r, user, "removed", NULL, NULL);
 }

@@ -38,6 +38,17 @@ roles_json(const gl_policy *pol)
     return a;
 }
 
+/* Copy pushd's live counts of one channel from src (NULL: zeros) into dst. */
+static void
+copy_counts(cJSON *dst, const cJSON *src)
+{
+    static const char *const keys[] = {"subscribers", "users", "anonymous"};
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *v = src ? cJSON_GetObjectItemCaseSensitive(src, keys[i]) : NULL;
+        cJSON_AddNumberToObject(dst, keys[i], cJSON_IsNumber(v) ? v->valuedouble : 0);
+    }
+}
+
 /* Counts from pushd into o (zeros when it does not answer); returns whether it answered. */
 static bool
 add_live_counts(api_req *r, const char *channel, cJSON *o)
@@ -45,12 +56,8 @@ add_live_counts(api_req *r, const char *channel, cJSON *o)
     cJSON *live = NULL;
     gl_err err;
     bool ok = api_notify(r->app, gl_wire_request(GL_OP_CHANNEL, channel), &live, &err) == GL_OK;
-    static const char *const keys[] = {"subscribers", "users", "anonymous"};
 
-    for (size_t i = 0; i < 3; i++) {
-        const cJSON *v = ok ? cJSON_GetObjectItemCaseSensitive(live, keys[i]) : NULL;
-        cJSON_AddNumberToObject(o, keys[i], cJSON_IsNumber(v) ? v->valuedouble : 0);
-    }
+    copy_counts(o, ok ? live : NULL);
     cJSON_Delete(live);
     return ok;
 }
@@ -165,11 +172,7 @@ api_route_channels(api_req *r)
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(lc, "channel");
         cJSON *e = cJSON_IsString(name) ? list_entry(&l, name->valuestring) : NULL;
-        static const char *const keys[] = {"subscribers", "users", "anonymous"};
-        for (size_t i = 0; e != NULL && i < 3; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(lc, keys[i]);
-            cJSON_AddNumberToObject(e, keys[i], cJSON_IsNumber(v) ? v->valuedouble : 0);
-        }
+        if (e != NULL) copy_counts(e, lc);
     }
     cJSON_Delete(live);
     if (gl_db_channels_with_history(r->db, LIST_MAX, on_history_channel, &l, &err) != GL_OK) {

@@ -46,6 +46,18 @@ api_push_reload(api_req *r, const char *channel, cJSON *ev)
     return api_push(r->app, req);
 }
 
+void
+api_reply_user_action(api_req *r, const char *user, const char *flag, const char *until, cJSON *ev)
+{
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "channel", r->channel);
+    cJSON_AddStringToObject(out, "user_id", user);
+    if (flag != NULL) cJSON_AddTrueToObject(out, flag);
+    if (until != NULL) cJSON_AddStringToObject(out, "until", until);
+    cJSON_AddBoolToObject(out, "pushed", api_push_reload(r, r->channel, ev));
+    api_reply(r, 200, out);
+}
+
 int
 api_write_audited(api_req *r, int (*fn)(api_req *r, void *arg, gl_err *err), void *arg,
                   const gl_audit *a)
@@ -171,7 +183,7 @@ api_route_timeout(api_req *r)
     int64_t now = gl_time_now_ms();
     restrict_args x;
     gl_audit a;
-    cJSON *ev, *out;
+    cJSON *ev;
 
     if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL ||
         api_read_json_body(r, true) != GL_OK || body_reason(r, &reason) < 0)
@@ -192,12 +204,7 @@ api_route_timeout(api_req *r)
     if (api_write_audited(r, do_restrict, &x, &a) != GL_OK) return;
     ev = user_event("user_timeout", r->channel, user, reason);
     if (ev != NULL) cJSON_AddStringToObject(ev, "until", until);
-    out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "channel", r->channel);
-    cJSON_AddStringToObject(out, "user_id", user);
-    cJSON_AddStringToObject(out, "until", until);
-    cJSON_AddBoolToObject(out, "pushed", api_push_reload(r, r->channel, ev));
-    api_reply(r, 200, out);
+    api_reply_user_action(r, user, NULL, until, ev);
 }
 
 void
@@ -207,7 +214,6 @@ api_route_ban(api_req *r)
     char at[GL_TIME_MAX];
     restrict_args x;
     gl_audit a;
-    cJSON *out;
 
     if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL ||
         api_read_json_body(r, false) != GL_OK || body_reason(r, &reason) < 0)
@@ -216,14 +222,8 @@ api_route_ban(api_req *r)
     x = (restrict_args){user, reason, at, NULL, false};
     a = (gl_audit){r->channel, "ban", user, 0, r->user.id, r->user.username, reason, NULL, at};
     if (api_write_audited(r, do_restrict, &x, &a) != GL_OK) return;
-    out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "channel", r->channel);
-    cJSON_AddStringToObject(out, "user_id", user);
-    cJSON_AddTrueToObject(out, "banned");
-    cJSON_AddBoolToObject(
-        out, "pushed",
-        api_push_reload(r, r->channel, user_event("user_banned", r->channel, user, reason)));
-    api_reply(r, 200, out);
+    api_reply_user_action(r, user, "banned", NULL,
+                          user_event("user_banned", r->channel, user, reason));
 }
 
 static int
@@ -246,19 +246,12 @@ api_route_unban(api_req *r)
     char at[GL_TIME_MAX];
     restrict_args x;
     gl_audit a;
-    cJSON *out;
 
     if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL) return;
     gl_time_now_iso(at);
     x = (restrict_args){user, NULL, at, NULL, false};
     a = (gl_audit){r->channel, "unban", user, 0, r->user.id, r->user.username, NULL, NULL, at};
     if (api_write_audited(r, do_unban, &x, &a) != GL_OK) return;
-    out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "channel", r->channel);
-    cJSON_AddStringToObject(out, "user_id", user);
-    cJSON_AddTrueToObject(out, "unbanned");
-    cJSON_AddBoolToObject(
-        out, "pushed",
-        api_push_reload(r, r->channel, user_event("user_unbanned", r->channel, user, NULL)));
-    api_reply(r, 200, out);
+    api_reply_user_action(r, user, "unbanned", NULL,
+                          user_event("user_unbanned", r->channel, user, NULL));
 }
