@@ -13,8 +13,4 @@ void pd_ipc_service(pd_ipc *ipc);
 /* Close the socket and wait for nng's callbacks to finish; NULL is a no-op. */
 void pd_ipc_stop(pd_ipc *ipc);
 
-/* Re-check every subscriber of channel against its current policy and moderation state;
- * kick the ones who lost read access. Used after reloads (nng, SIGHUP). */
-void pd_recheck_channel(pd_server *srv, const char *channel);
-
 #endif

@@ -1,6 +1,8 @@
 /* In-memory moderation state, keyed by channel name, filled from the bans, channel_access and
  * channel_settings tables through shared/db. */
 #include "modstate.h"
+#include "channel.h"
+#include "shared/timefmt.h"
 #include "shared/log.h"
 
 #include <stdlib.h>
@@ -161,4 +163,42 @@ pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t
         out->banned = r->banned && (r->ban_expires_ms == 0 || r->ban_expires_ms > now_ms);
         out->timeout_until_ms = r->timeout_until_ms;
     }
+}
+
+void
+pd_recheck_channel(pd_server *srv, const char *channel)
+{
+    pd_channel *ch = pd_channel_find(srv, channel);
+    gl_policy pol;
+    pd_conn **kick;
+    const char **why;
+    uint32_t n = 0, total;
+    int64_t now = gl_time_now_ms();
+
+    if (ch == NULL) return;
+    pd_policy(srv, channel, &pol);
+    total = ch->nsubs;
+    kick = malloc(total * sizeof(*kick));
+    why = malloc(total * sizeof(*why));
+    if (kick == NULL || why == NULL) {
+        gl_log(GL_LOG_ERROR, "ipc", "out of memory re-checking %s", channel);
+        goto out_free;
+    }
+    /* Decide first, then kick: kicking reorders (and may free) the channel's array. */
+    for (uint32_t i = 0; i < total; i++) {
+        pd_conn *c = ch->subs[i].c;
+        gl_acl_facts f;
+        pd_modstate_facts(srv, channel, c->user, now, &f);
+        if (gl_acl_check_read(&pol, c->user, &f, NULL) != GL_OK) {
+            kick[n] = c;
+            why[n++] = f.banned ? "banned" : "access_revoked";
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if ((ch = pd_channel_find(srv, channel)) == NULL) break;
+        pd_channel_kick(srv, kick[i], ch, why[i]);
+    }
+out_free:
+    free(kick);
+    free(why);
 }

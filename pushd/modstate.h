@@ -14,6 +14,10 @@ int pd_modstate_reload(pd_server *srv, const char *channel, gl_err *err);
 
 void pd_modstate_free_all(pd_server *srv);
 
+/* Re-check every subscriber of channel against its current policy and moderation state;
+ * kick the ones who lost read access. Used after reloads (nng, SIGHUP). */
+void pd_recheck_channel(pd_server *srv, const char *channel);
+
 /* The effective policy of channel (config + override). */
 void pd_policy(pd_server *srv, const char *channel, gl_policy *out);
 
