@@ -72,25 +72,33 @@ CREATE TABLE IF NOT EXISTS moderation_log (
 );
 CREATE INDEX IF NOT EXISTS moderation_log_channel ON moderation_log (channel, id);
 
--- Streaming: each key belongs to one user and one public stream name (chat: chat:stream_<name>).
--- Only a hash of the secret key is stored.
+-- Streaming. A stream name belongs to the user who first made a key for it; it is the HLS path
+-- (/live/<name>/index.m3u8) and names the chat channel chat:stream_<name>. At most one unrevoked
+-- key per stream name. Only the SHA-256 of a key is stored: the key itself is shown once.
 CREATE TABLE IF NOT EXISTS stream_keys (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id      TEXT NOT NULL,
-    stream_name  TEXT NOT NULL UNIQUE,
+    username     TEXT NOT NULL,
+    stream_name  TEXT NOT NULL,
     key_hash     TEXT NOT NULL UNIQUE,
     created_at   TEXT NOT NULL,
-    revoked_at   TEXT
+    revoked_at   TEXT,
+    revoked_by   TEXT
 );
+CREATE UNIQUE INDEX IF NOT EXISTS stream_keys_active ON stream_keys (stream_name)
+    WHERE revoked_at IS NULL;
+CREATE INDEX IF NOT EXISTS stream_keys_user ON stream_keys (user_id, id);
 
+-- Stream state as the media server reports it (auth hook and webhooks through golive-api).
 CREATE TABLE IF NOT EXISTS streams (
     stream_name  TEXT PRIMARY KEY,
     user_id      TEXT NOT NULL,
+    username     TEXT NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('live', 'ended')),
     started_at   TEXT,
     ended_at     TEXT
 );
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 COMMIT;

@@ -15,6 +15,13 @@ extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 
 #define MSG_COLS "id, channel, user_id, username, data, created_at"
 #define ALIVE "deleted_at IS NULL"
+/* A stream: its owner's latest key row (k) and its state (s, may be missing). */
+#define STREAM_COLS                                                                                \
+    "k.stream_name, k.user_id, k.username, COALESCE(s.status = 'live', 0), s.started_at, "         \
+    "s.ended_at"
+#define KEY_COLS                                                                                   \
+    "k.id, k.user_id, k.username, k.stream_name, k.created_at, k.revoked_at, k.revoked_by, "       \
+    "COALESCE(s.status = 'live', 0)"
 
 static const char *const sql_text[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -68,6 +75,35 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_AUDIT] = "INSERT INTO moderation_log (channel, action, target_user, message_id, actor_id, "
                  "actor_name, reason, detail, created_at) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_STREAM_OWNER] =
+        "SELECT user_id FROM stream_keys WHERE stream_name = ?1 ORDER BY id LIMIT 1",
+    [ST_STREAM_ACTIVE_KEY] =
+        "SELECT id FROM stream_keys WHERE stream_name = ?1 AND revoked_at IS NULL",
+    [ST_STREAM_KEY_INSERT] = "INSERT INTO stream_keys (user_id, username, stream_name, key_hash, "
+                             "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_STREAM_KEYS] = "SELECT " KEY_COLS " FROM stream_keys k LEFT JOIN streams s ON "
+                       "s.stream_name = k.stream_name WHERE ?1 IS NULL OR k.user_id = ?1 "
+                       "ORDER BY k.id DESC LIMIT ?2",
+    [ST_STREAM_KEY_STATE] =
+        "SELECT user_id, revoked_at IS NOT NULL, stream_name FROM stream_keys WHERE id = ?1",
+    [ST_STREAM_KEY_REVOKE] = "UPDATE stream_keys SET revoked_at = ?2, revoked_by = ?3 "
+                             "WHERE id = ?1 AND revoked_at IS NULL",
+    [ST_STREAM_KEY_FIND] = "SELECT stream_name, user_id, username FROM stream_keys "
+                           "WHERE key_hash = ?1 AND revoked_at IS NULL",
+    [ST_STREAM_GET] = "SELECT " STREAM_COLS ", EXISTS (SELECT 1 FROM stream_keys a WHERE "
+                      "a.stream_name = k.stream_name AND a.revoked_at IS NULL) FROM stream_keys k "
+                      "LEFT JOIN streams s ON s.stream_name = k.stream_name "
+                      "WHERE k.stream_name = ?1 ORDER BY k.id DESC LIMIT 1",
+    [ST_STREAM_SET_LIVE] =
+        "INSERT INTO streams (stream_name, user_id, username, status, started_at) "
+        "VALUES (?1, ?2, ?3, 'live', ?4) ON CONFLICT (stream_name) DO UPDATE SET "
+        "user_id = excluded.user_id, username = excluded.username, status = 'live', "
+        "started_at = excluded.started_at, ended_at = NULL WHERE streams.status <> 'live'",
+    [ST_STREAM_SET_ENDED] = "UPDATE streams SET status = 'ended', ended_at = ?2 "
+                            "WHERE stream_name = ?1 AND status = 'live'",
+    [ST_STREAMS_LIVE] = "SELECT " STREAM_COLS ", 1 FROM streams s JOIN stream_keys k ON k.id = "
+                        "(SELECT MAX(id) FROM stream_keys WHERE stream_name = s.stream_name) "
+                        "WHERE s.status = 'live' ORDER BY s.started_at DESC LIMIT ?1",
 };
 
 int
@@ -112,9 +148,39 @@ user_version(gl_db *db, int *v)
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-/* Create the schema when the file is new. Two processes may race here (pushd and golive-api
- * start together): the schema is idempotent (IF NOT EXISTS) and a busy journal_mode switch
- * is retried, since busy_timeout does not cover it (LIBRARIES.md). */
+/* What turns schema version N into N+1 before schema.sql (idempotent) runs. */
+static const char *const upgrades[GL_SCHEMA_VERSION] = {
+    /* 1 -> 2: the streaming tables changed shape; version 1 never wrote them. */
+    [1] = "DROP TABLE IF EXISTS stream_keys; DROP TABLE IF EXISTS streams;",
+};
+
+/* Apply the upgrades from version from, in one IMMEDIATE transaction that re-reads the version
+ * so that two processes starting together upgrade once. */
+static int
+upgrade(gl_db *db, int from, gl_err *err)
+{
+    int v = 0;
+    if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return gl_db__fail(db, err, "start the schema upgrade");
+    if (user_version(db, &v) != SQLITE_OK) goto fail;
+    for (; v >= from && v < GL_SCHEMA_VERSION; v++) {
+        char set[64];
+        snprintf(set, sizeof(set), "PRAGMA user_version = %d", v + 1);
+        if ((upgrades[v] && sqlite3_exec(db->h, upgrades[v], NULL, NULL, NULL) != SQLITE_OK) ||
+            sqlite3_exec(db->h, set, NULL, NULL, NULL) != SQLITE_OK)
+            goto fail;
+        gl_log(GL_LOG_INFO, "db", "upgraded the schema from version %d to %d", v, v + 1);
+    }
+    if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return GL_OK;
+fail:
+    gl_db__fail(db, err, "upgrade the schema");
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return GL_EDB;
+}
+
+/* Create the schema when the file is new, or upgrade it. Two processes may race here (pushd
+ * and golive-api start together): the schema is idempotent (IF NOT EXISTS) and a busy
+ * journal_mode switch is retried, since busy_timeout does not cover it (LIBRARIES.md). */
 static int
 migrate(gl_db *db, gl_err *err)
 {
@@ -131,6 +197,7 @@ migrate(gl_db *db, gl_err *err)
     if (v > GL_SCHEMA_VERSION)
         return gl_err_set(err, GL_EDB, "database schema version %d is newer than this program's %d",
                           v, GL_SCHEMA_VERSION);
+    if (v > 0 && upgrade(db, v, err) != GL_OK) return GL_EDB;
     for (int attempt = 0;; attempt++) {
         int rc = sqlite3_exec(db->h, gl_schema_sql, NULL, NULL, NULL);
         if (rc == SQLITE_OK) break;
@@ -138,7 +205,7 @@ migrate(gl_db *db, gl_err *err)
         if (rc != SQLITE_BUSY || attempt == 50) return gl_db__fail(db, err, "create the schema");
         usleep(100 * 1000);
     }
-    gl_log(GL_LOG_INFO, "db", "created schema version %d", GL_SCHEMA_VERSION);
+    if (v == 0) gl_log(GL_LOG_INFO, "db", "created schema version %d", GL_SCHEMA_VERSION);
     return GL_OK;
 }
 

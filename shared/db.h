@@ -6,12 +6,13 @@
 
 #include "acl.h"
 #include "err.h"
+#include "stream.h"
 #include "timefmt.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define GL_SCHEMA_VERSION 1
+#define GL_SCHEMA_VERSION 2
 
 typedef struct gl_db gl_db;
 
@@ -129,5 +130,58 @@ typedef struct gl_audit {
     const char *created_at;
 } gl_audit;
 int gl_db_audit(gl_db *db, const gl_audit *a, gl_err *err);
+
+/* ---- golive-api: stream keys and stream state (db_streaming.c) ---- */
+
+/* A public stream: its owner (from its newest key) and what the media server last reported. */
+typedef struct gl_stream {
+    char name[GL_STREAM_NAME_MAX + 1];
+    char user_id[GL_USER_ID_MAX];
+    char username[GL_USERNAME_MAX];
+    bool live;
+    bool has_key;                 /* an unrevoked key exists */
+    char started_at[GL_TIME_MAX]; /* "" when never */
+    char ended_at[GL_TIME_MAX];   /* "" while live or never ended */
+} gl_stream;
+
+/* A key row as listed (never the key itself). Strings are valid during the callback only. */
+typedef struct gl_stream_key_row {
+    int64_t id;
+    const char *user_id, *username, *stream_name, *created_at;
+    const char *revoked_at, *revoked_by; /* NULL while active */
+    bool live;                           /* the key's stream is live */
+} gl_stream_key_row;
+
+/* Store a key (by its hash) for stream name on behalf of user, in its own transaction.
+ * GL_ECONFLICT when the name belongs to another user or already has an unrevoked key. */
+int gl_db_stream_key_add(gl_db *db, const char *user_id, const char *username, const char *name,
+                         const char *key_hash, const char *at, int64_t *id, gl_err *err);
+
+/* Keys of user_id (NULL: everyone's), newest first. */
+typedef int (*gl_db_stream_key_fn)(void *arg, const gl_stream_key_row *k);
+int gl_db_stream_keys(gl_db *db, const char *user_id, int limit, gl_db_stream_key_fn fn, void *arg,
+                      gl_err *err);
+
+/* Revoke key id, when owner is NULL (an admin) or owns it. *outcome: 0 no such key of
+ * owner's, 1 revoked now, 2 was already revoked. name (on 1 and 2) gets the stream name. */
+int gl_db_stream_key_revoke(gl_db *db, int64_t id, const char *owner, const char *by,
+                            const char *at, int *outcome, char name[GL_STREAM_NAME_MAX + 1],
+                            gl_err *err);
+
+/* The stream an unrevoked key (by hash) opens: name, user_id, username into *out. */
+int gl_db_stream_key_find(gl_db *db, const char *key_hash, gl_stream *out, bool *found,
+                          gl_err *err);
+
+/* The stream called name (one with at least one key, revoked or not). */
+int gl_db_stream_get(gl_db *db, const char *name, gl_stream *out, bool *found, gl_err *err);
+
+/* Record that s (name, user_id, username) went live (live) or ended at at. *changed is false
+ * when it was already in that state (a repeated hook), so that nothing is announced twice. */
+int gl_db_stream_set_live(gl_db *db, const gl_stream *s, bool live, const char *at, bool *changed,
+                          gl_err *err);
+
+/* Live streams, newest first. */
+typedef int (*gl_db_stream_fn)(void *arg, const gl_stream *s);
+int gl_db_streams_live(gl_db *db, int limit, gl_db_stream_fn fn, void *arg, gl_err *err);
 
 #endif
