@@ -95,6 +95,7 @@ CREATE TABLE IF NOT EXISTS streams (
     user_id      TEXT NOT NULL,
     username     TEXT NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('live', 'ended')),
+    key_id       INTEGER,             -- the stream_keys row that opened the current session
     started_at   TEXT,
     ended_at     TEXT
 );

@@ -24,9 +24,12 @@ typedef struct api_app {
     const char *secret;
     const char *db_path;
     const char *ipc_url;
-    size_t max_body;    /* GOLIVE_MAX_BODY_BYTES */
-    int ipc_timeout_ms; /* GOLIVE_IPC_TIMEOUT_MS */
-    nng_socket pushd;   /* req socket, dialled without blocking */
+    const char *webhook_secret; /* GOLIVE_WEBHOOK_SECRET, NULL when unset (hooks refused) */
+    const char *hls_url;        /* GOLIVE_HLS_URL: public HLS base, + /<name>/index.m3u8 */
+    const char *rtmp_url;       /* GOLIVE_RTMP_URL: where encoders publish */
+    size_t max_body;            /* GOLIVE_MAX_BODY_BYTES */
+    int ipc_timeout_ms;         /* GOLIVE_IPC_TIMEOUT_MS */
+    nng_socket pushd;           /* req socket, dialled without blocking */
 } api_app;
 
 /* How a request's bytes move: FastCGI streams or CGI's stdin/stdout/environ. */
@@ -42,12 +45,15 @@ typedef struct api_req {
     gl_db *db;
     api_io io;
     const char *method;
-    char *segs[API_MAX_SEGS]; /* decoded path segments after /api/realtime/ */
+    char service[16];         /* "realtime" or "streaming": the segment after /api/ */
+    char *segs[API_MAX_SEGS]; /* decoded path segments after /api/<service>/ */
     int nsegs;
     char pathbuf[2048];
     const char *query; /* raw QUERY_STRING, "" if none */
     gl_user user;
     bool authed;
+    char *raw; /* the request body, NUL-terminated, or NULL (api_read_body) */
+    size_t raw_len;
     cJSON *body;         /* parsed JSON body, or NULL */
     const char *channel; /* segs[1] once validated */
     bool replied;
@@ -61,12 +67,26 @@ void api_handle(api_req *r);
 /* Reply with status and a JSON object (taken). */
 void api_reply(api_req *r, int status, cJSON *obj);
 
+/* Reply 302 with Location: location (a safe token: no CR/LF) and {"location": ...}. */
+void api_reply_redirect(api_req *r, const char *location);
+
 /* Reply {"error":{"code","message"}} with the status of code. Returns code. */
 int api_fail(api_req *r, int code, const char *fmt, ...)
     __attribute__((__format__(__printf__, 3, 4)));
 
 /* Reply with err's code and message. Returns err->code. */
 int api_fail_err(api_req *r, const gl_err *err);
+
+/* Read the body (at most max_body bytes) into r->raw (freed with the request). GL_OK, or an
+ * error after a reply was sent. required: a body must be present. */
+int api_read_body(api_req *r, bool required);
+
+/* CONTENT_TYPE is type (case-insensitive), with or without parameters. */
+bool api_content_type_is(api_req *r, const char *type);
+
+/* The URL-decoded value of name in an application/x-www-form-urlencoded string (a query string
+ * or a form body) into out, truncated to cap; false when absent. */
+bool api_form_value(const char *src, const char *name, char *out, size_t cap);
 
 /* Read and parse the JSON body (GL_OK; on error a reply was sent). required: a body must
  * be present. The parsed body is r->body (freed with the request). */
@@ -115,6 +135,14 @@ void api_route_unban(api_req *r);
 void api_route_settings(api_req *r);
 void api_route_access_add(api_req *r);
 void api_route_access_remove(api_req *r);
+
+void api_route_stream_key_create(api_req *r);
+void api_route_stream_keys(api_req *r);
+void api_route_stream_key_revoke(api_req *r);
+void api_route_stream_auth(api_req *r);
+void api_route_stream_webhook(api_req *r);
+void api_route_streams(api_req *r);
+void api_route_stream(api_req *r);
 
 /* Channel info JSON (effective settings + live counts), shared by GET info and PUT settings. */
 cJSON *api_channel_info_json(api_req *r, const char *channel);

@@ -174,11 +174,14 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: golive-api [--listen PATH|HOST:PORT] [--threads N]\n"
-            "FastCGI responder for /api/realtime/*. Without --listen it serves a socket it\n"
+            "FastCGI responder for /api/realtime/* and /api/streaming/*. Without --listen it "
+            "serves a socket it\n"
             "inherits (systemd LISTEN_FDS, or fd 0 from spawn-fcgi / the web server), runs as CGI\n"
             "when REQUEST_METHOD is set, else listens on $GOLIVE_RUNDIR/api.sock.\n"
             "Environment: JWT_SECRET, REALTIME_CONFIG_PATH, LOG_LEVEL, GOLIVE_RUNDIR, GOLIVE_DB,\n"
-            "GOLIVE_IPC_URL, GOLIVE_MAX_BODY_BYTES (65536), GOLIVE_IPC_TIMEOUT_MS (100).\n");
+            "GOLIVE_IPC_URL, GOLIVE_MAX_BODY_BYTES (65536), GOLIVE_IPC_TIMEOUT_MS (100),\n"
+            "GOLIVE_WEBHOOK_SECRET, GOLIVE_HLS_URL (http://localhost:8888/live),\n"
+            "GOLIVE_RTMP_URL (rtmp://localhost:1935/live).\n");
 }
 
 int
@@ -228,6 +231,13 @@ main(int argc, char **argv)
     if (env_int("GOLIVE_MAX_BODY_BYTES", 65536, 256, 16 * 1024 * 1024, &max_body) != GL_OK ||
         env_int("GOLIVE_IPC_TIMEOUT_MS", 100, 1, 60000, &ipc_ms) != GL_OK)
         return 1;
+    app.webhook_secret = env_or("GOLIVE_WEBHOOK_SECRET", NULL);
+    if (app.webhook_secret == NULL)
+        gl_log(GL_LOG_WARN, "api",
+               "GOLIVE_WEBHOOK_SECRET is not set: the media server's auth hook and webhooks "
+               "are refused until it is");
+    app.hls_url = env_or("GOLIVE_HLS_URL", "http://localhost:8888/live");
+    app.rtmp_url = env_or("GOLIVE_RTMP_URL", "rtmp://localhost:1935/live");
     app.max_body = (size_t)max_body;
     app.ipc_timeout_ms = (int)ipc_ms;
     {

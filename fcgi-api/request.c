@@ -20,6 +20,10 @@ reason_phrase(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 201:
+        return "Created";
+    case 302:
+        return "Found";
     case 400:
         return "Bad Request";
     case 401:
@@ -78,6 +82,16 @@ api_reply(api_req *r, int status, cJSON *obj)
     reply_with_headers(r, status, obj, NULL);
 }
 
+void
+api_reply_redirect(api_req *r, const char *location)
+{
+    char hdr[320];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "location", location);
+    snprintf(hdr, sizeof(hdr), "Location: %s\r\n", location);
+    reply_with_headers(r, 302, o, hdr);
+}
+
 static cJSON *
 error_json(int code, const char *msg)
 {
@@ -130,33 +144,43 @@ api_require_staff(api_req *r)
 }
 
 int
-api_read_json_body(api_req *r, bool required)
+api_read_body(api_req *r, bool required)
 {
     const char *cl = r->io.param(r->io.ctx, "CONTENT_LENGTH");
-    char *end, *buf;
+    char *end;
     long long len = cl && *cl ? strtoll(cl, &end, 10) : 0;
     int got = 0;
-    gl_err err;
 
     if (cl && *cl && (*end != '\0' || len < 0)) return api_fail(r, GL_EINVAL, "bad Content-Length");
     if ((size_t)len > r->app->max_body)
         return api_fail(r, GL_ETOOBIG, "request body larger than %zu bytes", r->app->max_body);
     if (len == 0) {
-        if (required) return api_fail(r, GL_EINVAL, "a JSON body is required");
+        if (required) return api_fail(r, GL_EINVAL, "a request body is required");
         return GL_OK;
     }
-    if ((buf = malloc((size_t)len)) == NULL) return api_fail(r, GL_ENOMEM, "out of memory");
+    if ((r->raw = malloc((size_t)len + 1)) == NULL) return api_fail(r, GL_ENOMEM, "out of memory");
     while (got < len) {
-        int n = r->io.read(r->io.ctx, buf + got, (int)(len - got));
+        int n = r->io.read(r->io.ctx, r->raw + got, (int)(len - got));
         if (n <= 0) break;
         got += n;
     }
-    if (got < len) {
-        free(buf);
-        return api_fail(r, GL_EINVAL, "request body shorter than Content-Length");
+    if (got < len) return api_fail(r, GL_EINVAL, "request body shorter than Content-Length");
+    r->raw[len] = '\0';
+    r->raw_len = (size_t)len;
+    return GL_OK;
+}
+
+int
+api_read_json_body(api_req *r, bool required)
+{
+    gl_err err;
+
+    if (api_read_body(r, false) != GL_OK) return GL_EINVAL;
+    if (r->raw == NULL) {
+        if (required) return api_fail(r, GL_EINVAL, "a JSON body is required");
+        return GL_OK;
     }
-    r->body = gl_json_parse(buf, (size_t)len, &err);
-    free(buf);
+    r->body = gl_json_parse(r->raw, r->raw_len, &err);
     if (r->body == NULL) return api_fail(r, GL_EINVAL, "request body: %s", err.msg);
     if (!cJSON_IsObject(r->body))
         return api_fail(r, GL_EINVAL, "request body must be a JSON object");
@@ -164,10 +188,18 @@ api_read_json_body(api_req *r, bool required)
 }
 
 bool
-api_query(api_req *r, const char *name, char *out, size_t cap)
+api_content_type_is(api_req *r, const char *type)
+{
+    const char *ct = r->io.param(r->io.ctx, "CONTENT_TYPE");
+    size_t n = strlen(type);
+    return ct != NULL && strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+bool
+api_form_value(const char *src, const char *name, char *out, size_t cap)
 {
     size_t nlen = strlen(name);
-    for (const char *p = r->query; p && *p;) {
+    for (const char *p = src; p && *p;) {
         const char *amp = strchr(p, '&');
         size_t n = amp ? (size_t)(amp - p) : strlen(p);
         if (n > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
@@ -181,6 +213,12 @@ api_query(api_req *r, const char *name, char *out, size_t cap)
         p = amp ? amp + 1 : NULL;
     }
     return false;
+}
+
+bool
+api_query(api_req *r, const char *name, char *out, size_t cap)
+{
+    return api_form_value(r->query, name, out, cap);
 }
 
 int
@@ -257,7 +295,7 @@ api_handle(api_req *r)
         reply_with_headers(r, 405, e, hdr);
         goto out;
     }
-    if (r->nsegs >= 2) {
+    if (strcmp(r->service, "realtime") == 0 && r->nsegs >= 2) {
         if (gl_chan_validate(r->segs[1], &err) != GL_OK) {
             api_fail_err(r, &err);
             goto out;
@@ -270,4 +308,7 @@ api_handle(api_req *r)
 out:
     cJSON_Delete(r->body);
     r->body = NULL;
+    free(r->raw);
+    r->raw = NULL;
+    r->raw_len = 0;
 }

@@ -1,34 +1,42 @@
-/* Method + path -> handler. Routing uses REQUEST_URI (raw in nginx, lighttpd and Apache alike)
- * and percent-decodes each segment itself, so "chat:x" and "chat%3Ax" name the same channel
- * and an encoded '/' stays inside its segment. */
+/* Method + path -> handler, for /api/<service>/... Routing uses REQUEST_URI (raw in nginx, lighttpd
+ * and Apache alike) and percent-decodes each segment itself, so "chat:x" and "chat%3Ax" name the
+ * same channel and an encoded '/' stays inside its segment. */
 #include "api.h"
 #include "router.h"
 #include "shared/chan.h"
 
 #include <string.h>
 
-#define PREFIX "/api/realtime/"
+#define PREFIX "/api/"
 
 typedef struct route {
+    const char *service; /* the segment after /api/ */
     const char *method;
     const char *pattern; /* '/'-separated; "*" matches one segment */
     void (*fn)(api_req *r);
 } route;
 
 static const route routes[] = {
-    {"GET", "channels", api_route_channels},
-    {"GET", "channels/*", api_route_channel_info},
-    {"GET", "channels/*/history", api_route_history},
-    {"GET", "channels/*/presence", api_route_presence},
-    {"POST", "channels/*/publish", api_route_publish},
-    {"POST", "channels/*/broadcast", api_route_broadcast},
-    {"DELETE", "channels/*/messages/*", api_route_delete_message},
-    {"POST", "channels/*/users/*/timeout", api_route_timeout},
-    {"POST", "channels/*/users/*/ban", api_route_ban},
-    {"DELETE", "channels/*/users/*/ban", api_route_unban},
-    {"PUT", "channels/*/settings", api_route_settings},
-    {"POST", "channels/*/access", api_route_access_add},
-    {"DELETE", "channels/*/access/*", api_route_access_remove},
+    {"realtime", "GET", "channels", api_route_channels},
+    {"realtime", "GET", "channels/*", api_route_channel_info},
+    {"realtime", "GET", "channels/*/history", api_route_history},
+    {"realtime", "GET", "channels/*/presence", api_route_presence},
+    {"realtime", "POST", "channels/*/publish", api_route_publish},
+    {"realtime", "POST", "channels/*/broadcast", api_route_broadcast},
+    {"realtime", "DELETE", "channels/*/messages/*", api_route_delete_message},
+    {"realtime", "POST", "channels/*/users/*/timeout", api_route_timeout},
+    {"realtime", "POST", "channels/*/users/*/ban", api_route_ban},
+    {"realtime", "DELETE", "channels/*/users/*/ban", api_route_unban},
+    {"realtime", "PUT", "channels/*/settings", api_route_settings},
+    {"realtime", "POST", "channels/*/access", api_route_access_add},
+    {"realtime", "DELETE", "channels/*/access/*", api_route_access_remove},
+    {"streaming", "POST", "keys", api_route_stream_key_create},
+    {"streaming", "GET", "keys", api_route_stream_keys},
+    {"streaming", "DELETE", "keys/*", api_route_stream_key_revoke},
+    {"streaming", "POST", "auth", api_route_stream_auth},
+    {"streaming", "POST", "webhook", api_route_stream_webhook},
+    {"streaming", "GET", "streams", api_route_streams},
+    {"streaming", "GET", "streams/*", api_route_stream},
 };
 
 static int
@@ -84,9 +92,16 @@ api_route(api_req *r, void (**fn)(api_req *), char *allow, size_t cap)
     bool any = false;
 
     if (uri == NULL || strncmp(uri, PREFIX, strlen(PREFIX)) != 0) return GL_ENOTFOUND;
-    n = strcspn(uri + strlen(PREFIX), "?#");
+    uri += strlen(PREFIX);
+    n = strcspn(uri, "/?#");
+    if (n >= sizeof(r->service)) return GL_ENOTFOUND;
+    memcpy(r->service, uri, n);
+    r->service[n] = '\0';
+    if (uri[n] != '/') return GL_ENOTFOUND;
+    uri += n + 1;
+    n = strcspn(uri, "?#");
     if (n >= sizeof(r->pathbuf)) return GL_ENOTFOUND;
-    memcpy(r->pathbuf, uri + strlen(PREFIX), n);
+    memcpy(r->pathbuf, uri, n);
     r->pathbuf[n] = '\0';
     if (n > 0 && r->pathbuf[n - 1] == '/') r->pathbuf[n - 1] = '\0';
     for (p = r->pathbuf, r->nsegs = 0; *p != '\0' || r->nsegs == 0;) {
@@ -101,7 +116,7 @@ api_route(api_req *r, void (**fn)(api_req *), char *allow, size_t cap)
         if (!api_url_decode(r->segs[i], false)) return GL_EINVAL;
     allow[0] = '\0';
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!matches(&routes[i], r)) continue;
+        if (strcmp(routes[i].service, r->service) != 0 || !matches(&routes[i], r)) continue;
         if (strcmp(routes[i].method, r->method) == 0) {
             *fn = routes[i].fn;
             return GL_OK;

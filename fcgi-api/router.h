@@ -1,4 +1,4 @@
-/* Routing of /api/realtime/... requests (router.c). */
+/* Routing of /api/realtime/... and /api/streaming/... requests (router.c). */
 #ifndef API_ROUTER_H
 #define API_ROUTER_H
 

@@ -23,6 +23,15 @@ bool api_push_reload(api_req *r, const char *channel, cJSON *ev);
 void api_reply_user_action(api_req *r, const char *user, const char *flag, const char *until,
                            cJSON *ev);
 
+/* Insert m and prune its channel to keep rows, inside the caller's transaction. */
+int api_insert_message(api_req *r, gl_msg *m, int keep, gl_err *err);
+
+/* Fan stored message m out through pushd; true when pushd acknowledged. */
+bool api_push_message(api_req *r, const gl_msg *m);
+
+/* A stream as REST shows it: name, owner, channel, live, hls_url, started_at, ended_at. */
+cJSON *api_stream_json(api_req *r, const gl_stream *s);
+
 /* Run a write (fn) and its audit row in one transaction; on failure a reply was sent. */
 int api_write_audited(api_req *r, int (*fn)(api_req *r, void *arg, gl_err *err), void *arg,
                       const gl_audit *a);

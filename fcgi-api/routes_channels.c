@@ -62,6 +62,26 @@ add_live_counts(api_req *r, const char *channel, cJSON *o)
     return ok;
 }
 
+/* A stream's chat channel says whether its stream is live ("stream": {...} or null when no
+ * key was ever made for the name). NULL after a reply. */
+static cJSON *
+add_stream(api_req *r, const char *channel, cJSON *o)
+{
+    const char *name = gl_stream_of_channel(channel);
+    gl_stream s;
+    gl_err err;
+    bool found;
+
+    if (name == NULL) return o;
+    if (gl_db_stream_get(r->db, name, &s, &found, &err) != GL_OK) {
+        cJSON_Delete(o);
+        api_fail_err(r, &err);
+        return NULL;
+    }
+    cJSON_AddItemToObject(o, "stream", found ? api_stream_json(r, &s) : cJSON_CreateNull());
+    return o;
+}
+
 cJSON *
 api_channel_info_json(api_req *r, const char *channel)
 {
@@ -91,7 +111,7 @@ api_channel_info_json(api_req *r, const char *channel)
     gl_override_free(&ov);
     cJSON_AddBoolToObject(o, "live", add_live_counts(r, channel, o));
     cJSON_AddNumberToObject(o, "last_message_id", (double)last);
-    return o;
+    return add_stream(r, channel, o);
 }
 
 void
@@ -250,17 +270,35 @@ api_route_presence(api_req *r)
     api_reply(r, 200, data);
 }
 
+int
+api_insert_message(api_req *r, gl_msg *m, int keep, gl_err *err)
+{
+    int rv;
+    if ((rv = gl_db_insert_message(r->db, m, err)) != GL_OK) return rv;
+    return gl_db_prune(r->db, m->channel, keep, err);
+}
+
+bool
+api_push_message(api_req *r, const gl_msg *m)
+{
+    cJSON *req = gl_wire_request(GL_OP_PUBLISH, m->channel), *ev = gl_event_message(m);
+    if (req != NULL && ev != NULL)
+        cJSON_AddItemToObject(req, "event", ev);
+    else
+        cJSON_Delete(ev);
+    return api_push(r->app, req);
+}
+
 /* Store m (pruning the channel to keep) and tell pushd; reply with the id. */
 static void
 store_and_push(api_req *r, gl_msg *m, int keep, const gl_audit *audit)
 {
     gl_err err;
-    cJSON *req, *ev, *out;
+    cJSON *out;
     int rv;
 
     if ((rv = gl_db_begin(r->db, &err)) == GL_OK &&
-        (rv = gl_db_insert_message(r->db, m, &err)) == GL_OK &&
-        (rv = gl_db_prune(r->db, m->channel, keep, &err)) == GL_OK &&
+        (rv = api_insert_message(r, m, keep, &err)) == GL_OK &&
         (audit == NULL || (rv = gl_db_audit(r->db, audit, &err)) == GL_OK))
         rv = gl_db_commit(r->db, &err);
     if (rv != GL_OK) {
@@ -268,17 +306,11 @@ store_and_push(api_req *r, gl_msg *m, int keep, const gl_audit *audit)
         api_fail_err(r, &err);
         return;
     }
-    req = gl_wire_request(GL_OP_PUBLISH, m->channel);
-    ev = gl_event_message(m);
-    if (req != NULL && ev != NULL)
-        cJSON_AddItemToObject(req, "event", ev);
-    else
-        cJSON_Delete(ev);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "id", (double)m->id);
     cJSON_AddStringToObject(out, "channel", m->channel);
     cJSON_AddStringToObject(out, "created_at", m->created_at);
-    cJSON_AddBoolToObject(out, "pushed", api_push(r->app, req));
+    cJSON_AddBoolToObject(out, "pushed", api_push_message(r, m));
     api_reply(r, 200, out);
 }
 

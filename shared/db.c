@@ -88,20 +88,20 @@ static const char *const sql_text[ST_COUNT] = {
         "SELECT user_id, revoked_at IS NOT NULL, stream_name FROM stream_keys WHERE id = ?1",
     [ST_STREAM_KEY_REVOKE] = "UPDATE stream_keys SET revoked_at = ?2, revoked_by = ?3 "
                              "WHERE id = ?1 AND revoked_at IS NULL",
-    [ST_STREAM_KEY_FIND] = "SELECT stream_name, user_id, username FROM stream_keys "
-                           "WHERE key_hash = ?1 AND revoked_at IS NULL",
-    [ST_STREAM_GET] = "SELECT " STREAM_COLS ", EXISTS (SELECT 1 FROM stream_keys a WHERE "
-                      "a.stream_name = k.stream_name AND a.revoked_at IS NULL) FROM stream_keys k "
-                      "LEFT JOIN streams s ON s.stream_name = k.stream_name "
-                      "WHERE k.stream_name = ?1 ORDER BY k.id DESC LIMIT 1",
+    [ST_STREAM_KEY_FIND] =
+        "SELECT stream_name, id, revoked_at IS NULL FROM stream_keys WHERE key_hash = ?1",
+    [ST_STREAM_GET] = "SELECT " STREAM_COLS " FROM stream_keys k LEFT JOIN streams s ON "
+                      "s.stream_name = k.stream_name WHERE k.stream_name = ?1 "
+                      "ORDER BY k.id DESC LIMIT 1",
     [ST_STREAM_SET_LIVE] =
-        "INSERT INTO streams (stream_name, user_id, username, status, started_at) "
-        "VALUES (?1, ?2, ?3, 'live', ?4) ON CONFLICT (stream_name) DO UPDATE SET "
+        "INSERT INTO streams (stream_name, user_id, username, status, key_id, started_at) "
+        "VALUES (?1, ?2, ?3, 'live', ?5, ?4) ON CONFLICT (stream_name) DO UPDATE SET "
         "user_id = excluded.user_id, username = excluded.username, status = 'live', "
-        "started_at = excluded.started_at, ended_at = NULL WHERE streams.status <> 'live'",
+        "key_id = excluded.key_id, started_at = excluded.started_at, ended_at = NULL "
+        "WHERE streams.status <> 'live'",
     [ST_STREAM_SET_ENDED] = "UPDATE streams SET status = 'ended', ended_at = ?2 "
                             "WHERE stream_name = ?1 AND status = 'live'",
-    [ST_STREAMS_LIVE] = "SELECT " STREAM_COLS ", 1 FROM streams s JOIN stream_keys k ON k.id = "
+    [ST_STREAMS_LIVE] = "SELECT " STREAM_COLS " FROM streams s JOIN stream_keys k ON k.id = "
                         "(SELECT MAX(id) FROM stream_keys WHERE stream_name = s.stream_name) "
                         "WHERE s.status = 'live' ORDER BY s.started_at DESC LIMIT ?1",
 };

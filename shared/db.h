@@ -139,9 +139,10 @@ typedef struct gl_stream {
     char user_id[GL_USER_ID_MAX];
     char username[GL_USERNAME_MAX];
     bool live;
-    bool has_key;                 /* an unrevoked key exists */
     char started_at[GL_TIME_MAX]; /* "" when never */
     char ended_at[GL_TIME_MAX];   /* "" while live or never ended */
+    int64_t active_key;           /* the unrevoked key's id, 0 when every key is revoked */
+    bool session_key_active;      /* the key that opened the live session is unrevoked */
 } gl_stream;
 
 /* A key row as listed (never the key itself). Strings are valid during the callback only. */
@@ -168,17 +169,18 @@ int gl_db_stream_key_revoke(gl_db *db, int64_t id, const char *owner, const char
                             const char *at, int *outcome, char name[GL_STREAM_NAME_MAX + 1],
                             gl_err *err);
 
-/* The stream an unrevoked key (by hash) opens: name, user_id, username into *out. */
-int gl_db_stream_key_find(gl_db *db, const char *key_hash, gl_stream *out, bool *found,
-                          gl_err *err);
+/* The key with this hash: its stream name, id and whether it is unrevoked. */
+int gl_db_stream_key_find(gl_db *db, const char *key_hash, char name[GL_STREAM_NAME_MAX + 1],
+                          int64_t *id, bool *active, bool *found, gl_err *err);
 
 /* The stream called name (one with at least one key, revoked or not). */
 int gl_db_stream_get(gl_db *db, const char *name, gl_stream *out, bool *found, gl_err *err);
 
-/* Record that s (name, user_id, username) went live (live) or ended at at. *changed is false
- * when it was already in that state (a repeated hook), so that nothing is announced twice. */
-int gl_db_stream_set_live(gl_db *db, const gl_stream *s, bool live, const char *at, bool *changed,
-                          gl_err *err);
+/* Record that s (name, user_id, username) went live with key key_id (live) or ended at at.
+ * *changed is false when it was already in that state (a repeated hook), so that nothing is
+ * announced twice. */
+int gl_db_stream_set_live(gl_db *db, const gl_stream *s, bool live, int64_t key_id, const char *at,
+                          bool *changed, gl_err *err);
 
 /* Live streams, newest first. */
 typedef int (*gl_db_stream_fn)(void *arg, const gl_stream *s);

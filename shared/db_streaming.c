@@ -130,7 +130,7 @@ gl_db_stream_key_revoke(gl_db *db, int64_t id, const char *owner, const char *by
     return gl_db__exec(db, s, err, "revoke the stream key");
 }
 
-/* The columns of STREAM_COLS (plus has_key at col 6) into *out. */
+/* The columns of STREAM_COLS into *out. */
 static void
 read_stream(sqlite3_stmt *s, gl_stream *out)
 {
@@ -140,11 +140,13 @@ read_stream(sqlite3_stmt *s, gl_stream *out)
     out->live = sqlite3_column_int(s, 3) != 0;
     copy_col(out->started_at, sizeof(out->started_at), s, 4);
     copy_col(out->ended_at, sizeof(out->ended_at), s, 5);
-    out->has_key = sqlite3_column_int(s, 6) != 0;
+    out->active_key = sqlite3_column_int64(s, 6);
+    out->session_key_active = sqlite3_column_int(s, 7) != 0;
 }
 
 int
-gl_db_stream_key_find(gl_db *db, const char *key_hash, gl_stream *out, bool *found, gl_err *err)
+gl_db_stream_key_find(gl_db *db, const char *key_hash, char name[GL_STREAM_NAME_MAX + 1],
+                      int64_t *id, bool *active, bool *found, gl_err *err)
 {
     sqlite3_stmt *s = gl_db__stmt(db, ST_STREAM_KEY_FIND, err);
     int rc;
@@ -152,12 +154,12 @@ gl_db_stream_key_find(gl_db *db, const char *key_hash, gl_stream *out, bool *fou
     if (s == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, key_hash, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
-    memset(out, 0, sizeof(*out));
+    *id = 0;
+    *active = false;
     if ((*found = rc == SQLITE_ROW)) {
-        copy_col(out->name, sizeof(out->name), s, 0);
-        copy_col(out->user_id, sizeof(out->user_id), s, 1);
-        copy_col(out->username, sizeof(out->username), s, 2);
-        out->has_key = true;
+        copy_col(name, GL_STREAM_NAME_MAX + 1, s, 0);
+        *id = sqlite3_column_int64(s, 1);
+        *active = sqlite3_column_int(s, 2) != 0;
     }
     done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gl_db__fail(db, err, "look up the key");
@@ -181,8 +183,8 @@ gl_db_stream_get(gl_db *db, const char *name, gl_stream *out, bool *found, gl_er
 }
 
 int
-gl_db_stream_set_live(gl_db *db, const gl_stream *st, bool live, const char *at, bool *changed,
-                      gl_err *err)
+gl_db_stream_set_live(gl_db *db, const gl_stream *st, bool live, int64_t key_id, const char *at,
+                      bool *changed, gl_err *err)
 {
     sqlite3_stmt *s = gl_db__stmt(db, live ? ST_STREAM_SET_LIVE : ST_STREAM_SET_ENDED, err);
     int rv;
@@ -193,6 +195,7 @@ gl_db_stream_set_live(gl_db *db, const gl_stream *st, bool live, const char *at,
         sqlite3_bind_text(s, 2, st->user_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, st->username, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, at, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, key_id);
     } else {
         sqlite3_bind_text(s, 2, at, -1, SQLITE_STATIC);
     }
