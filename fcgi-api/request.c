@@ -47,6 +47,21 @@ reason_phrase(int status)
     }
 }
 
+/* uri for the log, with the value of a secret= query parameter (the media hooks') hidden. */
+static void
+redact_uri(const char *uri, char *out, size_t cap)
+{
+    const char *q = uri ? strchr(uri, '?') : NULL, *p, *end;
+    snprintf(out, cap, "%s", uri ? uri : "?");
+    if (q == NULL) return;
+    for (p = q; (p = strstr(p, "secret=")) != NULL; p += 7) {
+        if (p[-1] != '?' && p[-1] != '&') continue;
+        end = p + 7 + strcspn(p + 7, "&");
+        snprintf(out, cap, "%.*s***%s", (int)(p + 7 - uri), uri, end);
+        return;
+    }
+}
+
 static void
 reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
 {
@@ -70,10 +85,12 @@ reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
     }
     free(body);
     r->replied = true;
-    /* pathbuf was split into segments by the router: log the request's own URI instead. */
-    gl_log(GL_LOG_DEBUG, "api", "%s %s -> %d", r->method,
-           r->io.param(r->io.ctx, "REQUEST_URI") ? r->io.param(r->io.ctx, "REQUEST_URI") : "?",
-           status);
+    if (GL_LOG_DEBUG >= gl_log_level) {
+        /* pathbuf was split into segments by the router: log the request's own URI instead. */
+        char uri[512];
+        redact_uri(r->io.param(r->io.ctx, "REQUEST_URI"), uri, sizeof(uri));
+        gl_log(GL_LOG_DEBUG, "api", "%s %s -> %d", r->method, uri, status);
+    }
 }
 
 void

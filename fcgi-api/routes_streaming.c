@@ -495,6 +495,14 @@ rtmp_notify(api_req *r)
             refuse_publish(r, name);
         return;
     }
+    if (api_query(r, "relay", key, sizeof(key))) {
+        /* The media server's own relay into its packaging stage (no key: the ingest had it). */
+        if (found && s.live && s.session_key_active)
+            reply_ok(r, "relay");
+        else
+            refuse_publish(r, name);
+        return;
+    }
     if (found && key_id == 0) key_id = key_for(r, key, s.name);
     if (r->replied) return;
     if (!found || key_id == 0) {

@@ -18,7 +18,9 @@ extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 /* A stream: its owner's latest key row (k) and its state (s, may be missing). */
 #define STREAM_COLS                                                                                \
     "k.stream_name, k.user_id, k.username, COALESCE(s.status = 'live', 0), s.started_at, "         \
-    "s.ended_at"
+    "s.ended_at, (SELECT id FROM stream_keys a WHERE a.stream_name = k.stream_name AND "           \
+    "a.revoked_at IS NULL), COALESCE((SELECT revoked_at IS NULL FROM stream_keys b WHERE "         \
+    "b.id = s.key_id), 0)"
 #define KEY_COLS                                                                                   \
     "k.id, k.user_id, k.username, k.stream_name, k.created_at, k.revoked_at, k.revoked_by, "       \
     "COALESCE(s.status = 'live', 0)"

@@ -153,7 +153,7 @@ typedef struct gl_stream_key_row {
     bool live;                           /* the key's stream is live */
 } gl_stream_key_row;
 
-/* Store a key (by its hash) for stream name on behalf of user, in its own transaction.
+/* Store a key (by its hash) for stream name on behalf of user, in the caller's transaction.
  * GL_ECONFLICT when the name belongs to another user or already has an unrevoked key. */
 int gl_db_stream_key_add(gl_db *db, const char *user_id, const char *username, const char *name,
                          const char *key_hash, const char *at, int64_t *id, gl_err *err);

@@ -35,9 +35,9 @@ exists(gl_db *db, int which, const char *param, char *out, size_t cap, bool *fou
     return GL_OK;
 }
 
-static int
-insert_key(gl_db *db, const char *user_id, const char *username, const char *name,
-           const char *key_hash, const char *at, int64_t *id, gl_err *err)
+int
+gl_db_stream_key_add(gl_db *db, const char *user_id, const char *username, const char *name,
+                     const char *key_hash, const char *at, int64_t *id, gl_err *err)
 {
     char owner[GL_USER_ID_MAX], active[32];
     bool owned, has_active;
@@ -62,18 +62,6 @@ insert_key(gl_db *db, const char *user_id, const char *username, const char *nam
     if ((rv = gl_db__exec(db, s, err, "store the stream key")) != GL_OK) return rv;
     *id = sqlite3_last_insert_rowid(db->h);
     return GL_OK;
-}
-
-int
-gl_db_stream_key_add(gl_db *db, const char *user_id, const char *username, const char *name,
-                     const char *key_hash, const char *at, int64_t *id, gl_err *err)
-{
-    int rv;
-    if ((rv = gl_db_begin(db, err)) != GL_OK) return rv;
-    if ((rv = insert_key(db, user_id, username, name, key_hash, at, id, err)) != GL_OK ||
-        (rv = gl_db_commit(db, err)) != GL_OK)
-        gl_db_rollback(db);
-    return rv;
 }
 
 int

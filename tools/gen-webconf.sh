@@ -1,34 +1,59 @@
 #!/bin/sh
-# Write a web server config for GoLive from conf/<server>/golive.conf.in and print its path.
-# Usage: tools/gen-webconf.sh nginx|lighttpd|apache RUNDIR PORT
+# Write a server config for GoLive from its template and print its path.
+# Usage: tools/gen-webconf.sh nginx|lighttpd|apache|nginx-rtmp RUNDIR PORT
 #   RUNDIR  absolute runtime folder holding pushd.sock and api.sock
-#   PORT    public HTTP port (on 127.0.0.1 unless GOLIVE_BIND says otherwise)
+#   PORT    public HTTP port of GoLive (on 127.0.0.1 unless GOLIVE_BIND says otherwise)
 # nginx: nginx -p RUNDIR/nginx -c CONF -e stderr    (the config has daemon off)
 # lighttpd: lighttpd -D -f CONF
 # apache: apache2 -f CONF -DFOREGROUND
+# nginx-rtmp (media/nginx-rtmp/): nginx -p RUNDIR/nginx-rtmp -c CONF -e stderr, with
+#   RTMP_PORT (1935), HLS_PORT (8888) and GOLIVE_WEBHOOK_SECRET (required) from the environment;
+#   it calls golive-api at http://127.0.0.1:PORT.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 server=$1 rundir=$2 port=$3
 bind=${GOLIVE_BIND:-127.0.0.1}
 case "${LOG_LEVEL:-info}" in debug) lvl=info ;; *) lvl=warn ;; esac
+case "$server" in
+nginx | lighttpd | apache) template=$top/conf/$server/golive.conf.in ;;
+nginx-rtmp) template=$top/media/nginx-rtmp/golive-media.conf.in ;;
+*) echo "gen-webconf: unknown server '$server' (nginx, lighttpd, apache, nginx-rtmp)" >&2; exit 2 ;;
+esac
+secret=""
+case "$bind" in 0.0.0.0 | 127.*) relay_host=127.0.0.1 ;; *) relay_host=$bind ;; esac
+if [ "$server" = nginx-rtmp ]; then
+    secret=${GOLIVE_WEBHOOK_SECRET:-}
+    case "$secret" in
+    "" | *[!A-Za-z0-9_-]*)
+        echo "gen-webconf: GOLIVE_WEBHOOK_SECRET must be set, of A-Z a-z 0-9 _ - only" >&2
+        exit 2
+        ;;
+    esac
+    mkdir -p "$rundir/media/hls" "$rundir/media/dash"
+fi
 # As root, worker processes run unprivileged and must reach the sockets in RUNDIR. nginx keeps
 # root workers when nobody cannot (a checkout under /root, say) rather than fail with 502s;
 # Apache refuses to run as root at all, so there RUNDIR must be reachable (tests use /tmp).
 user_line="" group_line=""
 if [ "$(id -u)" = 0 ]; then
     case "$server" in
-    nginx) runuser -u nobody -- test -x "$rundir" 2>/dev/null || user_line="user root;" ;;
+    nginx | nginx-rtmp)
+        if runuser -u nobody -- test -x "$rundir" 2>/dev/null; then
+            [ "$server" = nginx-rtmp ] && chown -R nobody:nogroup "$rundir/media"
+        else
+            user_line="user root;"
+        fi
+        ;;
     apache) user_line="User nobody" group_line="Group nogroup" ;;
     esac
 fi
-case "$server" in
-nginx | lighttpd | apache) ;;
-*) echo "gen-webconf: unknown server '$server' (nginx, lighttpd, apache)" >&2; exit 2 ;;
-esac
 mkdir -p "$rundir/$server" "$rundir/www"
 out="$rundir/$server/$server.conf"
+umask 077 # the nginx-rtmp config holds the hook secret
 sed -e "s|@USER@|$user_line|" -e "s|@GROUP@|$group_line|" -e "s|@RUNDIR@|$rundir|g" -e "s|@LISTEN@|$bind:$port|g" \
     -e "s|@BIND@|$bind|g" -e "s|@PORT@|$port|g" \
     -e "s|@PUSHD_UPSTREAM@|unix:$rundir/pushd.sock:|g" -e "s|@NGINX_LOG_LEVEL@|$lvl|g" \
-    "$top/conf/$server/golive.conf.in" >"$out"
+    -e "s|@RTMP_PORT@|${RTMP_PORT:-1935}|g" -e "s|@HLS_PORT@|${HLS_PORT:-8888}|g" \
+    -e "s|@API_URL@|http://127.0.0.1:$port|g" -e "s|@SECRET@|$secret|g" -e "s|@RELAY_HOST@|$relay_host|g" \
+    "$template" >"$out"
 echo "$out"
