@@ -600,6 +600,10 @@ webhook_json(api_req *r)
         api_fail(r, GL_EFORBIDDEN, "user_id does not own this stream");
         return;
     }
+    if (live && key_id == 0 && gl_stream_key_shape(ref->valuestring)) {
+        api_fail(r, GL_EFORBIDDEN, "stream key is revoked");
+        return;
+    }
     if (live && key_id == 0) key_id = s.active_key; /* named by its public name */
     if (live && key_id == 0) {
         api_fail(r, GL_EFORBIDDEN, "stream '%s' has no unrevoked key", s.name);

@@ -47,6 +47,7 @@ API_BIN = os.path.join(BUILD, "golive-api")
 GEN_WEBCONF = os.path.join(REPO, "tools", "gen-webconf.sh")
 
 SECRET = "integration-test-secret-0123456789"
+HOOK_SECRET = "hook-secret-for-tests-0123456789"  # GOLIVE_WEBHOOK_SECRET of every test stack
 
 # A config like the seed's (README, "Configuration YAML").
 DEFAULT_CONFIG = {
@@ -173,9 +174,10 @@ def api_missing_message():
 
 
 class Stack:
-    def __init__(self, config=None, env=None, secret=SECRET, api=None):
+    def __init__(self, config=None, env=None, secret=SECRET, api=None, media=False):
         """api: None = start golive-api when its binary exists; True = REST tests: the stack's
-        http() fails when golive-api is missing or did not start; False = never start it."""
+        http() fails when golive-api is missing or did not start; False = never start it.
+        media: also start nginx-rtmp (media/nginx-rtmp) on free RTMP and HLS ports."""
         self.config = DEFAULT_CONFIG if config is None else config
         self.extra_env = dict(env or {})
         self.secret = secret
@@ -186,6 +188,10 @@ class Stack:
         self.api = None
         self.api_error = None  # why golive-api is not running, when it is not
         self.nginx = None
+        self.want_media = media
+        self.media = None  # the nginx-rtmp process
+        self.rtmp_port = free_port() if media else None
+        self.hls_port = free_port() if media else None
         self.failed = False
         self.started_at = None
         self.terminated_by_test = False
@@ -264,6 +270,8 @@ class Stack:
                 else:
                     self.api_error = api_missing_message()
             self.start_nginx()
+            if self.want_media:
+                self.start_media()
         except BaseException:
             self.failed = True
             try:
@@ -277,9 +285,16 @@ class Stack:
         # the paths must derive from GOLIVE_RUNDIR: drop overrides inherited from the caller
         for k in ("GOLIVE_DB", "GOLIVE_PUSHD_LISTEN", "GOLIVE_IPC_URL", "GOLIVE_MAX_MESSAGE_BYTES",
                   "GOLIVE_BIND", "NOTIFY_SOCKET", "GOLIVE_MAX_BODY_BYTES",
-                  "GOLIVE_IPC_TIMEOUT_MS", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
+                  "GOLIVE_IPC_TIMEOUT_MS", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                  "GOLIVE_WEBHOOK_SECRET", "GOLIVE_HLS_URL", "GOLIVE_RTMP_URL", "RTMP_PORT",
+                  "HLS_PORT"):
             env.pop(k, None)
+        if self.want_media:
+            env.update({"RTMP_PORT": str(self.rtmp_port), "HLS_PORT": str(self.hls_port),
+                        "GOLIVE_HLS_URL": f"http://127.0.0.1:{self.hls_port}/live",
+                        "GOLIVE_RTMP_URL": f"rtmp://127.0.0.1:{self.rtmp_port}/live"})
         env.update({
+            "GOLIVE_WEBHOOK_SECRET": HOOK_SECRET,
             "JWT_SECRET": self.secret,
             "REALTIME_CONFIG_PATH": self.config_path,
             "LOG_LEVEL": "debug",
@@ -381,6 +396,38 @@ class Stack:
                 pytest.fail("nginx did not start\n" + self.log_tail())
             time.sleep(0.05)
 
+    @property
+    def media_log(self):
+        return os.path.join(self.rundir, "nginx-rtmp.log")
+
+    def start_media(self):
+        """nginx-rtmp from media/nginx-rtmp, configured by tools/gen-webconf.sh like make run."""
+        out = subprocess.run([GEN_WEBCONF, "nginx-rtmp", self.rundir, str(self.port)], check=True,
+                             capture_output=True, text=True, env=self.pushd_env())
+        conf = out.stdout.strip()
+        prefix = os.path.join(self.rundir, "nginx-rtmp")
+        log = open(self.media_log, "ab")
+        try:
+            self.media = subprocess.Popen(["nginx", "-p", prefix, "-c", conf, "-e", "stderr"],
+                                          stdin=subprocess.DEVNULL, stdout=log,
+                                          stderr=subprocess.STDOUT)
+        finally:
+            log.close()
+        self.extra_logs.append(("nginx-rtmp", self.media_log))
+        deadline = time.monotonic() + 10
+        while not (can_connect_tcp(self.rtmp_port) and can_connect_tcp(self.hls_port)):
+            if self.media.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("nginx-rtmp did not start\n" + self.log_tail())
+            time.sleep(0.05)
+
+    @property
+    def rtmp_url(self):
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/live"
+
+    def hls(self, path, timeout=5):
+        """GET http://127.0.0.1:HLS_PORT/live/<path> from nginx-rtmp's HTTP side."""
+        return requests.get(f"http://127.0.0.1:{self.hls_port}/live/{path}", timeout=timeout)
+
     def signal_pushd(self, sig):
         if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
             self.terminated_by_test = True
@@ -423,13 +470,14 @@ class Stack:
             rc, _ = self.stop_pushd()
             if rc is not None and rc < 0 and rc != -signal.SIGTERM:
                 problems.append(f"golive-pushd ended by signal {-rc}")
-        if self.nginx is not None and self.nginx.poll() is None:
-            self.nginx.send_signal(signal.SIGTERM)
-            try:
-                self.nginx.wait(5)
-            except subprocess.TimeoutExpired:
-                self.nginx.kill()
-                self.nginx.wait()
+        for proc in (self.nginx, self.media):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         if self in LIVE_STACKS:
             LIVE_STACKS.remove(self)
         for which in ("pushd", "api"):
@@ -595,7 +643,8 @@ def stack(request):
     """One stack per test module; the module may set STACK_CONFIG, STACK_ENV and STACK_API."""
     st = Stack(getattr(request.module, "STACK_CONFIG", None),
                getattr(request.module, "STACK_ENV", None),
-               api=getattr(request.module, "STACK_API", None))
+               api=getattr(request.module, "STACK_API", None),
+               media=getattr(request.module, "STACK_MEDIA", False))
     st.start()
     yield st
     st.stop()
@@ -638,8 +687,8 @@ def make_stack():
     """Factory for a fresh stack owned by one test: make_stack(config=..., env=..., api=...)."""
     made = []
 
-    def factory(config=None, env=None, secret=SECRET, api=None):
-        st = Stack(config, env, secret, api=api)
+    def factory(config=None, env=None, secret=SECRET, api=None, media=False):
+        st = Stack(config, env, secret, api=api, media=media)
         made.append(st)
         st.start()
         return st
