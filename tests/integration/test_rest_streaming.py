@@ -4,6 +4,7 @@ the live stream list and channel info. The media server itself is exercised end 
 test_streaming_media.py; here its requests are sent as it sends them."""
 
 import hashlib
+import os
 import uuid
 
 from conftest import (HOOK_SECRET, ISO_Z, expect_error, is_message, json_body, make_token, run,
@@ -351,3 +352,46 @@ def test_stream_routes_errors(stack):
     info = json_body(stack.http("GET", "/api/realtime/channels/chat:stream_nokey",
                                 token=viewer_token(stack)))
     assert info["stream"] is None
+
+
+# ---- schema upgrade -----------------------------------------------------------------------
+
+V1_STREAM_TABLES = """
+CREATE TABLE IF NOT EXISTS stream_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL,
+    stream_name TEXT NOT NULL UNIQUE, key_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS streams (
+    stream_name TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('live', 'ended')), started_at TEXT, ended_at TEXT);
+"""
+
+
+def test_a_version_1_database_is_upgraded_in_place_keeping_its_history(make_stack, tmp_path):
+    """Databases made before streaming (schema version 1) get the new stream tables; chat
+    history and moderation rows stay."""
+    import sqlite3
+    from conftest import REPO
+    with open(os.path.join(REPO, "schema.sql")) as f:
+        schema = f.read()
+    start, end = schema.index("-- Streaming."), schema.index("PRAGMA user_version")
+    v1 = schema[:start] + V1_STREAM_TABLES + "PRAGMA user_version = 1;\nCOMMIT;\n"
+    path = str(tmp_path / "old.db")
+    conn = sqlite3.connect(path)
+    conn.executescript(v1)
+    conn.execute("INSERT INTO messages (channel, user_id, username, data, created_at) VALUES "
+                 "('public:old', 'u1', 'u1', '{\"text\":\"from v1\"}', '2026-01-01T00:00:00.000Z')")
+    conn.commit()
+    conn.close()
+    os.chmod(tmp_path, 0o755)
+    st = make_stack(api=True, env={"GOLIVE_DB": path})
+    hist = json_body(st.http("GET", "/api/realtime/channels/public:old/history"))["messages"]
+    assert [m["data"] for m in hist] == [{"text": "from v1"}]
+    _, tok = streamer(st)
+    create_key(st, tok, fresh_name())
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(streams)")]
+    conn.close()
+    assert "key_id" in cols and "username" in cols
+    assert "upgraded the schema from version 1 to 2" in st.read_log("pushd") + st.api_log()
