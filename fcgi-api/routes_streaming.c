@@ -75,23 +75,23 @@ api_stream_json(api_req *r, const gl_stream *s)
 static int
 new_key_name(api_req *r, char name[GL_STREAM_NAME_MAX + 1])
 {
-    const cJSON *n = r->body ? cJSON_GetObjectItemCaseSensitive(r->body, "stream_name") : NULL;
+    const cJSON *given = r->body ? cJSON_GetObjectItemCaseSensitive(r->body, "stream_name") : NULL;
     gl_err err;
-    size_t i;
+    size_t n;
 
-    if (n != NULL) {
-        if (!cJSON_IsString(n)) return api_fail(r, GL_EINVAL, "stream_name must be a string");
-        if (gl_stream_name_check(n->valuestring, &err) != GL_OK) return api_fail_err(r, &err);
-        strcpy(name, n->valuestring);
+    if (given != NULL) {
+        if (!cJSON_IsString(given)) return api_fail(r, GL_EINVAL, "stream_name must be a string");
+        if (gl_stream_name_check(given->valuestring, &err) != GL_OK) return api_fail_err(r, &err);
+        strcpy(name, given->valuestring);
         return GL_OK;
     }
-    for (i = 0; r->user.username[i] != '\0' && i < GL_STREAM_NAME_MAX + 1; i++) {
+    n = strlen(r->user.username);
+    for (size_t i = 0; i < n && i < GL_STREAM_NAME_MAX; i++) {
         char c = r->user.username[i];
         name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
     }
-    if (i > GL_STREAM_NAME_MAX) i = GL_STREAM_NAME_MAX + 1; /* too long: let the check say so */
-    name[i < GL_STREAM_NAME_MAX + 1 ? i : GL_STREAM_NAME_MAX] = '\0';
-    if (i > GL_STREAM_NAME_MAX || gl_stream_name_check(name, &err) != GL_OK)
+    name[n < GL_STREAM_NAME_MAX ? n : GL_STREAM_NAME_MAX] = '\0';
+    if (n > GL_STREAM_NAME_MAX || gl_stream_name_check(name, &err) != GL_OK)
         return api_fail(r, GL_EINVAL,
                         "give a stream_name: the username is not a valid stream name (1 to %d "
                         "of a-z, 0-9, '_', '-')",
