@@ -127,13 +127,19 @@ gl_db__stmt(gl_db *db, int which, gl_err *err)
     return db->st[which];
 }
 
+void
+gl_db__done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
 /* Run a statement that returns no rows to the caller. */
 int
 gl_db__exec(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what)
 {
     int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    gl_db__done(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return gl_db__fail(db, err, what);
     return GL_OK;
 }
@@ -342,8 +348,7 @@ gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, 
         if ((rv = fn(arg, &m)) != 0) break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, "read history");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    gl_db__done(s);
     return rv;
 }
 
@@ -368,8 +373,7 @@ gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    gl_db__done(s);
     return rc == SQLITE_ROW ? GL_OK : gl_db__fail(db, err, "read the last message id");
 }
 
@@ -388,8 +392,7 @@ each_row(gl_db *db, int which, const char *channel, row_fn row, void *fn, void *
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if ((rv = row(s, fn, arg)) != 0) break;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, what);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    gl_db__done(s);
     return rv;
 }
 

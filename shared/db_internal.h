@@ -57,6 +57,9 @@ struct gl_db {
 /* The prepared statement for id which (prepared on first use), or NULL after logging. */
 sqlite3_stmt *gl_db__stmt(gl_db *db, int which, gl_err *err);
 
+/* Reset s and clear its bindings, ready for the next use. */
+void gl_db__done(sqlite3_stmt *s);
+
 /* Step s once (no rows wanted), reset it; GL_OK or GL_EDB after logging "what". */
 int gl_db__exec(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what);
 

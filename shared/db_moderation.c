@@ -6,13 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-done(sqlite3_stmt *s)
-{
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-}
-
 int
 gl_db_channels_with_history(gl_db *db, int limit, gl_db_channel_fn fn, void *arg, gl_err *err)
 {
@@ -26,7 +19,7 @@ gl_db_channels_with_history(gl_db *db, int limit, gl_db_channel_fn fn, void *arg
             0)
             break;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, "list channels");
-    done(s);
+    gl_db__done(s);
     return rv;
 }
 
@@ -42,7 +35,7 @@ gl_db_delete_message(gl_db *db, const char *channel, int64_t id, const char *by,
     sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     *outcome = rc == SQLITE_ROW ? (sqlite3_column_int(s, 0) ? 2 : 1) : 0;
-    done(s);
+    gl_db__done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gl_db__fail(db, err, "read the message");
     if (*outcome != 1) return GL_OK;
     if ((s = gl_db__stmt(db, ST_DELETE_MESSAGE, err)) == NULL) return GL_EDB;
@@ -106,14 +99,14 @@ gl_db_user_facts(gl_db *db, const char *channel, const char *user_id, int64_t no
         else
             out->banned = true;
     }
-    done(s);
+    gl_db__done(s);
     if (rc != SQLITE_DONE) return gl_db__fail(db, err, "read bans");
     if ((s = gl_db__stmt(db, ST_IN_ACCESS, err)) == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     out->in_access_list = rc == SQLITE_ROW;
-    done(s);
+    gl_db__done(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? GL_OK : gl_db__fail(db, err, "read access");
 }
 

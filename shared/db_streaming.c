@@ -6,13 +6,6 @@
 #include <string.h>
 
 static void
-done(sqlite3_stmt *s)
-{
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-}
-
-static void
 copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 {
     const unsigned char *v = sqlite3_column_text(s, col);
@@ -30,7 +23,7 @@ exists(gl_db *db, int which, const char *param, char *out, size_t cap, bool *fou
     rc = sqlite3_step(s);
     *found = rc == SQLITE_ROW;
     if (*found && out != NULL) copy_col(out, cap, s, 0);
-    done(s);
+    gl_db__done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gl_db__fail(db, err, "read stream keys");
     return GL_OK;
 }
@@ -88,7 +81,7 @@ gl_db_stream_keys(gl_db *db, const char *user_id, int limit, gl_db_stream_key_fn
         if ((rv = fn(arg, &k)) != 0) break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, "list stream keys");
-    done(s);
+    gl_db__done(s);
     return rv;
 }
 
@@ -108,7 +101,7 @@ gl_db_stream_key_revoke(gl_db *db, int64_t id, const char *owner, const char *by
         *outcome = sqlite3_column_int(s, 1) ? 2 : 1;
         copy_col(name, GL_STREAM_NAME_MAX + 1, s, 2);
     }
-    done(s);
+    gl_db__done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gl_db__fail(db, err, "read the stream key");
     if (*outcome != 1) return GL_OK;
     if ((s = gl_db__stmt(db, ST_STREAM_KEY_REVOKE, err)) == NULL) return GL_EDB;
@@ -149,7 +142,7 @@ gl_db_stream_key_find(gl_db *db, const char *key_hash, char name[GL_STREAM_NAME_
         *id = sqlite3_column_int64(s, 1);
         *active = sqlite3_column_int(s, 2) != 0;
     }
-    done(s);
+    gl_db__done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gl_db__fail(db, err, "look up the key");
     return GL_OK;
 }
@@ -165,7 +158,7 @@ gl_db_stream_get(gl_db *db, const char *name, gl_stream *out, bool *found, gl_er
     rc = sqlite3_step(s);
     memset(out, 0, sizeof(*out));
     if ((*found = rc == SQLITE_ROW)) read_stream(s, out);
-    done(s);
+    gl_db__done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gl_db__fail(db, err, "read the stream");
     return GL_OK;
 }
@@ -206,6 +199,6 @@ gl_db_streams_live(gl_db *db, int limit, gl_db_stream_fn fn, void *arg, gl_err *
         if ((rv = fn(arg, &st)) != 0) break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, "list live streams");
-    done(s);
+    gl_db__done(s);
     return rv;
 }
