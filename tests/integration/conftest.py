@@ -377,24 +377,32 @@ class Stack:
         return (self.api is not None and self.api.poll() is not None
                 and not self.api_terminated_by_test)
 
-    def start_nginx(self):
-        self.port = free_port()
-        out = subprocess.run([GEN_WEBCONF, "nginx", self.rundir, str(self.port)], check=True,
+    def _start_nginx(self, kind, log_path, ports):
+        """nginx with tools/gen-webconf.sh's config for kind (nginx or nginx-rtmp), as make run
+        starts it; ready when every port in ports accepts a connection."""
+        out = subprocess.run([GEN_WEBCONF, kind, self.rundir, str(self.port)], check=True,
                              capture_output=True, text=True, env=self.pushd_env())
         conf = out.stdout.strip()
-        prefix = os.path.join(self.rundir, "nginx")
-        log = open(self.nginx_log, "ab")
+        prefix = os.path.join(self.rundir, kind)
+        log = open(log_path, "ab")
         try:
-            self.nginx = subprocess.Popen(["nginx", "-p", prefix, "-c", conf, "-e", "stderr"],
-                                          stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(["nginx", "-p", prefix, "-c", conf, "-e", "stderr"],
+                                    stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT)
         finally:
             log.close()
         deadline = time.monotonic() + 10
-        while not can_connect_tcp(self.port):
-            if self.nginx.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("nginx did not start\n" + self.log_tail())
+        while not all(can_connect_tcp(p) for p in ports):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"{kind} did not start\n" + self.log_tail())
             time.sleep(0.05)
+        return proc
+
+    def start_nginx(self):
+        self.port = free_port()
+        self.nginx = self._start_nginx("nginx", self.nginx_log, [self.port])
 
     @property
     def media_log(self):
@@ -402,23 +410,9 @@ class Stack:
 
     def start_media(self):
         """nginx-rtmp from media/nginx-rtmp, configured by tools/gen-webconf.sh like make run."""
-        out = subprocess.run([GEN_WEBCONF, "nginx-rtmp", self.rundir, str(self.port)], check=True,
-                             capture_output=True, text=True, env=self.pushd_env())
-        conf = out.stdout.strip()
-        prefix = os.path.join(self.rundir, "nginx-rtmp")
-        log = open(self.media_log, "ab")
-        try:
-            self.media = subprocess.Popen(["nginx", "-p", prefix, "-c", conf, "-e", "stderr"],
-                                          stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT)
-        finally:
-            log.close()
         self.extra_logs.append(("nginx-rtmp", self.media_log))
-        deadline = time.monotonic() + 10
-        while not (can_connect_tcp(self.rtmp_port) and can_connect_tcp(self.hls_port)):
-            if self.media.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("nginx-rtmp did not start\n" + self.log_tail())
-            time.sleep(0.05)
+        self.media = self._start_nginx("nginx-rtmp", self.media_log,
+                                       [self.rtmp_port, self.hls_port])
 
     @property
     def rtmp_url(self):
