@@ -71,6 +71,14 @@ $(BUILD)/golive-api: $(API_OBJ) $(LIBGOLIVE)
 $(TOKEN_BIN): $(BUILD)/tools/golive-token.o $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS)
 
+# The benchmark load generator (tests/bench/): never part of `make test`.
+LOADGEN_SRC := $(wildcard tests/bench/loadgen/*.c)
+LOADGEN_OBJ := $(LOADGEN_SRC:%.c=$(BUILD)/%.o)
+LOADGEN_BIN := $(BUILD)/golive-loadgen
+
+$(LOADGEN_BIN): $(LOADGEN_OBJ) $(LIBGOLIVE)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $(LOADGEN_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGOLIVE)
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS) -lcmocka
@@ -94,7 +102,8 @@ test-integration: all
 asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
 
-FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c tests/fuzz/*.c)
+FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c \
+                 tests/fuzz/*.c tests/bench/loadgen/*.[ch])
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -110,6 +119,7 @@ clean:
 
 -include $(SHARED_OBJ:.o=.d) $(PUSHD_OBJ:.o=.d) $(API_OBJ:.o=.d)
 -include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/tools/golive-token.d
+-include $(LOADGEN_OBJ:.o=.d)
 
 # libFuzzer targets (clang): `make fuzz` builds build/fuzz/fuzz_* from tests/fuzz/fuzz_*.c with
 # shared/*.c compiled under the fuzz flags, then runs each for FUZZ_SECONDS on its seed corpus in
