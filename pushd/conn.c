@@ -4,6 +4,7 @@
 #include "channel.h"
 #include "shared/event.h"
 #include "shared/log.h"
+#include "shared/timefmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ pd_conn_new(pd_server *srv, struct lws *wsi)
     if (c == NULL) return NULL;
     c->wsi = wsi;
     c->refs = 1;
+    c->seen_s = (uint32_t)(gl_time_mono_ms() / 1000);
     c->next = srv->conns;
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
@@ -36,13 +38,19 @@ pd_conn_unref(pd_conn *c)
 }
 
 static void
-queue_clear(pd_conn *c)
+queue_pop(pd_conn *c, uint16_t n)
 {
-    while (c->qlen > 0) {
+    while (n-- > 0) {
         pd_frame_unref(c->q[c->qhead]);
         c->qhead = (uint16_t)((c->qhead + 1) % c->qcap);
         c->qlen--;
     }
+}
+
+static void
+queue_clear(pd_conn *c)
+{
+    queue_pop(c, c->qlen);
     free(c->q);
     c->q = NULL;
     c->qcap = c->qhead = 0;
@@ -86,6 +94,20 @@ queue_grow(pd_conn *c)
     return true;
 }
 
+/* Put c on the list pd_conn_flush() walks after this loop pass; the list holds a reference. */
+static void
+mark_dirty(pd_conn *c)
+{
+    pd_server *srv;
+
+    if (c->dirty) return;
+    srv = pd_server_get(c->wsi);
+    c->dirty = true;
+    c->dirty_next = srv->dirty;
+    srv->dirty = c;
+    pd_conn_ref(c);
+}
+
 void
 pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason)
 {
@@ -113,7 +135,8 @@ pd_conn_send(pd_conn *c, pd_frame *f)
     }
     pd_frame_ref(f);
     c->q[(c->qhead + c->qlen) % c->qcap] = f;
-    if (c->qlen++ == 0) lws_callback_on_writable(c->wsi);
+    /* A queue that was not empty is already due for a flush or waiting for WRITEABLE. */
+    if (c->qlen++ == 0) mark_dirty(c);
 }
 
 void
@@ -154,23 +177,115 @@ send_close(pd_conn *c)
     return 0;
 }
 
-int
-pd_conn_on_writeable(pd_conn *c)
+static size_t
+put_header(unsigned char *p, uint32_t len)
 {
-    if (c->qlen > 0) {
-        pd_frame *f = c->q[c->qhead];
-        /* lws buffers whatever the kernel does not take and finishes it before the next
-         * WRITEABLE, so only a negative return is a failure. */
-        int n = lws_write(c->wsi, pd_frame_payload(f), f->len, LWS_WRITE_TEXT);
-        c->qhead = (uint16_t)((c->qhead + 1) % c->qcap);
-        c->qlen--;
-        pd_frame_unref(f);
-        if (n < 0) return -1;
-        if (c->qlen > 0 || c->close_code != 0) lws_callback_on_writable(c->wsi);
-        return 0;
+    p[0] = 0x81; /* FIN, text */
+    if (len < 126) {
+        p[1] = (unsigned char)len;
+        return 2;
     }
-    if (c->close_code != 0 && !c->close_sent) return send_close(c);
+    if (len < 65536) {
+        p[1] = 126;
+        p[2] = (unsigned char)(len >> 8);
+        p[3] = (unsigned char)len;
+        return 4;
+    }
+    p[1] = 127;
+    for (int i = 0; i < 8; i++)
+        p[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}
+
+/* Write what is queued with one send: a single frame from its own buffer (lws writes the header
+ * into its LWS_PRE headroom), several gathered with their headers into srv->wbuf. lws buffers
+ * whatever the kernel does not take and asks for WRITEABLE itself, so only a negative return
+ * is a failure. Frames that did not fit wait for the next WRITEABLE. */
+static int
+write_queue(pd_server *srv, pd_conn *c)
+{
+    unsigned char *out = srv->wbuf + LWS_PRE;
+    size_t n = 0;
+    uint16_t taken = 0;
+    int rv;
+
+    while (c->qlen > 1 && taken < c->qlen) {
+        pd_frame *f = c->q[(c->qhead + taken) % c->qcap];
+        if (n + 10 + f->len > PD_WBUF) break;
+        n += put_header(out + n, f->len);
+        memcpy(out + n, pd_frame_payload(f), f->len);
+        n += f->len;
+        taken++;
+    }
+    if (taken > 1) {
+        rv = lws_write(c->wsi, out, n, LWS_WRITE_RAW);
+    } else {
+        pd_frame *f = c->q[c->qhead];
+        rv = lws_write(c->wsi, pd_frame_payload(f), f->len, LWS_WRITE_TEXT);
+        taken = 1;
+    }
+    queue_pop(c, taken);
+    if (rv < 0) return -1;
+    if (c->qlen > 0 || (c->close_code != 0 && !c->close_sent) || c->ping == PD_PING_DUE)
+        lws_callback_on_writable(c->wsi);
     return 0;
+}
+
+void
+pd_conn_flush(pd_server *srv)
+{
+    pd_conn *c = srv->dirty, *next;
+
+    srv->dirty = NULL;
+    for (; c != NULL; c = next) {
+        next = c->dirty_next;
+        c->dirty_next = NULL;
+        c->dirty = false;
+        if (c->wsi != NULL && c->qlen > 0) {
+            if (lws_partial_buffered(c->wsi))
+                lws_callback_on_writable(c->wsi); /* lws drains its buffer first */
+            else if (write_queue(srv, c) < 0)
+                lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
+        pd_conn_unref(c);
+    }
+}
+
+int
+pd_conn_on_writeable(pd_server *srv, pd_conn *c)
+{
+    if (c->qlen > 0) return write_queue(srv, c);
+    if (c->close_code != 0 && !c->close_sent) return send_close(c);
+    if (c->ping == PD_PING_DUE) {
+        /* With a payload: lws 4.1 does not report an empty PONG (ops-ws.c, "already_done"). */
+        unsigned char buf[LWS_PRE + 2] = {[LWS_PRE] = 'k', [LWS_PRE + 1] = 'a'};
+        c->ping = PD_PING_SENT;
+        return lws_write(c->wsi, buf + LWS_PRE, 2, LWS_WRITE_PING) < 0 ? -1 : 0;
+    }
+    return 0;
+}
+
+void
+pd_conn_seen(pd_conn *c, uint32_t now_s)
+{
+    c->seen_s = now_s;
+    c->ping = PD_PING_NONE;
+}
+
+void
+pd_conn_check_alive(pd_conn *c, uint32_t now_s, const pd_options *o)
+{
+    uint32_t silent = now_s - c->seen_s;
+
+    if (c->wsi == NULL) return;
+    if (silent >= o->timeout_secs) {
+        gl_log(GL_LOG_DEBUG, "conn", "client %s silent for %u s: closing",
+               c->user ? c->user->id : "(anonymous)", silent);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    } else if (silent >= o->ping_secs && c->ping == PD_PING_NONE) {
+        c->ping = PD_PING_DUE;
+        lws_callback_on_writable(c->wsi);
+    }
 }
 
 int

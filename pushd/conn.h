@@ -30,8 +30,20 @@ void pd_conn_send_error(pd_conn *c, const cJSON *id, int code, const char *msg);
 /* Close with code once what is queued has been written. */
 void pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason);
 
-/* In WRITEABLE: write one queued frame or perform a pending close. Returns -1 to close. */
-int pd_conn_on_writeable(pd_conn *c);
+/* After each loop pass: write what was queued to each connection during it, several frames in
+ * one send where they piled up. Sockets lws still has output buffered for wait for WRITEABLE. */
+void pd_conn_flush(pd_server *srv);
+
+/* In WRITEABLE: write queued frames, or perform a pending close, or send a keep-alive PING.
+ * Returns -1 to close. */
+int pd_conn_on_writeable(pd_server *srv, pd_conn *c);
+
+/* A frame (any, PONG included) came from the peer at monotonic second now_s. */
+void pd_conn_seen(pd_conn *c, uint32_t now_s);
+
+/* Keep-alive, from the once-a-second sweep: PING a client silent for o->ping_secs, close one
+ * silent for o->timeout_secs. Replaces lws's per-connection timers (docs/benchmarks.md). */
+void pd_conn_check_alive(pd_conn *c, uint32_t now_s, const pd_options *o);
 
 /* Append received bytes; returns GL_OK, GL_ETOOBIG past max, GL_ENOMEM. */
 int pd_conn_rx_append(pd_conn *c, const void *in, size_t len, size_t max);

@@ -62,6 +62,24 @@ env_or(const char *name, const char *def)
     return v != NULL && *v != '\0' ? v : def;
 }
 
+/* A whole number of seconds from 1 to 86400 in variable name, or def when unset. */
+static int
+env_secs(const char *name, uint32_t def, uint32_t *out, gl_err *err)
+{
+    const char *v = getenv(name);
+    char *end;
+    long n;
+
+    *out = def;
+    if (v == NULL || *v == '\0') return GL_OK;
+    n = strtol(v, &end, 10);
+    if (*end != '\0' || n < 1 || n > 86400)
+        return gl_err_set(err, GL_EINVAL, "%s must be a whole number of seconds from 1 to 86400",
+                          name);
+    *out = (uint32_t)n;
+    return GL_OK;
+}
+
 typedef struct paths {
     char db[1024], listen[1024], ipc[1024];
 } paths;
@@ -88,6 +106,12 @@ read_options(pd_options *o, paths *p, gl_err *err)
         return gl_err_set(err, GL_EINVAL,
                           "GOLIVE_MAX_MESSAGE_BYTES must be an integer from 256 to 16777216");
     o->max_message = (size_t)m;
+    if (env_secs("GOLIVE_PING_SECS", 30, &o->ping_secs, err) != GL_OK ||
+        env_secs("GOLIVE_IDLE_TIMEOUT_SECS", 75, &o->timeout_secs, err) != GL_OK)
+        return err->code;
+    if (o->timeout_secs <= o->ping_secs)
+        return gl_err_set(err, GL_EINVAL,
+                          "GOLIVE_IDLE_TIMEOUT_SECS must be greater than GOLIVE_PING_SECS");
     return GL_OK;
 }
 
@@ -155,8 +179,11 @@ drain(pd_server *srv)
     gl_log(GL_LOG_INFO, "main", "stopping: closing %u connections", srv->nconns);
     for (pd_conn *c = srv->conns; c != NULL; c = c->next)
         pd_conn_close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY, why);
-    while (srv->nconns > 0 && gl_time_mono_ms() < deadline)
+    pd_conn_flush(srv);
+    while (srv->nconns > 0 && gl_time_mono_ms() < deadline) {
         lws_service(srv->ctx, 50);
+        pd_conn_flush(srv);
+    }
     lws_sul_cancel(&srv->drain_tick);
 }
 
@@ -166,7 +193,8 @@ usage(FILE *f)
     fprintf(f, "usage: golive-pushd\n"
                "Settings come from the environment (docs/configuration.md):\n"
                "  JWT_SECRET, REALTIME_CONFIG_PATH, LOG_LEVEL, GOLIVE_RUNDIR (default var),\n"
-               "  GOLIVE_DB, GOLIVE_PUSHD_LISTEN, GOLIVE_IPC_URL, GOLIVE_MAX_MESSAGE_BYTES.\n"
+               "  GOLIVE_DB, GOLIVE_PUSHD_LISTEN, GOLIVE_IPC_URL, GOLIVE_MAX_MESSAGE_BYTES,\n"
+               "  GOLIVE_PING_SECS (30), GOLIVE_IDLE_TIMEOUT_SECS (75).\n"
                "Signals: SIGHUP reloads the YAML config, SIGTERM/SIGINT stop cleanly.\n");
 }
 
@@ -225,6 +253,7 @@ main(int argc, char **argv)
             loop_failed = true;
             break;
         }
+        pd_conn_flush(&srv);
         if (srv.want_reload) {
             srv.want_reload = 0;
             reload(&srv);
@@ -246,6 +275,7 @@ out:
     gl_map_free(&srv.ns_clients);
     gl_db_close(srv.db);
     gl_config_destroy(srv.cfg);
+    free(srv.wbuf);
     if (status == 0) gl_log(GL_LOG_INFO, "main", "stopped; pending history rows stored");
     return status;
 }

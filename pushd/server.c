@@ -8,9 +8,12 @@
 #include "ipc.h"
 #include "rpc.h"
 #include "shared/log.h"
+#include "shared/timefmt.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,8 +21,9 @@
 #include <unistd.h>
 
 #define WS_PATH "/api/ws"
-#define RX_BUFFER 1024 /* per-connection lws receive buffer; larger messages are reassembled */
-#define SWEEP_SECS 5   /* token expiry checks */
+#define RX_BUFFER 128 /* per-connection lws receive buffer; larger messages are reassembled */
+#define TX_PACKET (PD_WBUF + 16) /* lws sends at most this per write (else RX_BUFFER) */
+#define FD_RESERVE 64 /* descriptors kept for SQLite, nng and the like: lws stops accepting */
 
 pd_server *
 pd_server_get(struct lws *wsi)
@@ -86,7 +90,9 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
     bool done = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
     int rv;
 
-    if (c == NULL || c->close_code != 0) return 0; /* closing: input is ignored */
+    if (c == NULL) return 0;
+    pd_conn_seen(c, (uint32_t)(gl_time_mono_ms() / 1000));
+    if (c->close_code != 0) return 0; /* closing: input is ignored */
     /* The common case, a whole message in one piece, is handled without a copy. */
     if (done && c->rxlen == 0) {
         if (lws_frame_is_binary(wsi))
@@ -124,19 +130,24 @@ on_cancelled(pd_server *srv)
     if (srv->ipc != NULL) pd_ipc_service(srv->ipc);
 }
 
-/* Close connections whose token has expired. */
+/* Once a second: keep-alive, and close connections whose token has expired. One walk over
+ * every connection costs ~20 µs at 20k; lws's own per-connection timers cost far more
+ * (a sorted-list insert per PING and PONG, docs/benchmarks.md). */
 static void
 sweep(lws_sorted_usec_list_t *sul)
 {
     pd_server *srv = lws_container_of(sul, pd_server, sweep);
     int64_t now = (int64_t)time(NULL);
+    uint32_t now_s = (uint32_t)(gl_time_mono_ms() / 1000);
 
-    for (pd_conn *c = srv->conns; c != NULL; c = c->next)
+    for (pd_conn *c = srv->conns; c != NULL; c = c->next) {
+        pd_conn_check_alive(c, now_s, &srv->opt);
         if (c->user != NULL && c->user->exp != 0 && c->user->exp <= now && c->close_code == 0) {
             pd_conn_send_error(c, NULL, GL_EAUTH, "token expired");
             pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "token expired");
         }
-    lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, SWEEP_SECS * LWS_US_PER_SEC);
+    }
+    lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
 
 static int
@@ -153,7 +164,10 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_RECEIVE:
         return on_receive(pd_server_get(wsi), wsi, *pc, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return *pc ? pd_conn_on_writeable(*pc) : -1;
+        return *pc ? pd_conn_on_writeable(pd_server_get(wsi), *pc) : -1;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (*pc != NULL) pd_conn_seen(*pc, (uint32_t)(gl_time_mono_ms() / 1000));
+        return 0;
     case LWS_CALLBACK_CLOSED:
         if (*pc != NULL) {
             pd_conn_closed(pd_server_get(wsi), *pc);
@@ -166,7 +180,7 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_PROTOCOL_INIT:
         srv = pd_server_get(wsi);
         if (srv != NULL && srv->sweep.cb == NULL)
-            lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, SWEEP_SECS * LWS_US_PER_SEC);
+            lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
         return 0;
     default:
         return 0;
@@ -175,15 +189,15 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 
 static const struct lws_protocols protocols[] = {
     /* First, so that upgrades without Sec-WebSocket-Protocol land here (LIBRARIES.md). */
-    {"golive", callback_chat, sizeof(pd_conn *), RX_BUFFER, 0, NULL, 0},
+    {"golive", callback_chat, sizeof(pd_conn *), RX_BUFFER, 0, NULL, TX_PACKET},
     {"golive-rpc", pd_rpc_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* Keep-alive: PING an idle client after 30 s, drop it when nothing valid came for 75 s. */
-static const lws_retry_bo_t keepalive = {
-    .secs_since_valid_ping = 30,
-    .secs_since_valid_hangup = 75,
+/* No lws validity timers (a zero hangup time turns them off): the sweep does keep-alive. */
+static const lws_retry_bo_t no_validity_timers = {
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
 };
 
 static void
@@ -221,8 +235,11 @@ pd_server_listen(pd_server *srv, gl_err *err)
     const char *l = srv->opt.listen;
     char host[256] = "";
     const char *unix_path = NULL;
+    struct rlimit rl;
     int rv;
 
+    if ((srv->wbuf = malloc(LWS_PRE + PD_WBUF)) == NULL)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
     memset(&info, 0, sizeof(info));
     if (strncmp(l, "unix:", 5) == 0) {
         unix_path = l + 5;
@@ -247,7 +264,12 @@ pd_server_listen(pd_server *srv, gl_err *err)
     info.gid = -1;
     info.uid = -1;
     info.max_http_header_data = 16384; /* long Authorization headers (LIBRARIES.md) */
-    info.retry_and_idle_policy = &keepalive;
+    info.retry_and_idle_policy = &no_validity_timers;
+    /* Stop accepting while a few descriptors are still free: at the very limit accept() fails
+     * with EMFILE and lws 4.1 retries it in a busy loop. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur > 2 * FD_RESERVE)
+        info.fd_limit_per_thread = (unsigned int)(rl.rlim_cur - FD_RESERVE);
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.vhost_name = "golive";
 

@@ -25,8 +25,10 @@
 #define PD_CLOSE_SLOW 4008  /* slow consumer */
 #define PD_HISTORY_LIMIT 50 /* default limit of the history command */
 #define PD_HISTORY_MAX 100  /* most messages one history reply carries (64 KiB each at worst) */
+#define PD_WBUF 16384       /* most bytes of queued frames gathered into one send */
 
 typedef struct pd_server pd_server;
+enum { PD_PING_NONE, PD_PING_DUE, PD_PING_SENT };
 typedef struct pd_channel pd_channel;
 typedef struct pd_writer pd_writer;
 typedef struct pd_ipc pd_ipc;
@@ -53,6 +55,10 @@ typedef struct pd_conn {
     uint16_t close_code;      /* nonzero: close with it once the queue is flushed */
     const char *close_reason; /* static string */
     bool close_sent;          /* our Close frame is out; waiting for the peer's */
+    bool dirty;               /* on the server's flush list */
+    uint8_t ping;             /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */
+    uint32_t seen_s;          /* monotonic second of the last frame from the peer */
+    struct pd_conn *dirty_next;
 } pd_conn;
 
 /* A channel with at least one subscriber. */
@@ -92,6 +98,8 @@ typedef struct pd_options {
     const char *ipc_url;
     const char *config_path; /* NULL: built-in defaults */
     size_t max_message;
+    uint32_t ping_secs;    /* PING a client silent this long */
+    uint32_t timeout_secs; /* close a client silent this long */
 } pd_options;
 
 struct pd_server {
@@ -108,8 +116,10 @@ struct pd_server {
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */
     pd_conn *conns;    /* list of open connections */
     uint32_t nconns;
+    pd_conn *dirty;      /* connections with frames queued since the last flush */
+    unsigned char *wbuf; /* LWS_PRE + PD_WBUF: frames gathered for one send */
     int64_t started_mono_ms;
-    lws_sorted_usec_list_t sweep;      /* periodic: token expiry */
+    lws_sorted_usec_list_t sweep;      /* every second: keep-alive and token expiry */
     lws_sorted_usec_list_t drain_tick; /* during shutdown only */
     volatile sig_atomic_t want_reload, want_stop;
 };
