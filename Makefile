@@ -39,7 +39,7 @@ BINS := $(PUSHD_BIN) $(TOKEN_BIN) $(API_BIN)
 PYTHON := /usr/bin/python3
 PYTEST_ARGS ?=
 
-.PHONY: all deps run test test-unit test-integration asan format format-check clean db
+.PHONY: all deps run test test-unit test-integration asan format format-check clean db bench
 
 all: $(BINS)
 
@@ -78,6 +78,15 @@ LOADGEN_BIN := $(BUILD)/golive-loadgen
 
 $(LOADGEN_BIN): $(LOADGEN_OBJ) $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $(LOADGEN_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
+
+# GoLive beside nchan and Pushpin (tests/bench/README.md): ~25 minutes with REPEAT=2. Each run
+# writes build/bench/results-<time>.jsonl; the table of docs/benchmarks.md is printed from it.
+BENCH_OUT ?= build/bench/results-$(BENCH_STAMP).jsonl
+BENCH_STAMP := $(shell date +%Y%m%d-%H%M%S)
+bench: $(BINS) $(LOADGEN_BIN)
+	@tools/install-deps.sh bench
+	GOLIVE_BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(PYTHON) tests/bench/bench_report.py $(BENCH_OUT)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGOLIVE)
 	@mkdir -p $(dir $@)

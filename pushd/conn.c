@@ -225,6 +225,9 @@ write_queue(pd_server *srv, pd_conn *c)
         taken = 1;
     }
     queue_pop(c, taken);
+    /* An idle connection keeps no ring: a burst (joins while a room fills) would otherwise
+     * leave it at its peak size for the connection's life. */
+    if (c->qlen == 0) queue_clear(c);
     if (rv < 0) return -1;
     if (c->qlen > 0 || (c->close_code != 0 && !c->close_sent) || c->ping == PD_PING_DUE)
         lws_callback_on_writable(c->wsi);

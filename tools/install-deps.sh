@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install the Debian packages GoLive builds, runs and tests with, only those missing.
 # Used by `make run` and `make test`; safe to run again (prints nothing when all is there).
+# `install-deps.sh bench` adds the peers and tools of `make bench`.
 set -eu
 
 PKGS="build-essential pkg-config libwebsockets-dev libnng-dev libfcgi-dev libcjson-dev libyaml-dev
 libjwt-dev libsqlite3-dev sqlite3 nginx lighttpd apache2 spawn-fcgi libcmocka-dev python3-pytest python3-websockets
 python3-requests python3-jwt python3-yaml curl libnginx-mod-rtmp ffmpeg"
+[ "${1:-}" = bench ] && PKGS="$PKGS libnginx-mod-nchan pushpin wrk"
 
 missing=""
 for p in $PKGS; do

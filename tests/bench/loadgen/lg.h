@@ -91,6 +91,8 @@ typedef struct lg_run {
     uint32_t *subs_per_ch;
     uint32_t ready, closed, failed, in_setup;
     uint64_t expected, received, stray; /* stray: frames without a timestamp (replies, joins) */
+    uint64_t late;                      /* messages published before this step began */
+    uint64_t step_t0_us;
     uint64_t pub_sent, pub_ok, pub_err, pub_backlog;
     uint64_t last_rx_us;
     lg_samples lat;

@@ -384,12 +384,12 @@ run_step(lg_run *r, double rate, uint64_t setup_us, uint64_t rss0, uint64_t rss1
     const lg_opts *o = r->o;
     uint64_t interval = (uint64_t)(1e6 / rate), t0, next, end, cpu0, cpu1, until;
 
-    r->expected = r->received = r->stray = 0;
+    r->expected = r->received = r->stray = r->late = 0;
     r->pub_sent = r->pub_ok = r->pub_err = r->pub_backlog = 0;
     r->last_rx_us = 0;
     lg_samples_reset(&r->lat);
     cpu0 = lg_proc_cpu_us(o->pids, o->npids);
-    t0 = next = lg_now_us();
+    t0 = next = r->step_t0_us = lg_now_us();
     end = t0 + (uint64_t)(o->duration_s * 1e6);
     for (uint64_t now; (now = lg_now_us()) < end;) {
         while (next <= now && next < end) {
@@ -406,17 +406,18 @@ run_step(lg_run *r, double rate, uint64_t setup_us, uint64_t rss0, uint64_t rss1
     cpu1 = lg_proc_cpu_us(o->pids, o->npids);
     double span = secs((r->last_rx_us > t0 ? r->last_rx_us : lg_now_us()) - t0);
     print_common(r, setup_us, rss0, rss1);
-    printf(",\"rate\":%g,\"duration_s\":%g,\"published\":%llu,\"pub_ok\":%llu,\"pub_err\":%llu,"
-           "\"expected\":%llu,\"received\":%llu,\"loss\":%lld,\"delivered_per_s\":%.0f,"
-           "\"lat_us\":{\"p50\":%u,\"p99\":%u,\"p999\":%u,\"max\":%u},\"cpu_s\":%.3f,"
-           "\"cpu_us_per_msg\":%.3f}\n",
-           rate, o->duration_s, (unsigned long long)r->pub_sent, (unsigned long long)r->pub_ok,
-           (unsigned long long)r->pub_err, (unsigned long long)r->expected,
-           (unsigned long long)r->received, (long long)(r->expected - r->received),
-           span > 0 ? (double)r->received / span : 0, lg_samples_quantile(&r->lat, 0.5),
-           lg_samples_quantile(&r->lat, 0.99), lg_samples_quantile(&r->lat, 0.999),
-           lg_samples_quantile(&r->lat, 1.0), secs(cpu1 - cpu0),
-           r->received ? (double)(cpu1 - cpu0) / (double)r->received : 0);
+    printf(
+        ",\"rate\":%g,\"duration_s\":%g,\"published\":%llu,\"pub_ok\":%llu,\"pub_err\":%llu,"
+        "\"expected\":%llu,\"received\":%llu,\"loss\":%lld,\"late\":%llu,\"delivered_per_s\":%.0f,"
+        "\"lat_us\":{\"p50\":%u,\"p99\":%u,\"p999\":%u,\"max\":%u},\"cpu_s\":%.3f,"
+        "\"cpu_us_per_msg\":%.3f}\n",
+        rate, o->duration_s, (unsigned long long)r->pub_sent, (unsigned long long)r->pub_ok,
+        (unsigned long long)r->pub_err, (unsigned long long)r->expected,
+        (unsigned long long)r->received, (long long)(r->expected - r->received),
+        (unsigned long long)r->late, span > 0 ? (double)r->received / span : 0,
+        lg_samples_quantile(&r->lat, 0.5), lg_samples_quantile(&r->lat, 0.99),
+        lg_samples_quantile(&r->lat, 0.999), lg_samples_quantile(&r->lat, 1.0), secs(cpu1 - cpu0),
+        r->received ? (double)(cpu1 - cpu0) / (double)r->received : 0);
     fflush(stdout);
 }
 

@@ -104,6 +104,17 @@ conn_close(lg_run *r, lg_conn *c)
     c->fd = -1;
     lg_buf_free(&c->in);
     lg_buf_free(&c->out);
+    if (c->kind == LG_HTTP_PUB) {
+        /* Servers that answer "Connection: close" (Pushpin's publish port) get a new
+         * connection per publish, as their own clients would. */
+        if (c->busy) r->pub_err++;
+        c->busy = false;
+        if (lg_net_connect(r, c) != 0) {
+            fprintf(stderr, "loadgen: cannot reconnect the publisher\n");
+            c->state = LG_CLOSED;
+        }
+        return;
+    }
     if (c->kind == LG_SUB) {
         if (c->state != LG_READY) {
             r->failed++;
@@ -266,6 +277,10 @@ on_text(lg_run *r, lg_conn *c, const char *p, size_t n)
         uint64_t ts = 0, now = lg_now_us();
         for (k += sizeof(key) - 1; k < p + n && *k >= '0' && *k <= '9'; k++)
             ts = ts * 10 + (uint64_t)(*k - '0');
+        if (ts < r->step_t0_us) {
+            r->late++; /* published in an earlier step */
+            return;
+        }
         r->received++;
         r->last_rx_us = now;
         lg_samples_add(&r->lat, now > ts ? now - ts : 0);
