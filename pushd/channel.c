@@ -60,10 +60,17 @@ out_free:
 }
 
 static void
-send_presence_event(pd_channel *ch, const char *type, const gl_user *u)
+send_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members, const char *type,
+                    const gl_user *u)
 {
-    cJSON *ev = gl_event_new(type, ch->name), *user;
-    if (ev == NULL || (user = cJSON_AddObjectToObject(ev, "user")) == NULL ||
+    const gl_namespace *ns = ch->ns[0] != '\0' ? gl_config_namespace(srv->cfg, ch->ns) : NULL;
+    cJSON *ev, *user;
+
+    /* A join sent to every subscriber costs O(n²) frames as a room fills: big rooms get none
+     * (Twitch stops membership events past 1000 chatters); presence still lists everyone. */
+    if (members > (uint32_t)(ns != NULL ? ns->join_leave_max : GL_JOIN_LEAVE_DEFAULT)) return;
+    if ((ev = gl_event_new(type, ch->name)) == NULL ||
+        (user = cJSON_AddObjectToObject(ev, "user")) == NULL ||
         cJSON_AddStringToObject(user, "id", u->id) == NULL ||
         cJSON_AddStringToObject(user, "username", u->username) == NULL) {
         cJSON_Delete(ev);
@@ -186,7 +193,7 @@ pd_channel_subscribe(pd_server *srv, pd_conn *c, const char *name, const gl_poli
     if (c->user == NULL) ch->anon++;
     ch->subs[ch->nsubs] = (pd_channel_sub){c, min_id};
     c->subs[c->nsubs++] = (pd_conn_sub){ch, ch->nsubs++};
-    if (first) send_presence_event(ch, "join", c->user);
+    if (first) send_presence_event(srv, ch, ch->nsubs, "join", c->user);
     return GL_OK;
 
 out_nomem:
@@ -226,7 +233,7 @@ drop_sub(pd_server *srv, pd_conn *c, uint16_t i)
         channel_destroy(srv, ch);
         return;
     }
-    if (last) send_presence_event(ch, "leave", c->user);
+    if (last) send_presence_event(srv, ch, ch->nsubs + 1, "leave", c->user);
 }
 
 int

@@ -45,7 +45,7 @@ typedef struct ctx {
 typedef bool (*char_ok_fn)(unsigned char c);
 
 static const char *const top_keys[] = {"namespaces", "channels", "rpc_proxies"};
-static const char *const ns_keys[] = {"name", "max_clients", "allow_publish"};
+static const char *const ns_keys[] = {"name", "max_clients", "allow_publish", "join_leave_max"};
 static const char *const ch_keys[] = {"pattern",       "namespace",     "private",
                                       "allowed_roles", "allowed_users", "max_history"};
 static const char *const rpc_keys[] = {"method", "url", "timeout_ms"};
@@ -370,6 +370,7 @@ parse_namespace(ctx *c, const char *path)
     ns = &cfg->namespaces[cfg->n_namespaces++];
     memset(ns, 0, sizeof(*ns));
     ns->allow_publish = true;
+    ns->join_leave_max = GL_JOIN_LEAVE_DEFAULT;
     while ((rv = next_key(c, path, ns_keys, NKEYS(ns_keys), &seen, &k, vpath)) == GL_OK && k >= 0) {
         if (k == 0) {
             rv = read_token(c, vpath, GL_NAME_MAX - 1, ns_char, "[a-z0-9_-]", ns->name);
@@ -378,8 +379,10 @@ parse_namespace(ctx *c, const char *path)
                     rv = fail(c, vpath, "duplicate namespace '%s'", ns->name);
         } else if (k == 1) {
             rv = read_int(c, vpath, 0, INT_MAX, &ns->max_clients);
-        } else {
+        } else if (k == 2) {
             rv = read_bool(c, vpath, &ns->allow_publish);
+        } else {
+            rv = read_int(c, vpath, 0, INT_MAX, &ns->join_leave_max);
         }
         if (rv != GL_OK) return rv;
     }

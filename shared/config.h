@@ -16,10 +16,14 @@
 #define GL_HISTORY_LIMIT 1000000 /* largest max_history accepted */
 #define GL_RPC_TIMEOUT_DEFAULT_MS 5000
 
+#define GL_JOIN_LEAVE_DEFAULT 1000 /* join_leave_max when no namespace sets it */
+
 typedef struct gl_namespace {
     char name[GL_NAME_MAX];
     int max_clients;    /* 0 = unlimited */
     bool allow_publish; /* default true */
+    int join_leave_max; /* join/leave events only while a channel has at most this many
+                           subscribers (0 = never); default GL_JOIN_LEAVE_DEFAULT */
 } gl_namespace;
 
 typedef struct gl_chan_rule {

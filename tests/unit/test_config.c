@@ -125,6 +125,7 @@ test_config_applies_defaults_for_absent_keys(void **state)
     (void)state;
     assert_int_equal(cfg->namespaces[0].max_clients, 0);
     assert_true(cfg->namespaces[0].allow_publish);
+    assert_int_equal(cfg->namespaces[0].join_leave_max, GL_JOIN_LEAVE_DEFAULT);
     assert_null(cfg->channels[0].ns);
     assert_false(cfg->channels[0].private_);
     assert_int_equal(cfg->channels[0].max_history, 0);
@@ -137,7 +138,8 @@ static void
 test_config_reads_every_optional_key(void **state)
 {
     gl_config *cfg = parse_ok("namespaces:\n"
-                              "  - {name: a-b_1, max_clients: 2147483647, allow_publish: FALSE}\n"
+                              "  - {name: a-b_1, max_clients: 2147483647, allow_publish: FALSE,\n"
+                              "     join_leave_max: 0}\n"
                               "channels:\n"
                               "  - pattern: 'a?b:*'\n"
                               "    max_history: 1000000\n"
@@ -148,6 +150,7 @@ test_config_reads_every_optional_key(void **state)
     (void)state;
     assert_int_equal(cfg->namespaces[0].max_clients, 2147483647);
     assert_false(cfg->namespaces[0].allow_publish);
+    assert_int_equal(cfg->namespaces[0].join_leave_max, 0);
     assert_int_equal(cfg->channels[0].max_history, GL_HISTORY_LIMIT);
     assert_int_equal(cfg->channels[0].n_allowed_roles, 0);
     assert_int_equal(cfg->rpc_proxies[0].timeout_ms, 60000);
