@@ -21,7 +21,7 @@ pd_conn_new(pd_server *srv, struct lws *wsi)
     if (c == NULL) return NULL;
     c->wsi = wsi;
     c->refs = 1;
-    c->seen_s = (uint32_t)(gl_time_mono_ms() / 1000);
+    c->seen_ms = (uint32_t)gl_time_mono_ms();
     c->next = srv->conns;
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
@@ -269,16 +269,16 @@ pd_conn_on_writeable(pd_server *srv, pd_conn *c)
 }
 
 void
-pd_conn_seen(pd_conn *c, uint32_t now_s)
+pd_conn_seen(pd_conn *c, uint32_t now_ms)
 {
-    c->seen_s = now_s;
+    c->seen_ms = now_ms;
     c->ping = PD_PING_NONE;
 }
 
 void
-pd_conn_check_alive(pd_conn *c, uint32_t now_s, const pd_options *o)
+pd_conn_check_alive(pd_conn *c, uint32_t now_ms, const pd_options *o)
 {
-    uint32_t silent = now_s - c->seen_s;
+    uint32_t silent = (now_ms - c->seen_ms) / 1000; /* wraps safely: unsigned */
 
     if (c->wsi == NULL) return;
     if (silent >= o->timeout_secs) {

@@ -38,12 +38,12 @@ void pd_conn_flush(pd_server *srv);
  * Returns -1 to close. */
 int pd_conn_on_writeable(pd_server *srv, pd_conn *c);
 
-/* A frame (any, PONG included) came from the peer at monotonic second now_s. */
-void pd_conn_seen(pd_conn *c, uint32_t now_s);
+/* A frame (any, PONG included) came from the peer at now_ms (gl_time_mono_ms, truncated). */
+void pd_conn_seen(pd_conn *c, uint32_t now_ms);
 
 /* Keep-alive, from the once-a-second sweep: PING a client silent for o->ping_secs, close one
  * silent for o->timeout_secs. Replaces lws's per-connection timers (docs/benchmarks.md). */
-void pd_conn_check_alive(pd_conn *c, uint32_t now_s, const pd_options *o);
+void pd_conn_check_alive(pd_conn *c, uint32_t now_ms, const pd_options *o);
 
 /* Append received bytes; returns GL_OK, GL_ETOOBIG past max, GL_ENOMEM. */
 int pd_conn_rx_append(pd_conn *c, const void *in, size_t len, size_t max);

@@ -5,6 +5,7 @@
 #include "channel.h"
 #include "conn.h"
 #include "ipc.h"
+#include "loop.h"
 #include "modstate.h"
 #include "writer.h"
 #include "shared/log.h"
@@ -158,8 +159,8 @@ reload(pd_server *srv)
     sd_notify_msg("READY=1");
 }
 
-/* lws_service() waits for the next event or timer whatever timeout it is given (lws 4.x),
- * so the drain loops below keep a short timer armed to get control back. */
+/* A loop pass waits for the next event or timer, so the drain below keeps a short timer armed
+ * to get control back and check its deadline. */
 static void
 drain_tick(lws_sorted_usec_list_t *sul)
 {
@@ -179,11 +180,8 @@ drain(pd_server *srv)
     gl_log(GL_LOG_INFO, "main", "stopping: closing %u connections", srv->nconns);
     for (pd_conn *c = srv->conns; c != NULL; c = c->next)
         pd_conn_close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY, why);
-    pd_conn_flush(srv);
-    while (srv->nconns > 0 && gl_time_mono_ms() < deadline) {
-        lws_service(srv->ctx, 50);
-        pd_conn_flush(srv);
-    }
+    while (srv->nconns > 0 && gl_time_mono_ms() < deadline)
+        pd_loop_run_once(srv);
     lws_sul_cancel(&srv->drain_tick);
 }
 
@@ -247,13 +245,14 @@ main(int argc, char **argv)
     sd_notify_msg("READY=1");
 
     while (!srv.want_stop) {
-        if (lws_service(srv.ctx, 0) < 0) {
-            /* Not a requested stop: exit non-zero so that systemd's Restart=on-failure acts. */
+        pd_loop_run(&srv);
+        if (!srv.want_stop && !srv.want_reload) {
+            /* The loop ran out of watchers: not a requested stop, so exit non-zero for
+             * systemd's Restart=on-failure. */
             gl_log(GL_LOG_ERROR, "main", "the event loop failed; stopping");
             loop_failed = true;
             break;
         }
-        pd_conn_flush(&srv);
         if (srv.want_reload) {
             srv.want_reload = 0;
             reload(&srv);
@@ -269,6 +268,7 @@ out:
     pd_ipc_stop(srv.ipc);
     pd_writer_stop(srv.writer);
     if (srv.ctx != NULL) lws_context_destroy(srv.ctx);
+    pd_loop_destroy(&srv);
     the_server = NULL;
     pd_modstate_free_all(&srv);
     gl_map_free(&srv.channels);

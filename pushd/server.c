@@ -6,6 +6,7 @@
 #include "command.h"
 #include "conn.h"
 #include "ipc.h"
+#include "loop.h"
 #include "rpc.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -91,7 +92,7 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
     int rv;
 
     if (c == NULL) return 0;
-    pd_conn_seen(c, (uint32_t)(gl_time_mono_ms() / 1000));
+    pd_conn_seen(c, (uint32_t)gl_time_mono_ms());
     if (c->close_code != 0) return 0; /* closing: input is ignored */
     /* The common case, a whole message in one piece, is handled without a copy. */
     if (done && c->rxlen == 0) {
@@ -126,6 +127,8 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
 static void
 on_cancelled(pd_server *srv)
 {
+    /* A signal: main() stops or reloads between passes. */
+    if (srv->want_stop || srv->want_reload) pd_loop_break(srv);
     if (srv->writer != NULL) pd_command_deliver_stored(srv);
     if (srv->ipc != NULL) pd_ipc_service(srv->ipc);
 }
@@ -138,10 +141,10 @@ sweep(lws_sorted_usec_list_t *sul)
 {
     pd_server *srv = lws_container_of(sul, pd_server, sweep);
     int64_t now = (int64_t)time(NULL);
-    uint32_t now_s = (uint32_t)(gl_time_mono_ms() / 1000);
+    uint32_t now_ms = (uint32_t)gl_time_mono_ms();
 
     for (pd_conn *c = srv->conns; c != NULL; c = c->next) {
-        pd_conn_check_alive(c, now_s, &srv->opt);
+        pd_conn_check_alive(c, now_ms, &srv->opt);
         if (c->user != NULL && c->user->exp != 0 && c->user->exp <= now && c->close_code == 0) {
             pd_conn_send_error(c, NULL, GL_EAUTH, "token expired");
             pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "token expired");
@@ -166,7 +169,7 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return *pc ? pd_conn_on_writeable(pd_server_get(wsi), *pc) : -1;
     case LWS_CALLBACK_RECEIVE_PONG:
-        if (*pc != NULL) pd_conn_seen(*pc, (uint32_t)(gl_time_mono_ms() / 1000));
+        if (*pc != NULL) pd_conn_seen(*pc, (uint32_t)gl_time_mono_ms());
         return 0;
     case LWS_CALLBACK_CLOSED:
         if (*pc != NULL) {
@@ -259,6 +262,9 @@ pd_server_listen(pd_server *srv, gl_err *err)
         }
         info.port = (int)port;
     }
+    if ((rv = pd_loop_create(srv, err)) != GL_OK) return rv;
+    info.options |= LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = pd_loop_foreign(srv);
     info.protocols = protocols;
     info.user = srv;
     info.gid = -1;

@@ -32,6 +32,7 @@ enum { PD_PING_NONE, PD_PING_DUE, PD_PING_SENT };
 typedef struct pd_channel pd_channel;
 typedef struct pd_writer pd_writer;
 typedef struct pd_ipc pd_ipc;
+typedef struct pd_loop pd_loop;
 
 /* One subscription, as the connection sees it: the channel and our slot in its array. */
 typedef struct pd_conn_sub {
@@ -57,7 +58,7 @@ typedef struct pd_conn {
     bool close_sent;          /* our Close frame is out; waiting for the peer's */
     bool dirty;               /* on the server's flush list */
     uint8_t ping;             /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */
-    uint32_t seen_s;          /* monotonic second of the last frame from the peer */
+    uint32_t seen_ms;         /* monotonic ms (truncated) of the last frame from the peer */
     struct pd_conn *dirty_next;
 } pd_conn;
 
@@ -103,6 +104,7 @@ typedef struct pd_options {
 } pd_options;
 
 struct pd_server {
+    pd_loop *loop; /* libev, shared with lws (loop.h) */
     struct lws_context *ctx;
     struct lws_vhost *vhost;
     pd_options opt;
