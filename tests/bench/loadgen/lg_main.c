@@ -278,7 +278,7 @@ connect_publishers(lg_run *r)
 {
     const lg_opts *o = r->o;
     uint64_t deadline = lg_now_us() + 10000000u;
-    uint32_t n = o->pub_http ? o->pub_conns : 1;
+    uint32_t n = o->pub_conns;
 
     r->pubs = calloc(n, sizeof(*r->pubs));
     if (r->pubs == NULL) exit(1);
@@ -352,11 +352,15 @@ lg_pub_idle(lg_run *r, lg_conn *c)
     }
 }
 
+/* The next publisher in turn that may send: WebSocket ones always (as many chatters would),
+ * HTTP ones when their last request was answered. */
 static void
 publish_one(lg_run *r)
 {
-    for (uint32_t i = 0; i < r->npubs; i++) {
-        lg_conn *c = &r->pubs[i];
+    static uint32_t turn;
+
+    for (uint32_t k = 0; k < r->npubs; k++) {
+        lg_conn *c = &r->pubs[turn++ % r->npubs];
         if (c->state == LG_READY && (c->kind == LG_WS_PUB || !c->busy)) {
             publish_on(r, c);
             return;
