@@ -12,6 +12,8 @@
 #include "shared/timefmt.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -24,12 +26,34 @@
 #define WS_PATH "/api/ws"
 #define RX_BUFFER 128 /* per-connection lws receive buffer; larger messages are reassembled */
 #define TX_PACKET (PD_WBUF + 16) /* lws sends at most this per write (else RX_BUFFER) */
-#define FD_RESERVE 64 /* descriptors kept for SQLite, nng and the like: lws stops accepting */
+#define FD_RESERVE 64            /* descriptors kept free for SQLite, nng and the like */
+#define REFUSE_LOG_SECS 60
 
 pd_server *
 pd_server_get(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
+}
+
+/* Right after accept(): refuse (close) a connection whose descriptor is among the last
+ * FD_RESERVE. Otherwise the process reaches its limit, accept() fails with EMFILE and lws 4.1
+ * retries it in a busy loop while clients wait in the backlog; this way they are closed at
+ * once and the descriptors SQLite and nng need stay free. */
+static int
+on_network_connection(pd_server *srv, int fd)
+{
+    int64_t now;
+
+    if (fd < srv->fd_cap) return 0;
+    now = gl_time_mono_ms();
+    if (srv->refused++ == 0 || now - srv->refused_logged_ms >= REFUSE_LOG_SECS * 1000) {
+        gl_log(GL_LOG_WARN, "server",
+               "at the open-file limit: refusing new connections (%llu so far); raise "
+               "LimitNOFILE",
+               (unsigned long long)srv->refused);
+        srv->refused_logged_ms = now;
+    }
+    return 1;
 }
 
 static int
@@ -160,6 +184,8 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     pd_server *srv;
 
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return on_network_connection(pd_server_get(wsi), (int)(intptr_t)in);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return on_filter(wsi);
     case LWS_CALLBACK_ESTABLISHED:
@@ -271,11 +297,12 @@ pd_server_listen(pd_server *srv, gl_err *err)
     info.uid = -1;
     info.max_http_header_data = 16384; /* long Authorization headers (LIBRARIES.md) */
     info.retry_and_idle_policy = &no_validity_timers;
-    /* Stop accepting while a few descriptors are still free: at the very limit accept() fails
-     * with EMFILE and lws 4.1 retries it in a busy loop. */
+    /* Not info.fd_limit_per_thread: below the rlimit it turns lws's fd-to-connection lookup
+     * into a linear scan (context.c "max_fds_unrelated_to_ulimit"). See on_network_connection. */
+    srv->fd_cap = INT_MAX;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         rl.rlim_cur > 2 * FD_RESERVE)
-        info.fd_limit_per_thread = (unsigned int)(rl.rlim_cur - FD_RESERVE);
+        srv->fd_cap = (int)(rl.rlim_cur - FD_RESERVE);
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.vhost_name = "golive";
 

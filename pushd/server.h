@@ -120,6 +120,9 @@ struct pd_server {
     uint32_t nconns;
     pd_conn *dirty;      /* connections with frames queued since the last flush */
     unsigned char *wbuf; /* LWS_PRE + PD_WBUF: frames gathered for one send */
+    int fd_cap;          /* accepted sockets from this descriptor up are refused */
+    uint64_t refused;    /* connections refused at the open-file limit */
+    int64_t refused_logged_ms;
     int64_t started_mono_ms;
     lws_sorted_usec_list_t sweep;      /* every second: keep-alive and token expiry */
     lws_sorted_usec_list_t drain_tick; /* during shutdown only */
