@@ -40,8 +40,10 @@ class GoLive:
     pushd exposed on its own port), golive-api on a unix socket, nginx in front for REST."""
 
     name = "golive"
+    # "@quiet" scenarios: no join/leave events (see docs/configuration.md, join_leave_max)
+    QUIET_CONFIG = "namespaces:\n  - name: public\n    join_leave_max: 0\n"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, opts=()):
         self.workdir = workdir
         self.ws_port = peers.free_port()
         self.http_port = peers.free_port()
@@ -49,6 +51,10 @@ class GoLive:
                    GOLIVE_PUSHD_LISTEN=f"127.0.0.1:{self.ws_port}")
         for k in ("GOLIVE_DB", "GOLIVE_IPC_URL", "REALTIME_CONFIG_PATH"):
             env.pop(k, None)
+        if "@quiet" in opts:
+            env["REALTIME_CONFIG_PATH"] = os.path.join(workdir, "realtime.yaml")
+            with open(env["REALTIME_CONFIG_PATH"], "w") as f:
+                f.write(self.QUIET_CONFIG)
         self.env = env
         self.pushd = self._spawn([os.path.join(BUILD, "golive-pushd")], "pushd.log")
         self._wait_tcp(self.ws_port, self.pushd)
@@ -116,7 +122,7 @@ def can_connect(port):
 class Nchan:
     name = "nchan"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, opts=()):
         self.peer = peers.start_nchan(workdir, peers.free_port())
 
     def pids(self):
@@ -140,7 +146,7 @@ class Pushpin:
     window = 50  # Pushpin answers 502 to part of a burst of 100+ handshakes (peers.py)
     settle = 3.0  # its subscriptions are made in the background after the 101
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, opts=()):
         self.peer = peers.start_pushpin(workdir, peers.free_port(pair=True), peers.free_port())
 
     def pids(self):
@@ -185,6 +191,8 @@ SCENARIOS = [
      ["--conns", "10000", "--channels", "100", "--idle", "5", "@users"]),
     ("idle-19k", ["golive", "nchan", "pushpin"],
      ["--conns", "19000", "--channels", "100", "--idle", "5", "@users"]),
+    ("idle-19k-quiet", ["golive"],
+     ["--conns", "19000", "--channels", "100", "--idle", "5", "@users", "@quiet"]),
     ("connect-19k", ["golive", "nchan", "pushpin"],
      ["--conns", "19000", "--channels", "1000", "--idle", "1"]),
 ]
@@ -271,10 +279,10 @@ def main():
                     run_one_wrk(name, rep, a.wrk_seconds, out, log)
 
 
-def with_server(name, fn):
+def with_server(name, fn, opts=()):
     workdir = tempfile.mkdtemp(prefix=f"golive-bench-{name}-")
     os.chmod(workdir, 0o755)
-    server = SERVERS[name](workdir)
+    server = SERVERS[name](workdir, opts)
     try:
         return fn(server)
     finally:
@@ -283,7 +291,7 @@ def with_server(name, fn):
 
 def run_one(name, scen, opts, rep, out, log):
     t0 = time.monotonic()
-    rows = with_server(name, lambda s: run_loadgen(s, f"{scen}/{name}", opts, log))
+    rows = with_server(name, lambda s: run_loadgen(s, f"{scen}/{name}", opts, log), opts)
     for row in rows:
         row.update(scenario=scen, server=name, repeat=rep, time=time.time())
         out.write(json.dumps(row) + "\n")
