@@ -42,6 +42,8 @@ def order(keys):
 
 def fanout_table(rows):
     g = group([r for r in rows if "rate" in r], "scenario", "server", "rate")
+    if not g:
+        return
     print("| scenario | msg/s in | server | n | delivered/s | lost | p50 ms | p99 ms | "
           "p99.9 ms | server CPU µs/delivery |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -67,6 +69,8 @@ def max_no_loss(rows):
             v = med(rs, lambda r: r["delivered_per_s"])
             if v > best.get((scen, server), (0, 0))[0]:
                 best[(scen, server)] = (v, rate)
+    if not best:
+        return
     print("\n| scenario | server | most delivered/s with no loss | at msg/s in |")
     print("|---|---|---|---|")
     for key in order(best):
@@ -75,6 +79,8 @@ def max_no_loss(rows):
 
 def idle_table(rows):
     g = group([r for r in rows if "idle_s" in r], "scenario", "server")
+    if not g:
+        return
     print("\n| scenario | server | n | connected | setup conn/s | RSS per connection | "
           "idle CPU s |")
     print("|---|---|---|---|---|---|---|")
