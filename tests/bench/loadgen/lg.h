@@ -80,6 +80,7 @@ typedef struct lg_opts {
 typedef struct lg_samples {
     uint32_t *v; /* latency in µs */
     size_t len, cap;
+    bool sorted;
 } lg_samples;
 
 /* What one run has seen so far; the step counters are reset between publish rates. */

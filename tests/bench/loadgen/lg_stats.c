@@ -19,6 +19,7 @@ lg_samples_add(lg_samples *s, uint64_t us)
         s->cap = ncap;
     }
     s->v[s->len++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    s->sorted = false;
 }
 
 static int
@@ -31,15 +32,12 @@ cmp_u32(const void *a, const void *b)
 uint32_t
 lg_samples_quantile(lg_samples *s, double q)
 {
-    static const lg_samples *sorted; /* the last array sorted, to sort once per report */
-    static size_t sorted_len;
     size_t i;
 
     if (s->len == 0) return 0;
-    if (sorted != s || sorted_len != s->len) {
+    if (!s->sorted) {
         qsort(s->v, s->len, sizeof(*s->v), cmp_u32);
-        sorted = s;
-        sorted_len = s->len;
+        s->sorted = true;
     }
     i = (size_t)(q * (double)(s->len - 1) + 0.5);
     return s->v[i < s->len ? i : s->len - 1];
@@ -49,6 +47,7 @@ void
 lg_samples_reset(lg_samples *s)
 {
     s->len = 0;
+    s->sorted = false;
 }
 
 uint64_t
