@@ -14,6 +14,7 @@ Never part of `make test`: it needs the whole machine for minutes and its figure
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -284,9 +285,11 @@ def with_server(name, fn, opts=()):
     os.chmod(workdir, 0o755)
     server = SERVERS[name](workdir, opts)
     try:
-        return fn(server)
+        result = fn(server)
     finally:
         server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)  # kept, with its logs, when the run failed
+    return result
 
 
 def run_one(name, scen, opts, rep, out, log):
