@@ -35,13 +35,18 @@ TOKEN_BIN := $(BUILD)/golive-token
 API_BIN := $(if $(API_SRC),$(BUILD)/golive-api)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BINS := $(PUSHD_BIN) $(TOKEN_BIN) $(API_BIN)
+# The benchmark load generator (tests/bench/), built with the rest so that it keeps compiling;
+# only `make bench` runs it.
+LOADGEN_SRC := $(wildcard tests/bench/loadgen/*.c)
+LOADGEN_OBJ := $(LOADGEN_SRC:%.c=$(BUILD)/%.o)
+LOADGEN_BIN := $(BUILD)/golive-loadgen
 
 PYTHON := /usr/bin/python3
 PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench
 
-all: $(BINS)
+all: $(BINS) $(LOADGEN_BIN)
 
 deps:
 	@tools/install-deps.sh
@@ -70,11 +75,6 @@ $(BUILD)/golive-api: $(API_OBJ) $(LIBGOLIVE)
 
 $(TOKEN_BIN): $(BUILD)/tools/golive-token.o $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS)
-
-# The benchmark load generator (tests/bench/): never part of `make test`.
-LOADGEN_SRC := $(wildcard tests/bench/loadgen/*.c)
-LOADGEN_OBJ := $(LOADGEN_SRC:%.c=$(BUILD)/%.o)
-LOADGEN_BIN := $(BUILD)/golive-loadgen
 
 $(LOADGEN_BIN): $(LOADGEN_OBJ) $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $(LOADGEN_OBJ) $(LIBGOLIVE) $(PKG_LIBS)

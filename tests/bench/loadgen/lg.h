@@ -97,8 +97,7 @@ typedef struct lg_run {
     uint64_t pub_sent, pub_ok, pub_err, pub_backlog;
     uint64_t last_rx_us;
     lg_samples lat;
-    char *tokens_blob; /* per-subscriber tokens, NUL-separated, when minted */
-    char **tokens;
+    char **tokens; /* one per subscriber, when minted */
 } lg_run;
 
 /* lg_net.c: socket I/O. */
@@ -108,6 +107,8 @@ int lg_net_connect(lg_run *r, lg_conn *c);
 void lg_net_event(lg_run *r, lg_conn *c, uint32_t events);
 /* Queue bytes for the socket (written at once when possible); 0 or -1. */
 int lg_net_send(lg_run *r, lg_conn *c, const char *p, size_t n);
+/* Close c's socket, if open, and free its buffers (at exit). */
+void lg_conn_free(lg_conn *c);
 /* Send a masked WebSocket text frame. */
 int lg_net_send_text(lg_run *r, lg_conn *c, const char *p, size_t n);
 /* Expand {ch} {ts} {seq} in tmpl into out (cap bytes); returns the length or -1. */

@@ -127,6 +127,15 @@ conn_close(lg_run *r, lg_conn *c)
     c->state = LG_CLOSED;
 }
 
+void
+lg_conn_free(lg_conn *c)
+{
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+    lg_buf_free(&c->in);
+    lg_buf_free(&c->out);
+}
+
 int
 lg_net_connect(lg_run *r, lg_conn *c)
 {
