@@ -61,7 +61,7 @@ out_free:
 
 static void
 send_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members, const char *type,
-                    const gl_user *u)
+                    const pd_user *u)
 {
     const gl_namespace *ns = ch->ns[0] != '\0' ? gl_config_namespace(srv->cfg, ch->ns) : NULL;
     cJSON *ev, *user;
@@ -125,7 +125,7 @@ ns_leave(pd_server *srv, const pd_conn *c, const pd_channel *ch)
 }
 
 static int
-presence_add(pd_channel *ch, const gl_user *u, bool *first)
+presence_add(pd_channel *ch, const pd_user *u, bool *first)
 {
     pd_presence *p = gl_map_get(&ch->users, u->id);
     *first = false;
@@ -147,7 +147,7 @@ presence_add(pd_channel *ch, const gl_user *u, bool *first)
 
 /* Returns true when this was the user's last connection in the channel. */
 static bool
-presence_remove(pd_channel *ch, const gl_user *u)
+presence_remove(pd_channel *ch, const pd_user *u)
 {
     pd_presence *p = gl_map_get(&ch->users, u->id);
     if (p == NULL || --p->conns > 0) return false;

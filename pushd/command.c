@@ -85,11 +85,13 @@ static int
 check_read(cmd *k, const char *channel, gl_policy *pol)
 {
     gl_acl_facts facts;
+    gl_user full;
+    const gl_user *u = pd_user_expand(k->c->user, &full);
     gl_err err;
 
     pd_policy(k->srv, channel, pol);
-    pd_modstate_facts(k->srv, channel, k->c->user, gl_time_now_ms(), &facts);
-    if (gl_acl_check_read(pol, k->c->user, &facts, &err) != GL_OK) {
+    pd_modstate_facts(k->srv, channel, u, gl_time_now_ms(), &facts);
+    if (gl_acl_check_read(pol, u, &facts, &err) != GL_OK) {
         fail_err(k, &err);
         return err.code;
     }
@@ -189,7 +191,8 @@ cmd_publish(cmd *k)
 {
     const char *channel = get_channel(k);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(k->root, "data");
-    const gl_user *u = k->c->user;
+    gl_user full;
+    const gl_user *u = pd_user_expand(k->c->user, &full);
     gl_policy pol;
     gl_acl_facts facts;
     gl_err err;
@@ -339,7 +342,7 @@ cmd_rpc(cmd *k)
 }
 
 static cJSON *
-user_json(const gl_user *u)
+user_json(const pd_user *u)
 {
     cJSON *o;
     if (u == NULL) return cJSON_CreateNull();
@@ -355,21 +358,19 @@ user_json(const gl_user *u)
 static int
 authenticate(pd_server *srv, pd_conn *c, const cJSON *id, const char *token)
 {
-    gl_user *u = calloc(1, sizeof(*u));
+    gl_user u;
     gl_err err;
 
-    if (u == NULL) {
-        pd_conn_send_error(c, id, GL_ENOMEM, "out of memory");
-        return GL_ENOMEM;
-    }
-    if (gl_jwt_verify(srv->secret, token, (int64_t)time(NULL), u, &err) != GL_OK) {
-        free(u);
+    if (gl_jwt_verify(srv->secret, token, (int64_t)time(NULL), &u, &err) != GL_OK) {
         gl_log(GL_LOG_INFO, "auth", "refused a token: %s", err.msg);
         pd_conn_send_error(c, id, GL_EAUTH, err.msg);
         pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "unauthorized");
         return GL_EAUTH;
     }
-    c->user = u;
+    if ((c->user = pd_user_new(&u)) == NULL) {
+        pd_conn_send_error(c, id, GL_ENOMEM, "out of memory");
+        return GL_ENOMEM;
+    }
     return GL_OK;
 }
 

@@ -188,8 +188,10 @@ pd_recheck_channel(pd_server *srv, const char *channel)
     for (uint32_t i = 0; i < total; i++) {
         pd_conn *c = ch->subs[i].c;
         gl_acl_facts f;
-        pd_modstate_facts(srv, channel, c->user, now, &f);
-        if (gl_acl_check_read(&pol, c->user, &f, NULL) != GL_OK) {
+        gl_user full;
+        const gl_user *u = pd_user_expand(c->user, &full);
+        pd_modstate_facts(srv, channel, u, now, &f);
+        if (gl_acl_check_read(&pol, u, &f, NULL) != GL_OK) {
             kick[n] = c;
             why[n++] = f.banned ? "banned" : "access_revoked";
         }

@@ -90,21 +90,24 @@ find_token(struct lws *wsi, char *buf, size_t cap)
 }
 
 static int
-on_established(pd_server *srv, struct lws *wsi, pd_conn **pc)
+on_established(pd_server *srv, struct lws *wsi)
 {
+    pd_conn *c;
     char token[GL_TOKEN_MAX + 64];
     int found;
 
-    if ((*pc = pd_conn_new(srv, wsi)) == NULL) {
+    if ((c = pd_conn_new(srv, wsi)) == NULL) {
         gl_log(GL_LOG_ERROR, "server", "out of memory accepting a connection");
         return -1;
     }
+    /* Our pointer is the connection's user data: no per-session allocation in lws. */
+    lws_set_wsi_user(wsi, c);
     found = find_token(wsi, token, sizeof(token));
     if (found < 0) {
-        pd_conn_send_error(*pc, NULL, GL_EAUTH, "token is too long");
-        pd_conn_close_after_flush(*pc, PD_CLOSE_AUTH, "unauthorized");
+        pd_conn_send_error(c, NULL, GL_EAUTH, "token is too long");
+        pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "unauthorized");
     } else if (found > 0) {
-        pd_command_authenticate(srv, *pc, token);
+        pd_command_authenticate(srv, c, token);
     }
     return 0;
 }
@@ -180,7 +183,7 @@ sweep(lws_sorted_usec_list_t *sul)
 static int
 callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    pd_conn **pc = user;
+    pd_conn *c = user; /* NULL until ESTABLISHED (lws_set_wsi_user) */
     pd_server *srv;
 
     switch (reason) {
@@ -189,18 +192,18 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return on_filter(wsi);
     case LWS_CALLBACK_ESTABLISHED:
-        return on_established(pd_server_get(wsi), wsi, pc);
+        return on_established(pd_server_get(wsi), wsi);
     case LWS_CALLBACK_RECEIVE:
-        return on_receive(pd_server_get(wsi), wsi, *pc, in, len);
+        return on_receive(pd_server_get(wsi), wsi, c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return *pc ? pd_conn_on_writeable(pd_server_get(wsi), *pc) : -1;
+        return c ? pd_conn_on_writeable(pd_server_get(wsi), c) : -1;
     case LWS_CALLBACK_RECEIVE_PONG:
-        if (*pc != NULL) pd_conn_seen(*pc, (uint32_t)gl_time_mono_ms());
+        if (c != NULL) pd_conn_seen(c, (uint32_t)gl_time_mono_ms());
         return 0;
     case LWS_CALLBACK_CLOSED:
-        if (*pc != NULL) {
-            pd_conn_closed(pd_server_get(wsi), *pc);
-            *pc = NULL;
+        if (c != NULL) {
+            pd_conn_closed(pd_server_get(wsi), c);
+            lws_set_wsi_user(wsi, NULL);
         }
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -218,7 +221,7 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 
 static const struct lws_protocols protocols[] = {
     /* First, so that upgrades without Sec-WebSocket-Protocol land here (LIBRARIES.md). */
-    {"golive", callback_chat, sizeof(pd_conn *), RX_BUFFER, 0, NULL, TX_PACKET},
+    {"golive", callback_chat, 0, RX_BUFFER, 0, NULL, TX_PACKET},
     {"golive-rpc", pd_rpc_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };

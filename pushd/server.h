@@ -6,6 +6,7 @@
 #define PD_SERVER_H
 
 #include "frame.h"
+#include "user.h"
 #include "shared/acl.h"
 #include "shared/chan.h"
 #include "shared/config.h"
@@ -45,7 +46,7 @@ typedef struct pd_conn_sub {
 typedef struct pd_conn {
     struct lws *wsi; /* NULL once closed */
     uint32_t refs;
-    gl_user *user;               /* NULL: anonymous */
+    pd_user *user;               /* NULL: anonymous */
     struct pd_conn *prev, *next; /* every open connection, for shutdown and token expiry */
     pd_frame **q;                /* ring of queued frames */
     uint16_t qcap, qhead, qlen;
