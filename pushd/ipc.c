@@ -134,10 +134,18 @@ out_fail:
 }
 
 void
-pd_ipc_stop(pd_ipc *ipc)
+pd_ipc_stop_watchdog(pd_ipc *ipc)
 {
     if (ipc == NULL) return;
     pd_ipc_watchdog_stop(ipc->watchdog);
+    ipc->watchdog = NULL;
+}
+
+void
+pd_ipc_stop(pd_ipc *ipc)
+{
+    if (ipc == NULL) return;
+    pd_ipc_stop_watchdog(ipc);
     nng_close(ipc->sock);
     for (int i = 0; i < IPC_WORKERS; i++) {
         nng_aio_stop(ipc->workers[i].aio);

@@ -176,6 +176,7 @@ drain(pd_server *srv)
     static const char why[] = "server shutting down";
 
     drain_tick(&srv->drain_tick);
+    pd_ipc_stop_watchdog(srv->ipc);
 
     gl_log(GL_LOG_INFO, "main", "stopping: closing %u connections", srv->nconns);
     for (pd_conn *c = srv->conns; c != NULL; c = c->next)
