@@ -112,7 +112,7 @@ asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
 
 FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c \
-                 tests/fuzz/*.c tests/bench/loadgen/*.[ch])
+                 tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch])
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -152,7 +152,7 @@ $(FUZZ_DIR)/obj/shared/%.o: shared/%.c $(wildcard shared/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)

@@ -1,6 +1,7 @@
 /* libFuzzer target for shared/chan.c: the input is "pattern<NUL or newline>name". Validation,
  * prefix and glob matching must not crash, and the matcher must agree with a dynamic-programming
  * reference (exact, and never slow). */
+#include "fuzz.h"
 #include "shared/chan.h"
 
 #include <stdbool.h>
@@ -9,17 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "check failed: %s\n", #x);                                             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
 #define REF_MAX 512 /* the reference table is (REF_MAX + 1)^2 bytes */
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* dp[i][j]: pattern[i..] matches name[j..]. */
 static bool

@@ -1,5 +1,6 @@
 /* libFuzzer target for shared/config.c: any bytes as realtime.yaml. A parse either fails with a
  * NUL-terminated message or yields a config whose rules and namespaces resolve; nothing leaks. */
+#include "fuzz.h"
 #include "shared/acl.h"
 #include "shared/config.h"
 
@@ -7,16 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "check failed: %s\n", #x);                                             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,6 +2,7 @@
  * secret. Random bytes rarely carry a valid signature, so an input that is a JSON object is also
  * signed as claims with the same secret, which takes it past the signature into the claim checks.
  */
+#include "fuzz.h"
 #include "shared/jwt.h"
 
 #include <jwt.h>
@@ -12,16 +13,6 @@
 
 #define SECRET "fuzz-secret"
 #define NOW ((int64_t)1700000000)
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "check failed: %s\n", #x);                                             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Verify token and check what gl_jwt_verify promises about *user on either outcome. */
 static void

@@ -1,22 +1,13 @@
 /* libFuzzer target for shared/wire.c: any bytes as a request and as a reply, read only within
  * their length (libFuzzer's buffer has no NUL after it). An accepted request rebuilds to one that
  * parses to the same op and channel. */
+#include "fuzz.h"
 #include "shared/wire.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "check failed: %s\n", #x);                                             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 check_rebuilt(const char *op, const char *channel)
