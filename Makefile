@@ -83,7 +83,7 @@ $(LOADGEN_BIN): $(LOADGEN_OBJ) $(LIBGOLIVE)
 # writes build/bench/results-<time>.jsonl; the table of docs/benchmarks.md is printed from it.
 BENCH_OUT ?= build/bench/results-$(BENCH_STAMP).jsonl
 BENCH_STAMP := $(shell date +%Y%m%d-%H%M%S)
-bench: $(BINS) $(LOADGEN_BIN)
+bench: all
 	@tools/install-deps.sh bench
 	GOLIVE_BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py --out $(BENCH_OUT) $(BENCH_ARGS)
 	$(PYTHON) tests/bench/bench_report.py $(BENCH_OUT)
