@@ -15,6 +15,9 @@ extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 
 #define MSG_COLS "id, channel, user_id, username, data, created_at"
 #define ALIVE "deleted_at IS NULL"
+#define RESTRICTION_COLS "channel, user_id, kind, COALESCE(" EXPIRES_MS ", 0)"
+#define UNEXPIRED "(expires_at IS NULL OR expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+#define SETTING_COLS "channel, private, allow_publish, max_history, allowed_roles"
 /* A stream: its owner's latest key row (k) and its state (s, may be missing). */
 #define STREAM_COLS                                                                                \
     "k.stream_name, k.user_id, k.username, COALESCE(s.status = 'live', 0), s.started_at, "         \
@@ -41,12 +44,14 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_HIST_BEFORE] = "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
                        "id < ?2 AND " ALIVE " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
     [ST_LAST_ID] = "SELECT COALESCE(MAX(id), 0) FROM messages WHERE channel = ?1",
-    [ST_RESTRICTIONS] = "SELECT channel, user_id, kind, COALESCE(" EXPIRES_MS ", 0) FROM bans "
-                        "WHERE (?1 IS NULL OR channel = ?1) AND (expires_at IS NULL OR "
-                        "expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-    [ST_ACCESS] = "SELECT channel, user_id FROM channel_access WHERE ?1 IS NULL OR channel = ?1",
-    [ST_SETTINGS] = "SELECT channel, private, allow_publish, max_history, allowed_roles "
-                    "FROM channel_settings WHERE ?1 IS NULL OR channel = ?1",
+    /* "?1 IS NULL OR channel = ?1" would scan the whole table: one channel gets its own. */
+    [ST_RESTRICTIONS] = "SELECT " RESTRICTION_COLS " FROM bans WHERE " UNEXPIRED,
+    [ST_RESTRICTIONS_OF] =
+        "SELECT " RESTRICTION_COLS " FROM bans WHERE channel = ?1 AND " UNEXPIRED,
+    [ST_ACCESS] = "SELECT channel, user_id FROM channel_access",
+    [ST_ACCESS_OF] = "SELECT channel, user_id FROM channel_access WHERE channel = ?1",
+    [ST_SETTINGS] = "SELECT " SETTING_COLS " FROM channel_settings",
+    [ST_SETTINGS_OF] = "SELECT " SETTING_COLS " FROM channel_settings WHERE channel = ?1",
     [ST_CHANNELS_WITH_HISTORY] = "SELECT channel, MAX(id) AS last FROM messages GROUP BY channel "
                                  "ORDER BY last DESC LIMIT ?1",
     [ST_MESSAGE_STATE] =
@@ -377,14 +382,15 @@ gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
     return rc == SQLITE_ROW ? GL_OK : gl_db__fail(db, err, "read the last message id");
 }
 
-/* Shared walk for the three state queries: bind the optional channel, step, hand rows on. */
+/* Shared walk for the three state queries: which is the whole-table statement, which + 1 its
+ * one-channel form; bind the optional channel, step, hand rows on. */
 typedef int (*row_fn)(sqlite3_stmt *s, void *fn, void *arg);
 
 static int
 each_row(gl_db *db, int which, const char *channel, row_fn row, void *fn, void *arg, gl_err *err,
          const char *what)
 {
-    sqlite3_stmt *s = gl_db__stmt(db, which, err);
+    sqlite3_stmt *s = gl_db__stmt(db, channel != NULL ? which + 1 : which, err);
     int rc, rv = GL_OK;
 
     if (s == NULL) return GL_EDB;

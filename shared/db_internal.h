@@ -17,9 +17,12 @@ enum {
     ST_HIST_SINCE,
     ST_HIST_BEFORE,
     ST_LAST_ID,
-    ST_RESTRICTIONS,
+    ST_RESTRICTIONS, /* each of these three: the whole table, then ..._OF one channel */
+    ST_RESTRICTIONS_OF,
     ST_ACCESS,
+    ST_ACCESS_OF,
     ST_SETTINGS,
+    ST_SETTINGS_OF,
     ST_CHANNELS_WITH_HISTORY,
     ST_MESSAGE_STATE,
     ST_DELETE_MESSAGE,
