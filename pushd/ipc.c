@@ -15,6 +15,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/transport/ipc/ipc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ struct pd_ipc {
     nng_socket sock;
     ipc_worker workers[IPC_WORKERS];
     pthread_mutex_t mu;
-    ipc_worker *ready; /* guarded by mu: requests waiting for the loop */
+    ipc_worker *ready, **ready_tail; /* guarded by mu: requests waiting for the loop, FIFO */
     bool closing;
 };
 
@@ -66,8 +67,9 @@ worker_cb(void *arg)
     w->msg = nng_aio_get_msg(w->aio);
     w->state = W_READY;
     pthread_mutex_lock(&ipc->mu);
-    w->next = ipc->ready;
-    ipc->ready = w;
+    w->next = NULL;
+    *ipc->ready_tail = w;
+    ipc->ready_tail = &w->next;
     pthread_mutex_unlock(&ipc->mu);
     lws_cancel_service(ipc->srv->ctx);
 }
@@ -103,6 +105,7 @@ pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err)
 
     if (ipc == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     ipc->srv = srv;
+    ipc->ready_tail = &ipc->ready;
     pthread_mutex_init(&ipc->mu, NULL);
     if ((rv = nng_rep0_open(&ipc->sock)) != 0) goto out_fail;
     nng_socket_set_size(ipc->sock, NNG_OPT_RECVMAXSZ, GL_WIRE_MAX);
@@ -207,6 +210,39 @@ list_channels(pd_server *srv)
     return data;
 }
 
+static cJSON *handle(pd_server *srv, const char *op, const char *channel, const cJSON *req);
+
+/* Each item is handled as a request of its own, in order; one reply per item. */
+static cJSON *
+handle_batch(pd_server *srv, const cJSON *req)
+{
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(req, "items"), *item;
+    cJSON *data, *results;
+
+    if (!cJSON_IsArray(items) || cJSON_GetArraySize(items) > GL_WIRE_BATCH_MAX) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "items must be an array of at most %d requests",
+                 GL_WIRE_BATCH_MAX);
+        return gl_wire_reply_error(GL_EINVAL, msg);
+    }
+    if ((data = cJSON_CreateObject()) == NULL ||
+        (results = cJSON_AddArrayToObject(data, "results")) == NULL) {
+        cJSON_Delete(data);
+        return gl_wire_reply_error(GL_ENOMEM, "out of memory");
+    }
+    cJSON_ArrayForEach(item, items)
+    {
+        const char *op, *channel;
+        gl_err err;
+        cJSON *r = gl_wire_parse_item(item, &op, &channel, &err) == GL_OK
+                       ? handle(srv, op, channel, item)
+                       : gl_wire_reply_error(err.code, err.msg);
+        if (r == NULL) r = gl_wire_reply_error(GL_ENOMEM, "out of memory");
+        cJSON_AddItemToArray(results, r);
+    }
+    return gl_wire_reply_ok(data);
+}
+
 static cJSON *
 handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
 {
@@ -215,6 +251,7 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
 
     if (strcmp(op, GL_OP_STATS) == 0) return gl_wire_reply_ok(pd_rpc_stats(srv));
     if (strcmp(op, GL_OP_CHANNELS) == 0) return gl_wire_reply_ok(list_channels(srv));
+    if (strcmp(op, GL_OP_BATCH) == 0) return handle_batch(srv, req);
     if (channel == NULL || gl_chan_validate(channel, &err) != GL_OK)
         return gl_wire_reply_error(GL_EINVAL, "a valid channel is required");
     if (event != NULL && !cJSON_IsObject(event))
@@ -277,6 +314,7 @@ pd_ipc_service(pd_ipc *ipc)
     pthread_mutex_lock(&ipc->mu);
     list = ipc->ready;
     ipc->ready = NULL;
+    ipc->ready_tail = &ipc->ready;
     pthread_mutex_unlock(&ipc->mu);
     while (list != NULL) {
         ipc_worker *w = list;

@@ -17,12 +17,26 @@ gl_wire_request(const char *op, const char *channel)
     return o;
 }
 
+/* The fields a request and a batch item share: string "op", optional string "channel". */
+static int
+check_op(const cJSON *o, const char **op, const char **channel, gl_err *err)
+{
+    const cJSON *opj = cJSON_GetObjectItemCaseSensitive(o, "op");
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
+    if (!cJSON_IsString(opj) || (ch != NULL && !cJSON_IsString(ch)))
+        return gl_err_set(err, GL_EINVAL, "op and channel must be strings");
+    *op = opj->valuestring;
+    *channel = ch ? ch->valuestring : NULL;
+    return GL_OK;
+}
+
 int
 gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op,
                       const char **channel, gl_err *err)
 {
     cJSON *o;
-    const cJSON *v, *opj, *ch;
+    const cJSON *v;
+    int rv;
 
     if (len > GL_WIRE_MAX)
         return gl_err_set(err, GL_ETOOBIG, "message larger than %d bytes", GL_WIRE_MAX);
@@ -32,19 +46,26 @@ gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op
         return gl_err_set(err, GL_EINVAL, "message is not a JSON object");
     }
     v = cJSON_GetObjectItemCaseSensitive(o, "v");
-    opj = cJSON_GetObjectItemCaseSensitive(o, "op");
-    ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
     if (!cJSON_IsNumber(v) || v->valuedouble != GL_WIRE_VERSION) {
         cJSON_Delete(o);
         return gl_err_set(err, GL_EINVAL, "unsupported wire version (want %d)", GL_WIRE_VERSION);
     }
-    if (!cJSON_IsString(opj) || (ch != NULL && !cJSON_IsString(ch))) {
+    if ((rv = check_op(o, op, channel, err)) != GL_OK) {
         cJSON_Delete(o);
-        return gl_err_set(err, GL_EINVAL, "op and channel must be strings");
+        return rv;
     }
     *root = o;
-    *op = opj->valuestring;
-    *channel = ch ? ch->valuestring : NULL;
+    return GL_OK;
+}
+
+int
+gl_wire_parse_item(const cJSON *item, const char **op, const char **channel, gl_err *err)
+{
+    if (!cJSON_IsObject(item)) return gl_err_set(err, GL_EINVAL, "a batch item must be an object");
+    int rv = check_op(item, op, channel, err);
+    if (rv != GL_OK) return rv;
+    if (strcmp(*op, GL_OP_BATCH) == 0)
+        return gl_err_set(err, GL_EINVAL, "a batch cannot hold another batch");
     return GL_OK;
 }
 

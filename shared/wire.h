@@ -20,6 +20,8 @@
 #define GL_OP_CHANNELS "channels" /* -> {"channels":[{"channel","subscribers","users"}]} */
 #define GL_OP_CHANNEL "channel"   /* channel -> {"subscribers","users","anonymous","last_id"} */
 #define GL_OP_STATS "stats"       /* -> {"total_channels","total_clients","uptime"} */
+#define GL_OP_BATCH "batch"       /* items: [{"op","channel",...}] -> {"results":[reply, ...]} */
+#define GL_WIRE_BATCH_MAX 256     /* most items one batch may carry */
 
 /* {"v":1,"op":op} plus "channel" when channel is not NULL; NULL when out of memory. */
 cJSON *gl_wire_request(const char *op, const char *channel);
@@ -29,6 +31,10 @@ cJSON *gl_wire_request(const char *op, const char *channel);
  * *channel (NULL if absent) point into it. GL_EINVAL otherwise. */
 int gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op,
                           const char **channel, gl_err *err);
+
+/* Check one item of a batch request: an object with a string "op" other than "batch" and,
+ * when present, a string "channel"; *op and *channel (NULL if absent) point into item. */
+int gl_wire_parse_item(const cJSON *item, const char **op, const char **channel, gl_err *err);
 
 /* {"ok":true,"data":data}; takes data (may be NULL: then {}). NULL when out of memory. */
 cJSON *gl_wire_reply_ok(cJSON *data);

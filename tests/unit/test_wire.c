@@ -95,6 +95,50 @@ test_wire_request_without_channel_parses_with_null_channel(void **state)
 }
 
 static void
+test_wire_parse_item_reads_op_and_channel_of_a_batch_item(void **state)
+{
+    cJSON *items = cJSON_Parse("[{\"op\":\"publish\",\"channel\":\"chat:a\",\"event\":{}},"
+                               "{\"op\":\"stats\"}]");
+    const char *op = NULL, *channel = "untouched";
+    gl_err err;
+
+    (void)state;
+    assert_int_equal(gl_wire_parse_item(cJSON_GetArrayItem(items, 0), &op, &channel, &err), GL_OK);
+    assert_string_equal(op, "publish");
+    assert_string_equal(channel, "chat:a");
+    assert_int_equal(gl_wire_parse_item(cJSON_GetArrayItem(items, 1), &op, &channel, &err), GL_OK);
+    assert_string_equal(op, "stats");
+    assert_null(channel);
+    cJSON_Delete(items);
+}
+
+static void
+test_wire_parse_item_rejects_bad_shapes_and_nested_batches(void **state)
+{
+    static const char *const bad[] = {
+        "1",
+        "\"publish\"",
+        "[]",
+        "null",
+        "{}",
+        "{\"op\":1}",
+        "{\"op\":\"publish\",\"channel\":2}",
+        "{\"op\":\"batch\",\"items\":[]}",
+    };
+    const char *op, *channel;
+    gl_err err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cJSON *item = cJSON_Parse(bad[i]);
+        assert_non_null(item);
+        assert_int_equal(gl_wire_parse_item(item, &op, &channel, &err), GL_EINVAL);
+        cJSON_Delete(item);
+    }
+    assert_non_null(strstr(err.msg, "batch"));
+}
+
+static void
 test_wire_parse_request_reads_only_len_bytes(void **state)
 {
     static const char buf[] = "{\"v\":1,\"op\":\"channels\"}{garbage";
@@ -330,6 +374,8 @@ main(void)
         cmocka_unit_test(test_wire_request_round_trips_through_the_parser),
         cmocka_unit_test(test_wire_request_without_channel_parses_with_null_channel),
         cmocka_unit_test(test_wire_parse_request_reads_only_len_bytes),
+        cmocka_unit_test(test_wire_parse_item_reads_op_and_channel_of_a_batch_item),
+        cmocka_unit_test(test_wire_parse_item_rejects_bad_shapes_and_nested_batches),
         cmocka_unit_test(test_wire_parse_request_rejects_anything_but_an_object),
         cmocka_unit_test(test_wire_parse_request_rejects_a_missing_or_bad_version),
         cmocka_unit_test(test_wire_parse_request_rejects_non_string_op_or_channel),
