@@ -19,6 +19,8 @@
 
 #define API_MAX_SEGS 8
 
+typedef struct api_publisher api_publisher;
+
 typedef struct api_app {
     gl_config *cfg;
     const char *secret;
@@ -30,6 +32,7 @@ typedef struct api_app {
     size_t max_body;            /* GOLIVE_MAX_BODY_BYTES */
     int ipc_timeout_ms;         /* GOLIVE_IPC_TIMEOUT_MS */
     nng_socket pushd;           /* req socket, dialled without blocking */
+    api_publisher *publisher;   /* the group-commit writer; NULL in CGI mode */
 } api_app;
 
 /* How a request's bytes move: FastCGI streams or CGI's stdin/stdout/environ. */
@@ -107,6 +110,21 @@ int api_query_int(api_req *r, const char *name, int64_t lo, int64_t hi, int64_t 
 /* Effective policy and the user's facts for channel; GL_OK or a 503 was sent. */
 int api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override *ov,
                        gl_acl_facts *facts);
+
+/* ---- publisher.c ---- */
+
+/* Start the writer thread that stores and pushes published messages in batches, with a
+ * database connection of its own; sets app->publisher. */
+int api_publisher_start(api_app *app, gl_err *err);
+
+/* Store what is queued, then stop the writer (after the worker threads have stopped). */
+void api_publisher_stop(api_app *app);
+
+/* Insert m (and audit, when not NULL) and prune m's channel to keep rows, in a transaction
+ * shared with other requests' messages; then fan it out through pushd. Waits for both. On GL_OK
+ * m->id is the row id and *pushed says whether pushd acknowledged. Borrows everything. Without
+ * a publisher (CGI) it runs on r->db at once. */
+int api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pushed, gl_err *err);
 
 /* ---- notify.c ---- */
 

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_THREADS 4
+#define DEFAULT_THREADS 16 /* most of them wait on the group commit (publisher.c) */
 #define SD_LISTEN_FDS_START 3
 
 static int listen_fd = -1; /* for the SIGTERM handler */
@@ -276,7 +276,11 @@ main(int argc, char **argv)
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     signal(SIGPIPE, SIG_IGN);
-    if ((ws = calloc((size_t)threads, sizeof(*ws))) == NULL) goto out_notify;
+    if (api_publisher_start(&app, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
+        goto out_notify;
+    }
+    if ((ws = calloc((size_t)threads, sizeof(*ws))) == NULL) goto out_publisher;
     long started = 0;
     for (long i = 0; i < threads; i++) {
         ws[i] = (worker){&app, 0, (int)i};
@@ -291,6 +295,8 @@ main(int argc, char **argv)
     free(ws);
     gl_log(GL_LOG_INFO, "api", "stopped");
     status = 0;
+out_publisher:
+    api_publisher_stop(&app);
 out_notify:
     api_notify_close(&app);
 out_config:

@@ -295,14 +295,9 @@ store_and_push(api_req *r, gl_msg *m, int keep, const gl_audit *audit)
 {
     gl_err err;
     cJSON *out;
-    int rv;
+    bool pushed;
 
-    if ((rv = gl_db_begin(r->db, &err)) == GL_OK &&
-        (rv = api_insert_message(r, m, keep, &err)) == GL_OK &&
-        (audit == NULL || (rv = gl_db_audit(r->db, audit, &err)) == GL_OK))
-        rv = gl_db_commit(r->db, &err);
-    if (rv != GL_OK) {
-        gl_db_rollback(r->db);
+    if (api_publish(r, m, keep, audit, &pushed, &err) != GL_OK) {
         api_fail_err(r, &err);
         return;
     }
@@ -310,7 +305,7 @@ store_and_push(api_req *r, gl_msg *m, int keep, const gl_audit *audit)
     cJSON_AddNumberToObject(out, "id", (double)m->id);
     cJSON_AddStringToObject(out, "channel", m->channel);
     cJSON_AddStringToObject(out, "created_at", m->created_at);
-    cJSON_AddBoolToObject(out, "pushed", api_push_message(r, m));
+    cJSON_AddBoolToObject(out, "pushed", pushed);
     api_reply(r, 200, out);
 }
 

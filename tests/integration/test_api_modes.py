@@ -529,7 +529,7 @@ def test_systemd_units_verify(tmp_path):
         out.write_text(text)
         paths.append(str(out))
     api_unit = (tmp_path / "golive-api.service").read_text()
-    assert f"ExecStart={API_BIN} --threads 4" in api_unit  # arguments kept
+    assert f"ExecStart={API_BIN} --threads 16" in api_unit  # arguments kept
 
     p = subprocess.run([exe, "verify"] + paths, capture_output=True, text=True, timeout=60,
                        cwd=str(tmp_path))

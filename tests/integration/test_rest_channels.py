@@ -2,6 +2,8 @@
 writes while golive-pushd is down. Everything goes through nginx; live effects are checked with
 real WebSocket clients and the rows in SQLite."""
 
+import asyncio
+import concurrent.futures
 import copy
 import json
 import time
@@ -204,6 +206,48 @@ def test_history_limit_is_capped_at_max_history(stack):
     assert got == ids[-5:], got
     got = [m["id"] for m in stack.history_rest(ch, since=0, limit=100)]
     assert len(got) <= 5 and got == sorted(got), got
+
+
+def test_concurrent_rest_publishes_are_each_stored_pushed_and_pruned(stack):
+    """Publishes that arrive together share a transaction and one message to pushd
+    (fcgi-api/publisher.c): each still gets its own id, reply and delivery, and pruning to
+    max_history holds for the batch as a whole."""
+    ch = "hist5:" + unique_channel().split(":")[1]  # max_history 5
+    other = unique_channel()
+    tok = stack.token("u_alice", username="alice")
+    n = 48
+
+    async def body():
+        sub = await stack.client(tok)
+        try:
+            await sub.subscribe(ch)
+            await sub.subscribe(other)
+            loop = asyncio.get_running_loop()
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                calls = [loop.run_in_executor(pool, stack.publish_rest, ch if i % 3 else other,
+                                              {"n": i}, tok) for i in range(n)]
+                replies = await asyncio.gather(*calls)
+            for i, reply in enumerate(replies):
+                check_publish_reply(reply, ch if i % 3 else other, pushed=True)
+            ids = sorted(r["id"] for r in replies)
+            assert len(set(ids)) == n, ids
+            got = {}
+            while len(got) < n:
+                m = await sub.recv_until(lambda m: m.get("type") == "message", what="every message")
+                assert m["id"] not in got, f"delivered twice: {m}"
+                got[m["id"]] = m
+            for i, reply in enumerate(replies):
+                assert got[reply["id"]]["data"] == {"n": i}, (reply, got[reply["id"]])
+            await sub.expect_no_message(pred=lambda m: m.get("type") == "message")
+            return replies
+        finally:
+            await close_all(sub)
+
+    replies = run(body())
+    mine = sorted(r["id"] for r in replies if r["channel"] == ch)
+    assert [m["id"] for m in stack.history_rest(ch, limit=100)] == mine[-5:]
+    assert [r["id"] for r in stack.db_messages(ch)] == mine[-5:]
+    assert len(stack.db_messages(other)) == n // 3
 
 
 @pytest.mark.parametrize("route", ["history", "presence", "info"])
