@@ -10,6 +10,7 @@
 #include "shared/db.h"
 #include "shared/err.h"
 #include "shared/jwt.h"
+#include "shared/jwt_cache.h"
 
 #include <cjson/cJSON.h>
 #include <nng/nng.h>
@@ -46,6 +47,7 @@ typedef struct api_io {
 typedef struct api_req {
     api_app *app;
     gl_db *db;
+    gl_jwt_cache *jwt_cache; /* the worker thread's; NULL in CGI mode */
     api_io io;
     const char *method;
     char service[16];         /* "realtime" or "streaming": the segment after /api/ */

@@ -85,6 +85,7 @@ worker_main(void *arg)
 {
     worker *w = arg;
     FCGX_Request fr;
+    gl_jwt_cache jwt_cache = {0};
     gl_db *db = NULL;
     gl_err err;
 
@@ -98,6 +99,7 @@ worker_main(void *arg)
         memset(&r, 0, sizeof(r));
         r.app = w->app;
         r.db = db;
+        r.jwt_cache = &jwt_cache;
         r.io = (api_io){&fr, fcgi_param, fcgi_read, fcgi_write};
         api_handle(&r);
         /* Close the connection after every reply, even when the web server asked to keep it
@@ -108,6 +110,7 @@ worker_main(void *arg)
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);
+    gl_jwt_cache_clear(&jwt_cache);
     gl_db_close(db);
     return NULL;
 }

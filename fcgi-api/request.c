@@ -279,7 +279,8 @@ authenticate(api_req *r)
     if (h == NULL || *h == '\0') return GL_OK;
     if (strncasecmp(h, "Bearer ", 7) != 0)
         return api_fail(r, GL_EAUTH, "Authorization must be 'Bearer <token>'");
-    if (gl_jwt_verify(r->app->secret, h + 7, (int64_t)time(NULL), &r->user, &err) != GL_OK)
+    if (gl_jwt_verify_cached(r->jwt_cache, r->app->secret, h + 7, (int64_t)time(NULL), &r->user,
+                             &err) != GL_OK)
         return api_fail_err(r, &err);
     r->authed = true;
     return GL_OK;
