@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A user's entry in a channel: the first connection's pd_user (referenced, not copied) and how
+ * many of the user's connections are subscribed. */
 typedef struct pd_presence {
     uint32_t conns;
-    char *username;
-    char id[];
+    pd_user *user;
 } pd_presence;
 
 typedef struct ns_count {
@@ -72,7 +73,7 @@ send_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members, cons
     if ((ev = gl_event_new(type, ch->name)) == NULL ||
         (user = cJSON_AddObjectToObject(ev, "user")) == NULL ||
         cJSON_AddStringToObject(user, "id", u->id) == NULL ||
-        cJSON_AddStringToObject(user, "username", u->username) == NULL) {
+        cJSON_AddStringToObject(user, "username", pd_user_name(u)) == NULL) {
         cJSON_Delete(ev);
         return;
     }
@@ -125,20 +126,18 @@ ns_leave(pd_server *srv, const pd_conn *c, const pd_channel *ch)
 }
 
 static int
-presence_add(pd_channel *ch, const pd_user *u, bool *first)
+presence_add(pd_channel *ch, pd_user *u, bool *first)
 {
     pd_presence *p = gl_map_get(&ch->users, u->id);
     *first = false;
     if (p == NULL) {
-        size_t len = strlen(u->id) + 1;
-        if ((p = calloc(1, sizeof(*p) + len)) == NULL) return GL_ENOMEM;
-        memcpy(p->id, u->id, len);
-        if ((p->username = strdup(u->username)) == NULL ||
-            gl_map_put(&ch->users, p->id, p) != GL_OK) {
-            free(p->username);
+        if ((p = calloc(1, sizeof(*p))) == NULL) return GL_ENOMEM;
+        p->user = u; /* the map's key lives in it */
+        if (gl_map_put(&ch->users, u->id, p) != GL_OK) {
             free(p);
             return GL_ENOMEM;
         }
+        pd_user_ref(u);
         *first = true;
     }
     p->conns++;
@@ -152,7 +151,7 @@ presence_remove(pd_channel *ch, const pd_user *u)
     pd_presence *p = gl_map_get(&ch->users, u->id);
     if (p == NULL || --p->conns > 0) return false;
     gl_map_del(&ch->users, u->id);
-    free(p->username);
+    pd_user_unref(p->user);
     free(p);
     return true;
 }
@@ -176,7 +175,7 @@ pd_channel_subscribe(pd_server *srv, pd_conn *c, const char *name, const gl_poli
         created = true;
     }
     if (c->nsubs == c->capsubs) {
-        uint16_t ncap = c->capsubs ? (uint16_t)(c->capsubs * 2) : 2;
+        uint16_t ncap = c->capsubs ? (uint16_t)(c->capsubs * 2) : 1; /* most hold one */
         pd_conn_sub *ns = realloc(c->subs, ncap * sizeof(*ns));
         if (ns == NULL) goto out_nomem;
         c->subs = ns;
@@ -296,8 +295,8 @@ pd_channel_presence_json(const char *name, const pd_channel *ch)
         cJSON *u = cJSON_CreateObject();
         if (u == NULL) goto out_free;
         cJSON_AddItemToArray(users, u);
-        if (cJSON_AddStringToObject(u, "id", p->id) == NULL ||
-            cJSON_AddStringToObject(u, "username", p->username) == NULL ||
+        if (cJSON_AddStringToObject(u, "id", p->user->id) == NULL ||
+            cJSON_AddStringToObject(u, "username", pd_user_name(p->user)) == NULL ||
             cJSON_AddNumberToObject(u, "connections", p->conns) == NULL)
             goto out_free;
     }

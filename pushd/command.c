@@ -349,8 +349,8 @@ user_json(const pd_user *u)
     o = cJSON_CreateObject();
     if (o != NULL) {
         cJSON_AddStringToObject(o, "id", u->id);
-        cJSON_AddStringToObject(o, "username", u->username);
-        cJSON_AddStringToObject(o, "role", u->role);
+        cJSON_AddStringToObject(o, "username", pd_user_name(u));
+        cJSON_AddStringToObject(o, "role", pd_user_role(u));
     }
     return o;
 }

@@ -26,6 +26,7 @@ pd_conn_new(pd_server *srv, struct lws *wsi)
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
+    srv->churn++;
     return c;
 }
 
@@ -33,7 +34,7 @@ void
 pd_conn_unref(pd_conn *c)
 {
     if (c == NULL || --c->refs > 0) return;
-    free(c->user);
+    pd_user_unref(c->user);
     free(c);
 }
 
@@ -71,6 +72,7 @@ pd_conn_closed(pd_server *srv, pd_conn *c)
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
     srv->nconns--;
+    srv->churn++;
     c->wsi = NULL;
     pd_conn_unref(c);
 }

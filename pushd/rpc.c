@@ -120,8 +120,8 @@ build_body(const pd_conn *c, const char *method, const cJSON *params, size_t *le
     cJSON_AddItemToObject(o, "params", p);
     if ((user = cJSON_AddObjectToObject(o, "user")) != NULL) {
         cJSON_AddStringToObject(user, "id", c->user->id);
-        cJSON_AddStringToObject(user, "username", c->user->username);
-        cJSON_AddStringToObject(user, "role", c->user->role);
+        cJSON_AddStringToObject(user, "username", pd_user_name(c->user));
+        cJSON_AddStringToObject(user, "role", pd_user_role(c->user));
     }
     s = p && user ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);

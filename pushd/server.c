@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#define TRIM_CHURN 1024 /* connects + disconnects that make a trim worth its walk of the heap */
+#define TRIM_QUIET 16   /* ... once fewer than this happened in the last second */
 
 #define WS_PATH "/api/ws"
 #define RX_BUFFER 128 /* per-connection lws receive buffer; larger messages are reassembled */
@@ -160,6 +164,22 @@ on_cancelled(pd_server *srv)
     if (srv->ipc != NULL) pd_ipc_service(srv->ipc);
 }
 
+/* Once a burst of connects or disconnects is over, give the heap's free pages back to the
+ * system: each handshake's transient buffers leave holes between the long-lived structs of the
+ * sockets that stay, ~400 B a socket after 19k arrive together (docs/benchmarks.md). */
+static void
+trim_after_burst(pd_server *srv)
+{
+    bool quiet = srv->churn - srv->churn_prev < TRIM_QUIET;
+    srv->churn_prev = srv->churn;
+    if (srv->churn < TRIM_CHURN || !quiet) return;
+    int64_t t0 = gl_time_mono_ms();
+    malloc_trim(0);
+    gl_log(GL_LOG_DEBUG, "server", "heap trimmed after %u connects and disconnects in %lld ms",
+           srv->churn, (long long)(gl_time_mono_ms() - t0));
+    srv->churn = srv->churn_prev = 0;
+}
+
 /* Once a second: keep-alive, and close connections whose token has expired. One walk over
  * every connection costs ~20 µs at 20k; lws's own per-connection timers cost far more
  * (a sorted-list insert per PING and PONG, docs/benchmarks.md). */
@@ -177,6 +197,7 @@ sweep(lws_sorted_usec_list_t *sul)
             pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "token expired");
         }
     }
+    trim_after_burst(srv);
     lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
 

@@ -44,23 +44,25 @@ typedef struct pd_conn_sub {
 /* A WebSocket client. Allocated by us (not lws's per-session data) and refcounted, because
  * history-writer jobs and RPC calls may finish after the socket has closed. */
 typedef struct pd_conn {
-    struct lws *wsi; /* NULL once closed */
-    uint32_t refs;
+    /* Pointers, then 32-bit, then 16-bit fields, then flags: 104 bytes, a 112-byte malloc
+     * chunk, on every socket. */
+    struct lws *wsi;             /* NULL once closed */
     pd_user *user;               /* NULL: anonymous */
     struct pd_conn *prev, *next; /* every open connection, for shutdown and token expiry */
-    pd_frame **q;                /* ring of queued frames */
+    struct pd_conn *dirty_next;
+    pd_frame **q; /* ring of queued frames */
+    pd_conn_sub *subs;
+    char *rx;                 /* reassembly of a fragmented client message */
+    const char *close_reason; /* static string */
+    uint32_t refs;
+    uint32_t rxlen, rxcap;
+    uint32_t seen_ms; /* monotonic ms (truncated) of the last frame from the peer */
     uint16_t qcap, qhead, qlen;
     uint16_t nsubs, capsubs;
-    pd_conn_sub *subs;
-    char *rx; /* reassembly of a fragmented client message */
-    uint32_t rxlen, rxcap;
-    uint16_t close_code;      /* nonzero: close with it once the queue is flushed */
-    const char *close_reason; /* static string */
-    bool close_sent;          /* our Close frame is out; waiting for the peer's */
-    bool dirty;               /* on the server's flush list */
-    uint8_t ping;             /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */
-    uint32_t seen_ms;         /* monotonic ms (truncated) of the last frame from the peer */
-    struct pd_conn *dirty_next;
+    uint16_t close_code; /* nonzero: close with it once the queue is flushed */
+    bool close_sent;     /* our Close frame is out; waiting for the peer's */
+    bool dirty;          /* on the server's flush list */
+    uint8_t ping;        /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */
 } pd_conn;
 
 /* A channel with at least one subscriber. */
@@ -119,6 +121,8 @@ struct pd_server {
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */
     pd_conn *conns;    /* list of open connections */
     uint32_t nconns;
+    uint32_t churn;      /* connections opened or closed since the heap was last trimmed */
+    uint32_t churn_prev; /* churn at the previous sweep */
     pd_conn *dirty;      /* connections with frames queued since the last flush */
     unsigned char *wbuf; /* LWS_PRE + PD_WBUF: frames gathered for one send */
     int fd_cap;          /* accepted sockets from this descriptor up are refused */

@@ -204,6 +204,39 @@ def test_presence_join_and_leave(stack):
     run(body())
 
 
+def test_presence_outlives_the_connection_that_joined_first(stack):
+    """A channel's presence entry shares the user of the connection that joined first
+    (pushd/channel.c): once that socket closes, the entry still names the user correctly, and the
+    leave of the last connection carries the username."""
+    ch = unique_channel()
+
+    async def body():
+        first = await stack.client(stack.token("u_carol", username="carol"))
+        second = await stack.client(stack.token("u_carol", username="carol"))
+        watcher = await stack.client(stack.token("u_dave", username="dave"))
+        try:
+            await watcher.subscribe(ch)
+            await first.subscribe(ch)
+            await watcher.recv_until(is_event("join", ch, "u_carol"), what="carol's join")
+            await second.subscribe(ch)
+            await first.close()
+            first = None
+            await watcher.expect_no_message(within=0.3, pred=is_event("leave", ch, "u_carol"))
+            p = await watcher.ok({"type": "presence", "channel": ch})
+            assert _presence_users(p)["u_carol"] == {"id": "u_carol", "username": "carol",
+                                                     "connections": 1}, p
+            await second.close()
+            second = None
+            lv = await watcher.recv_until(is_event("leave", ch, "u_carol"), what="carol's leave")
+            assert lv["user"] == {"id": "u_carol", "username": "carol"}, lv
+            p = await watcher.ok({"type": "presence", "channel": ch})
+            assert set(_presence_users(p)) == {"u_dave"}, p
+        finally:
+            await close_all(first, second, watcher)
+
+    run(body())
+
+
 def test_history_command(stack):
     ch = unique_channel()
 
