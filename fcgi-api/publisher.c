@@ -18,11 +18,7 @@
 #define BATCH_MAX_BYTES (GL_WIRE_MAX / 4)
 
 typedef struct job {
-    gl_msg *m;
-    int keep;
-    const gl_audit *audit;
-    int rv;
-    gl_err err;
+    gl_db_batch_item st; /* what to store, and how it went */
     bool pushed;
     bool done;         /* guarded by api_publisher.mu */
     pthread_cond_t cv; /* signalled when done */
@@ -39,63 +35,15 @@ struct api_publisher {
     bool stopping;       /* guarded by mu */
 };
 
-static int
-store_one(gl_db *db, job *j, gl_err *err)
-{
-    int rv = gl_db_insert_message(db, j->m, err);
-    if (rv == GL_OK && j->audit != NULL) rv = gl_db_audit(db, j->audit, err);
-    return rv;
-}
-
-/* Prune each channel of the batch once, after all its inserts: the same rows survive as when
- * every insert prunes. */
-static int
-prune_channels(gl_db *db, job *list, gl_err *err)
-{
-    for (job *j = list; j != NULL; j = j->next) {
-        bool seen = false;
-        for (job *k = list; k != j && !seen; k = k->next)
-            seen = k->rv == GL_OK && strcmp(k->m->channel, j->m->channel) == 0;
-        if (j->rv == GL_OK && !seen && gl_db_prune(db, j->m->channel, j->keep, err) != GL_OK)
-            return GL_EDB;
-    }
-    return GL_OK;
-}
-
-static void
-store_alone(gl_db *db, job *j)
-{
-    if ((j->rv = gl_db_begin(db, &j->err)) == GL_OK &&
-        (j->rv = store_one(db, j, &j->err)) == GL_OK &&
-        (j->rv = gl_db_prune(db, j->m->channel, j->keep, &j->err)) == GL_OK &&
-        (j->rv = gl_db_commit(db, &j->err)) == GL_OK)
-        return;
-    gl_db_rollback(db);
-}
-
-/* One transaction for the batch. Should one job fail, the batch is rolled back and each job
- * retried in a transaction of its own, so that the failure reaches only its owner. */
+/* Store the batch (at most BATCH_MAX_JOBS) in one transaction. */
 static void
 store_batch(gl_db *db, job *list)
 {
-    gl_err err;
-    job *j;
-    int rv;
-
-    if ((rv = gl_db_begin(db, &err)) != GL_OK) {
-        for (j = list; j != NULL; j = j->next) {
-            j->rv = rv;
-            j->err = err;
-        }
-        return;
-    }
-    for (j = list; j != NULL; j = j->next)
-        if ((j->rv = store_one(db, j, &j->err)) != GL_OK) break;
-    if (j == NULL && prune_channels(db, list, &err) == GL_OK && gl_db_commit(db, &err) == GL_OK)
-        return;
-    gl_db_rollback(db);
-    for (j = list; j != NULL; j = j->next)
-        store_alone(db, j);
+    gl_db_batch_item *items[BATCH_MAX_JOBS];
+    size_t n = 0;
+    for (job *j = list; j != NULL && n < BATCH_MAX_JOBS; j = j->next)
+        items[n++] = &j->st;
+    gl_db_store_batch(db, items, n);
 }
 
 static cJSON *
@@ -126,7 +74,7 @@ push_batch(api_app *app, job *list)
         return;
     }
     for (j = list; j != NULL; j = j->next)
-        if (j->rv == GL_OK) cJSON_AddItemToArray(items, publish_item(j->m));
+        if (j->st.rv == GL_OK) cJSON_AddItemToArray(items, publish_item(j->st.m));
     if (cJSON_GetArraySize(items) == 0) {
         cJSON_Delete(req);
         return;
@@ -135,7 +83,7 @@ push_batch(api_app *app, job *list)
     results = cJSON_GetObjectItemCaseSensitive(reply, "results");
     res = cJSON_IsArray(results) ? results->child : NULL;
     for (j = list; j != NULL && res != NULL; j = j->next) {
-        if (j->rv != GL_OK) continue;
+        if (j->st.rv != GL_OK) continue;
         j->pushed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "ok"));
         res = res->next;
     }
@@ -147,13 +95,13 @@ static job *
 take_batch(api_publisher *p)
 {
     job *list = p->head, *last = list;
-    size_t bytes = strlen(list->m->data);
+    size_t bytes = strlen(list->st.m->data);
     int n = 1;
 
     while (last->next != NULL && n < BATCH_MAX_JOBS &&
-           bytes + strlen(last->next->m->data) <= BATCH_MAX_BYTES) {
+           bytes + strlen(last->next->st.m->data) <= BATCH_MAX_BYTES) {
         last = last->next;
-        bytes += strlen(last->m->data);
+        bytes += strlen(last->st.m->data);
         n++;
     }
     p->head = last->next;
@@ -237,11 +185,11 @@ int
 api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pushed, gl_err *err)
 {
     api_publisher *p = r->app->publisher;
-    job j = {.m = m, .keep = keep, .audit = audit};
+    job j = {.st = {.m = m, .keep = keep, .audit = audit}};
 
     if (p == NULL) { /* CGI: one request per process, a batch of one on the request's db */
         store_batch(r->db, &j);
-        if (j.rv == GL_OK) push_batch(r->app, &j);
+        if (j.st.rv == GL_OK) push_batch(r->app, &j);
     } else {
         pthread_cond_init(&j.cv, NULL);
         pthread_mutex_lock(&p->mu);
@@ -254,6 +202,6 @@ api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pushed
         pthread_cond_destroy(&j.cv);
     }
     *pushed = j.pushed;
-    if (j.rv != GL_OK && err != NULL) *err = j.err;
-    return j.rv;
+    if (j.st.rv != GL_OK && err != NULL) *err = j.st.err;
+    return j.st.rv;
 }

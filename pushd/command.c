@@ -223,7 +223,7 @@ cmd_publish(cmd *k)
     snprintf(job->username, sizeof(job->username), "%s", u->username);
     job->m = (gl_msg){0, job->channel, job->user_id, job->username, job->data, ""};
     gl_time_format_iso(now, job->m.created_at);
-    job->keep = pol.max_history;
+    job->st = (gl_db_batch_item){.m = &job->m, .keep = pol.max_history};
     job->conn = k->c;
     pd_conn_ref(k->c);
     pd_writer_submit(k->srv->writer, job);
@@ -238,7 +238,7 @@ pd_command_deliver_stored(pd_server *srv)
         pd_wjob *next = job->next;
         pd_conn *c = job->conn;
 
-        if (job->rv == GL_OK) {
+        if (job->st.rv == GL_OK) {
             pd_channel *ch = pd_channel_find(srv, job->channel);
             pd_frame *f = pd_frame_from_json(gl_event_print_take(gl_event_message(&job->m)));
             if (ch != NULL && f != NULL) pd_channel_fanout(ch, f, job->m.id);

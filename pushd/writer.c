@@ -1,13 +1,13 @@
 /* History writer thread. It takes whatever has queued up while the previous transaction ran
  * (at most WRITER_BATCH rows), so a busy channel gets many rows per COMMIT and a quiet one
- * gets its row at once. Pruning to max_history happens in the same transaction. */
+ * gets its row at once. Pruning to max_history happens in the same transaction
+ * (gl_db_store_batch, shared with golive-api's publisher). */
 #include "writer.h"
 #include "conn.h"
 #include "shared/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define WRITER_BATCH 512
 
@@ -46,32 +46,18 @@ append(pd_wjob **head, pd_wjob **tail, pd_wjob *list)
     *tail = last;
 }
 
-/* Was channel already pruned earlier in this batch? Batches are small; a scan is fine. */
-static bool
-pruned_before(const pd_wjob *batch, const pd_wjob *upto)
-{
-    for (const pd_wjob *j = batch; j != upto; j = j->next)
-        if (strcmp(j->channel, upto->channel) == 0) return true;
-    return false;
-}
-
 static void
 write_batch(pd_writer *w, pd_wjob *batch)
 {
-    gl_err err;
-    int rv = gl_db_begin(w->db, &err);
+    gl_db_batch_item *items[WRITER_BATCH];
+    size_t n = 0;
 
-    for (pd_wjob *j = batch; j && rv == GL_OK; j = j->next)
-        rv = gl_db_insert_message(w->db, &j->m, &err);
-    for (pd_wjob *j = batch; j && rv == GL_OK; j = j->next)
-        if (!pruned_before(batch, j)) rv = gl_db_prune(w->db, j->channel, j->keep, &err);
-    if (rv == GL_OK) rv = gl_db_commit(w->db, &err);
-    if (rv != GL_OK) {
-        gl_db_rollback(w->db);
-        gl_log(GL_LOG_ERROR, "writer", "could not store a batch of messages: %s", err.msg);
-    }
-    for (pd_wjob *j = batch; j; j = j->next)
-        j->rv = rv;
+    for (pd_wjob *j = batch; j != NULL && n < WRITER_BATCH; j = j->next)
+        items[n++] = &j->st;
+    gl_db_store_batch(w->db, items, n);
+    for (size_t i = 0; i < n; i++)
+        if (items[i]->rv != GL_OK)
+            gl_log(GL_LOG_ERROR, "writer", "could not store a message: %s", items[i]->err.msg);
 }
 
 static void *

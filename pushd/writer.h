@@ -8,11 +8,10 @@
 
 typedef struct pd_wjob {
     struct pd_wjob *next;
-    pd_conn *conn; /* publisher (a reference is held), for the reply */
-    cJSON *cmd_id; /* the command's id, to echo; may be NULL */
-    int keep;      /* channel's max_history, for pruning */
-    int rv;        /* GL_OK once stored */
-    gl_msg m;      /* strings point into the fields below */
+    pd_conn *conn;       /* publisher (a reference is held), for the reply */
+    cJSON *cmd_id;       /* the command's id, to echo; may be NULL */
+    gl_db_batch_item st; /* m, the channel's max_history; st.rv is GL_OK once stored */
+    gl_msg m;            /* strings point into the fields below */
     char *data;
     char channel[GL_CHAN_MAX + 1];
     char user_id[GL_USER_ID_MAX];

@@ -131,6 +131,22 @@ typedef struct gl_audit {
 } gl_audit;
 int gl_db_audit(gl_db *db, const gl_audit *a, gl_err *err);
 
+/* ---- group commit of messages: pushd's history writer, golive-api's publisher (db_batch.c) */
+
+/* One message of a batch. */
+typedef struct gl_db_batch_item {
+    gl_msg *m;             /* stored; on GL_OK m->id is its row id */
+    int keep;              /* then m's channel is pruned to this many rows */
+    const gl_audit *audit; /* also written when not NULL */
+    int rv;                /* out: GL_OK or this item's error */
+    gl_err err;            /* out: the detail when rv != GL_OK */
+} gl_db_batch_item;
+
+/* Store n items in one transaction, each channel pruned once after all its inserts (the same
+ * rows survive as when every insert prunes). Should an item fail, the batch is rolled back and
+ * each item stored in a transaction of its own, so that a failure reaches only its owner. */
+void gl_db_store_batch(gl_db *db, gl_db_batch_item **items, size_t n);
+
 /* ---- golive-api: stream keys and stream state (db_streaming.c) ---- */
 
 /* A public stream: its owner (from its newest key) and what the media server last reported. */
