@@ -103,11 +103,14 @@ class GoLive:
                        f"http://127.0.0.1:{self.http_port}/api/realtime/channels/{{ch}}/publish",
                        "--pub-body", '{"data":' + MSG + "}"]
 
-    def wrk_target(self):
+    def wrk_target(self, floor=False):
+        """floor: the same request without a token, answered 401 by golive-api before any
+        database or nng work: what nginx + FastCGI + golive-api's routing cost on their own."""
+        headers = {"Content-Type": "application/json"}
+        if not floor:
+            headers["Authorization"] = f"Bearer {self.pub_token}"
         return (f"http://127.0.0.1:{self.http_port}/api/realtime/channels/public:wrk/publish",
-                '{"data":{"text":"hello from wrk"}}',
-                {"Authorization": f"Bearer {self.pub_token}",
-                 "Content-Type": "application/json"})
+                '{"data":{"text":"hello from wrk"}}', headers)
 
     def stop(self):
         for proc in (self.nginx, self.api, self.pushd):
@@ -218,8 +221,8 @@ def run_loadgen(server, label, opts, log):
     return rows
 
 
-def run_wrk(server, seconds, log):
-    url, body, headers = server.wrk_target()
+def run_wrk(server, seconds, log, floor=False):
+    url, body, headers = server.wrk_target(floor=True) if floor else server.wrk_target()
     script = os.path.join(tempfile.gettempdir(), f"golive-bench-{server.name}.lua")
     with open(script, "w") as f:
         f.write('wrk.method = "POST"\n')
@@ -311,12 +314,16 @@ def run_one(name, scen, opts, rep, out, log):
 
 
 def run_one_wrk(name, rep, seconds, out, log):
-    res = with_server(name, lambda s: run_wrk(s, seconds, log))
-    res.update(scenario="rest-publish", server=name, repeat=rep, time=time.time())
-    out.write(json.dumps(res) + "\n")
-    out.flush()
-    print(f"bench: [{rep}] {'rest-publish':18} {name:8} {res.get('req_per_s', 0):.0f} req/s "
-          f"p99 {res.get('p99_ms', 0):.1f} ms non-2xx {res['non2xx']}", flush=True)
+    def runs(server):
+        yield name, run_wrk(server, seconds, log)
+        if name == "golive":  # the FastCGI floor, on the same stack
+            yield "golive-401-floor", run_wrk(server, seconds, log, floor=True)
+    for label, res in with_server(name, lambda s: list(runs(s))):
+        res.update(scenario="rest-publish", server=label, repeat=rep, time=time.time())
+        out.write(json.dumps(res) + "\n")
+        out.flush()
+        print(f"bench: [{rep}] {'rest-publish':18} {label:8} {res.get('req_per_s', 0):.0f} req/s "
+              f"p99 {res.get('p99_ms', 0):.1f} ms non-2xx {res['non2xx']}", flush=True)
 
 
 if __name__ == "__main__":
