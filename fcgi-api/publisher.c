@@ -1,12 +1,16 @@
 /* Group commit for REST-published messages. Worker threads hand their message to one writer
  * thread per process and wait. The writer stores everything that queued up meanwhile in one
  * SQLite transaction (one prune per channel), then tells pushd about the whole batch in one nng
- * exchange. A reply still comes only after its row exists and pushd has answered, so the
- * promises of a single publish hold; under load each pays a share of a commit and a round trip. */
+ * exchange, and goes on with the next batch without waiting for pushd's answer: up to FLIGHTS
+ * batches travel at once, as separate requests did before, so that they pile up in pushd during
+ * a long fan-out pass and share its sends. A reply still comes only after its row exists and
+ * pushd has answered, so the promises of a single publish hold; under load each pays a share of
+ * a commit and of a round trip. */
 #include "api.h"
 #include "routes.h"
 #include "shared/event.h"
 #include "shared/log.h"
+#include "shared/timefmt.h"
 #include "shared/wire.h"
 
 #include <pthread.h>
@@ -16,6 +20,7 @@
 /* A batch stops growing at either bound; one nng message must stay under GL_WIRE_MAX. */
 #define BATCH_MAX_JOBS 64
 #define BATCH_MAX_BYTES (GL_WIRE_MAX / 4)
+#define FLIGHTS 8 /* batches on their way to pushd at once */
 
 typedef struct job {
     gl_db_batch_item st; /* what to store, and how it went */
@@ -25,14 +30,26 @@ typedef struct job {
     struct job *next;
 } job;
 
+/* One batch's exchange with pushd, driven by nng's callbacks: send, receive, finish. */
+typedef struct flight {
+    struct api_publisher *p;
+    nng_ctx ctx;
+    nng_aio *aio;
+    job *list; /* guarded by api_publisher.mu; NULL while the flight is free */
+    bool receiving;
+    int64_t deadline_ms;
+} flight;
+
 struct api_publisher {
     api_app *app;
     gl_db *db; /* the writer's own connection: its page cache stays warm */
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t wake; /* the writer waits here for jobs */
-    job *head, **tail;   /* guarded by mu */
-    bool stopping;       /* guarded by mu */
+    pthread_cond_t wake;   /* the writer waits here for jobs */
+    pthread_cond_t landed; /* ... and here for a free flight */
+    job *head, **tail;     /* guarded by mu */
+    bool stopping;         /* guarded by mu */
+    flight flights[FLIGHTS];
 };
 
 /* Store the batch (at most BATCH_MAX_JOBS) in one transaction. */
@@ -60,34 +77,149 @@ publish_item(const gl_msg *m)
     return item;
 }
 
-/* Tell pushd about the stored jobs in one exchange; each job learns whether pushd took it. */
-static void
-push_batch(api_app *app, job *list)
+/* The batch request for the stored jobs of list; NULL when none was stored (or out of memory:
+ * then the jobs count as not pushed). */
+static cJSON *
+batch_request(job *list)
 {
-    cJSON *req = gl_wire_request(GL_OP_BATCH, NULL), *items, *reply = NULL;
-    const cJSON *results, *res;
-    gl_err err;
-    job *j;
+    cJSON *req = gl_wire_request(GL_OP_BATCH, NULL), *items;
 
     if (req == NULL || (items = cJSON_AddArrayToObject(req, "items")) == NULL) {
         cJSON_Delete(req);
-        return;
+        return NULL;
     }
-    for (j = list; j != NULL; j = j->next)
+    for (job *j = list; j != NULL; j = j->next)
         if (j->st.rv == GL_OK) cJSON_AddItemToArray(items, publish_item(j->st.m));
     if (cJSON_GetArraySize(items) == 0) {
         cJSON_Delete(req);
-        return;
+        return NULL;
     }
-    if (api_notify(app, req, &reply, &err) != GL_OK) return;
-    results = cJSON_GetObjectItemCaseSensitive(reply, "results");
-    res = cJSON_IsArray(results) ? results->child : NULL;
-    for (j = list; j != NULL && res != NULL; j = j->next) {
+    return req;
+}
+
+/* pushd's answer to a batch: one result per stored job, in order. */
+static void
+mark_pushed(job *list, const cJSON *data)
+{
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(data, "results");
+    const cJSON *res = cJSON_IsArray(results) ? results->child : NULL;
+    for (job *j = list; j != NULL && res != NULL; j = j->next) {
         if (j->st.rv != GL_OK) continue;
         j->pushed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "ok"));
         res = res->next;
     }
-    cJSON_Delete(reply);
+}
+
+/* CGI: tell pushd and wait for its answer. */
+static void
+push_batch_now(api_app *app, job *list)
+{
+    cJSON *req = batch_request(list), *reply;
+    gl_err err;
+
+    if (req != NULL && api_notify(app, req, &reply, &err) == GL_OK) {
+        mark_pushed(list, reply);
+        cJSON_Delete(reply);
+    }
+}
+
+/* Wake the owners of list's jobs. Called with mu held; a waiter frees its job once it sees
+ * done, which needs mu, so next is read before that anyway. */
+static void
+finish_jobs(job *list)
+{
+    while (list != NULL) {
+        job *next = list->next;
+        list->done = true;
+        pthread_cond_signal(&list->cv);
+        list = next;
+    }
+}
+
+static void
+land(flight *f)
+{
+    api_publisher *p = f->p;
+    pthread_mutex_lock(&p->mu);
+    finish_jobs(f->list);
+    f->list = NULL;
+    pthread_cond_signal(&p->landed);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* nng's callback for a flight: the request went out (then wait for the answer), or the answer
+ * came, or the deadline passed. */
+static void
+flight_cb(void *arg)
+{
+    flight *f = arg;
+    int rv = nng_aio_result(f->aio);
+    nng_msg *m;
+
+    if (!f->receiving) {
+        if (rv != 0) {
+            nng_msg_free(nng_aio_get_msg(f->aio)); /* not sent: still ours */
+            gl_log(GL_LOG_WARN, "notify", "pushd did not take a batch: %s", nng_strerror(rv));
+            land(f);
+            return;
+        }
+        int64_t left = f->deadline_ms - gl_time_mono_ms();
+        f->receiving = true;
+        nng_aio_set_timeout(f->aio, (nng_duration)(left > 1 ? left : 1));
+        nng_ctx_recv(f->ctx, f->aio);
+        return;
+    }
+    if (rv == 0) {
+        cJSON *root;
+        const cJSON *data;
+        gl_err err;
+        m = nng_aio_get_msg(f->aio);
+        if (gl_wire_parse_reply(nng_msg_body(m), nng_msg_len(m), &root, &data, &err) == GL_OK) {
+            mark_pushed(f->list, data);
+            cJSON_Delete(root);
+        } else {
+            gl_log(GL_LOG_WARN, "notify", "pushd refused a batch: %s", err.msg);
+        }
+        nng_msg_free(m);
+    } else {
+        gl_log(GL_LOG_WARN, "notify", "pushd did not answer: %s", nng_strerror(rv));
+    }
+    land(f);
+}
+
+/* Send list's stored jobs to pushd on a free flight (waiting for one if all are out); the jobs
+ * finish when pushd answers. Jobs with nothing to send finish at once. */
+static void
+push_batch(api_publisher *p, job *list)
+{
+    cJSON *req = batch_request(list);
+    char *body = req ? cJSON_PrintUnformatted(req) : NULL;
+    nng_msg *m = NULL;
+    flight *f = NULL;
+
+    cJSON_Delete(req);
+    if (body == NULL || nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, body, strlen(body)) != 0) {
+        cJSON_free(body);
+        nng_msg_free(m);
+        pthread_mutex_lock(&p->mu);
+        finish_jobs(list);
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
+    cJSON_free(body);
+    pthread_mutex_lock(&p->mu);
+    while (f == NULL) {
+        for (int i = 0; i < FLIGHTS && f == NULL; i++)
+            if (p->flights[i].list == NULL) f = &p->flights[i];
+        if (f == NULL) pthread_cond_wait(&p->landed, &p->mu);
+    }
+    f->list = list;
+    pthread_mutex_unlock(&p->mu);
+    f->receiving = false;
+    f->deadline_ms = gl_time_mono_ms() + p->app->ipc_timeout_ms;
+    nng_aio_set_msg(f->aio, m);
+    nng_aio_set_timeout(f->aio, p->app->ipc_timeout_ms);
+    nng_ctx_send(f->ctx, f->aio);
 }
 
 /* Detach the queued jobs up to the batch bounds (at least one). Called with mu held. */
@@ -124,18 +256,31 @@ writer_main(void *arg)
         list = take_batch(p);
         pthread_mutex_unlock(&p->mu);
         store_batch(p->db, list);
-        push_batch(p->app, list);
+        push_batch(p, list);
         pthread_mutex_lock(&p->mu);
-        /* A waiter frees its job once it sees done, which needs mu: read next first anyway. */
-        while (list != NULL) {
-            job *next = list->next;
-            list->done = true;
-            pthread_cond_signal(&list->cv);
-            list = next;
-        }
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+/* Free p once every flight has landed (each lands within the ipc timeout). */
+static void
+destroy(api_publisher *p)
+{
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < FLIGHTS; i++)
+        while (p->flights[i].list != NULL)
+            pthread_cond_wait(&p->landed, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < FLIGHTS; i++) {
+        if (p->flights[i].aio != NULL) nng_aio_free(p->flights[i].aio);
+        if (nng_ctx_id(p->flights[i].ctx) > 0) nng_ctx_close(p->flights[i].ctx);
+    }
+    pthread_cond_destroy(&p->landed);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->mu);
+    gl_db_close(p->db);
+    free(p);
 }
 
 int
@@ -153,15 +298,26 @@ api_publisher_start(api_app *app, gl_err *err)
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->landed, NULL);
+    for (int i = 0; i < FLIGHTS; i++) {
+        flight *f = &p->flights[i];
+        f->p = p;
+        if ((rv = nng_aio_alloc(&f->aio, flight_cb, f)) != 0 ||
+            (rv = nng_ctx_open(&f->ctx, app->pushd)) != 0) {
+            rv = gl_err_set(err, GL_EIPC, "nng: %s", nng_strerror(rv));
+            goto out_free;
+        }
+    }
     if (pthread_create(&p->thread, NULL, writer_main, p) != 0) {
-        pthread_cond_destroy(&p->wake);
-        pthread_mutex_destroy(&p->mu);
-        gl_db_close(p->db);
-        free(p);
-        return gl_err_set(err, GL_ENOMEM, "cannot start the publish writer thread");
+        rv = gl_err_set(err, GL_ENOMEM, "cannot start the publish writer thread");
+        goto out_free;
     }
     app->publisher = p;
     return GL_OK;
+
+out_free:
+    destroy(p);
+    return rv;
 }
 
 void
@@ -174,10 +330,7 @@ api_publisher_stop(api_app *app)
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
-    pthread_cond_destroy(&p->wake);
-    pthread_mutex_destroy(&p->mu);
-    gl_db_close(p->db);
-    free(p);
+    destroy(p);
     app->publisher = NULL;
 }
 
@@ -189,7 +342,7 @@ api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pushed
 
     if (p == NULL) { /* CGI: one request per process, a batch of one on the request's db */
         store_batch(r->db, &j);
-        if (j.st.rv == GL_OK) push_batch(r->app, &j);
+        push_batch_now(r->app, &j);
     } else {
         pthread_cond_init(&j.cv, NULL);
         pthread_mutex_lock(&p->mu);
