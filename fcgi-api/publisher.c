@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A batch stops growing at either bound; one nng message must stay under GL_WIRE_MAX. */
+/* A batch stops growing at either bound (a bigger message travels alone); one nng message must
+ * stay under GL_WIRE_MAX, or nng drops the connection to pushd with every batch on it. */
 #define BATCH_MAX_JOBS 64
 #define BATCH_MAX_BYTES (GL_WIRE_MAX / 4)
 #define FLIGHTS 8 /* batches on their way to pushd at once */
@@ -77,7 +78,7 @@ publish_item(const gl_msg *m)
     return item;
 }
 
-/* The batch request for the stored jobs of list; NULL when none was stored (or out of memory:
+/* The batch request for the stored jobs of list; NULL when there is none (or out of memory:
  * then the jobs count as not pushed). */
 static cJSON *
 batch_request(job *list)
@@ -198,6 +199,12 @@ push_batch(api_publisher *p, job *list)
     flight *f = NULL;
 
     cJSON_Delete(req);
+    if (body != NULL && strlen(body) > GL_WIRE_MAX) { /* one message near GOLIVE_MAX_BODY_BYTES */
+        gl_log(GL_LOG_WARN, "notify", "a batch of %zu bytes is over pushd's %d: not pushed",
+               strlen(body), GL_WIRE_MAX);
+        cJSON_free(body);
+        body = NULL;
+    }
     if (body == NULL || nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, body, strlen(body)) != 0) {
         cJSON_free(body);
         nng_msg_free(m);

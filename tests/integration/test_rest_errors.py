@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import (expect_error, is_json_response, is_message, json_body,
+from conftest import (close_all, expect_error, is_json_response, is_message, json_body,
                       make_token, run, unique_channel)
 
 STACK_API = True
@@ -299,6 +299,44 @@ def test_golive_max_body_bytes(make_stack):
     json_body(st.rest("POST", ch, "publish", token=tok, data=padded_publish_body(1024),
                       headers=hdr), 200)
     assert len(st.db_messages(ch)) == 1
+
+
+def test_a_message_too_big_for_ipc_is_stored_but_not_pushed(make_stack):
+    """GOLIVE_MAX_BODY_BYTES may allow bodies as big as what one nng message to pushd can carry
+    (docs/wire.md, 1 MiB) or bigger. A message whose event does not fit is stored and answered
+    with pushed false (clients get it from history), and the connection to pushd survives: the
+    next message is pushed. nginx (client_max_body_size 1m) takes bodies up to 1 MiB."""
+    st = make_stack(api=True, env={"GOLIVE_MAX_BODY_BYTES": "2000000"})
+    ch = unique_channel()
+    tok = st.token("u_alice")
+    hdr = {"Content-Type": "application/json"}
+    envelope = len('{"data":{"p":""}}')
+
+    def publish(size):
+        return json_body(st.rest("POST", ch, "publish", token=tok, data=padded_publish_body(size),
+                                 headers=hdr), 200)
+
+    async def body():
+        sub = await st.client()
+        try:
+            await sub.subscribe(ch)
+            large = publish(1000000)
+            assert large["pushed"] is True, large
+            m = await sub.recv_until(lambda m: m.get("type") == "message", what="1 MB")
+            assert m["id"] == large["id"] and len(m["data"]["p"]) == 1000000 - envelope
+            huge = publish(1 << 20)
+            assert huge["pushed"] is False, huge
+            small = st.publish_rest(ch, {"n": 1}, tok)
+            assert small["pushed"] is True, small
+            m = await sub.recv_until(lambda m: m.get("type") == "message", what="the small one")
+            assert m["id"] == small["id"], m
+            hist = st.history_rest(ch)
+            assert [h["id"] for h in hist] == [large["id"], huge["id"], small["id"]]
+            assert len(hist[1]["data"]["p"]) == (1 << 20) - envelope
+        finally:
+            await close_all(sub)
+
+    run(body())
 
 
 # ---------------------------------------------------------------------------------------------
