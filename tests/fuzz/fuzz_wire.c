@@ -1,6 +1,6 @@
 /* libFuzzer target for shared/wire.c: any bytes as a request and as a reply, read only within
  * their length (libFuzzer's buffer has no NUL after it). An accepted request rebuilds to one that
- * parses to the same op and channel. */
+ * parses to the same op and channel, and the items of a batch parse or are refused cleanly. */
 #include "fuzz.h"
 #include "shared/wire.h"
 
@@ -27,6 +27,23 @@ check_rebuilt(const char *op, const char *channel)
     cJSON_Delete(req);
 }
 
+/* A batch's items, whatever their shape: each is accepted with a non-batch op, or refused. */
+static void
+check_items(const cJSON *items)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, items)
+    {
+        const char *op = NULL, *channel = NULL;
+        gl_err err;
+        int rv = gl_wire_parse_item(item, &op, &channel, &err);
+        if (rv == GL_OK)
+            CHECK(op != NULL && strcmp(op, GL_OP_BATCH) != 0);
+        else
+            CHECK(rv == GL_EINVAL && err.code == GL_EINVAL);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rv == GL_OK) {
         CHECK(root != NULL && op != NULL);
         check_rebuilt(op, channel);
+        check_items(cJSON_GetObjectItemCaseSensitive(root, "items"));
         cJSON_Delete(root);
     } else {
         CHECK(rv == err.code && (rv == GL_EINVAL || rv == GL_ETOOBIG));
