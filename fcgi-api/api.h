@@ -134,6 +134,31 @@ int api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pu
 int api_notify_open(api_app *app, gl_err *err);
 void api_notify_close(api_app *app);
 
+/* One request/reply with pushd, driven by nng's callbacks; reusable once done has run. done runs
+ * on an nng thread with GL_OK and the reply's data (borrowed for the call; NULL when it had
+ * none), or with the reply's error, or GL_EUNAVAIL when pushd did not answer in
+ * ipc_timeout_ms (logged here). */
+typedef struct api_exchange api_exchange;
+typedef void (*api_exchange_fn)(api_exchange *x, int rv, const cJSON *data, const gl_err *err);
+struct api_exchange {
+    api_app *app;
+    api_exchange_fn done;
+    void *arg;
+    nng_ctx ctx;
+    nng_aio *aio; /* NULL when not open */
+    bool receiving;
+    int64_t deadline_ms;
+};
+
+/* Open x on app's socket (nng's error code, 0 on success). */
+int api_exchange_open(api_exchange *x, api_app *app, api_exchange_fn done, void *arg);
+
+/* Send body; returns at once, x->done runs later (or right here if nng cannot take it). */
+void api_exchange_start(api_exchange *x, const char *body);
+
+/* Close x (waits for a callback in progress); a no-op when x is not open. */
+void api_exchange_close(api_exchange *x);
+
 /* Send req (taken) to pushd and wait at most ipc_timeout_ms for the reply. On GL_OK *reply is
  * the parsed reply's data (duplicated; cJSON_Delete). GL_EIPC/GL_EUNAVAIL when pushd is away. */
 int api_notify(api_app *app, cJSON *req, cJSON **reply, gl_err *err);

@@ -1,12 +1,14 @@
-/* The nng client to golive-pushd. A req socket is shared by the worker threads; each call
- * opens its own context (nng req contexts run concurrently) and waits at most ipc_timeout_ms
- * in total, so a REST write is never held up by a missing or slow pushd. */
+/* The nng client to golive-pushd. A req socket is shared by the worker threads; each exchange
+ * has its own context (nng req contexts run concurrently) and lasts at most ipc_timeout_ms in
+ * total, so a REST write is never held up by a missing or slow pushd. Exchanges run on nng's
+ * callbacks (the publisher keeps several going); api_notify waits for one. */
 #include "api.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 #include "shared/wire.h"
 
 #include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
 #include <string.h>
 
 int
@@ -34,61 +36,147 @@ api_notify_close(api_app *app)
     nng_close(app->pushd);
 }
 
-static int
-exchange(api_app *app, const char *body, nng_msg **out)
+/* End an exchange: parse what came back (if anything) and hand it to done. */
+static void
+finish(api_exchange *x, int nrv, nng_msg *m)
 {
-    int64_t deadline = gl_time_mono_ms() + app->ipc_timeout_ms, left;
-    nng_ctx ctx;
-    nng_aio *aio = NULL;
+    const cJSON *data = NULL;
+    cJSON *root = NULL;
+    gl_err err;
+    int rv;
+
+    if (nrv != 0) {
+        gl_log(GL_LOG_WARN, "notify", "pushd did not answer: %s", nng_strerror(nrv));
+        rv = gl_err_set(&err, GL_EUNAVAIL, "golive-pushd is not answering");
+    } else {
+        rv = gl_wire_parse_reply(nng_msg_body(m), nng_msg_len(m), &root, &data, &err);
+        nng_msg_free(m);
+    }
+    x->done(x, rv, data, &err);
+    cJSON_Delete(root);
+}
+
+/* nng's callback: the request went out (then wait for the answer with what is left of the
+ * deadline), or the answer came, or the wait ended. */
+static void
+exchange_cb(void *arg)
+{
+    api_exchange *x = arg;
+    int rv = nng_aio_result(x->aio);
+    int64_t left;
+
+    if (x->receiving) {
+        finish(x, rv, rv == 0 ? nng_aio_get_msg(x->aio) : NULL);
+        return;
+    }
+    if (rv != 0) {
+        nng_msg_free(nng_aio_get_msg(x->aio)); /* not sent: still ours */
+        finish(x, rv, NULL);
+        return;
+    }
+    left = x->deadline_ms - gl_time_mono_ms();
+    x->receiving = true;
+    nng_aio_set_timeout(x->aio, (nng_duration)(left > 1 ? left : 1));
+    nng_ctx_recv(x->ctx, x->aio);
+}
+
+int
+api_exchange_open(api_exchange *x, api_app *app, api_exchange_fn done, void *arg)
+{
+    int rv;
+    *x = (api_exchange){.app = app, .done = done, .arg = arg};
+    if ((rv = nng_aio_alloc(&x->aio, exchange_cb, x)) != 0) return rv;
+    if ((rv = nng_ctx_open(&x->ctx, app->pushd)) != 0) {
+        nng_aio_free(x->aio);
+        x->aio = NULL;
+    }
+    return rv;
+}
+
+void
+api_exchange_close(api_exchange *x)
+{
+    if (x->aio == NULL) return;
+    nng_aio_free(x->aio); /* waits for a running callback */
+    nng_ctx_close(x->ctx);
+    x->aio = NULL;
+}
+
+void
+api_exchange_start(api_exchange *x, const char *body)
+{
     nng_msg *m = NULL;
     int rv;
 
-    if ((rv = nng_ctx_open(&ctx, app->pushd)) != 0) return rv;
-    if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 || (rv = nng_msg_alloc(&m, 0)) != 0 ||
-        (rv = nng_msg_append(m, body, strlen(body))) != 0)
-        goto out;
-    nng_aio_set_msg(aio, m);
-    nng_aio_set_timeout(aio, app->ipc_timeout_ms);
-    nng_ctx_send(ctx, aio);
-    nng_aio_wait(aio);
-    if ((rv = nng_aio_result(aio)) != 0) goto out; /* the message is still ours */
-    m = NULL;
-    left = deadline - gl_time_mono_ms();
-    nng_aio_set_timeout(aio, (nng_duration)(left > 1 ? left : 1));
-    nng_ctx_recv(ctx, aio);
-    nng_aio_wait(aio);
-    if ((rv = nng_aio_result(aio)) == 0) *out = nng_aio_get_msg(aio);
-out:
-    nng_msg_free(m);
-    nng_aio_free(aio);
-    nng_ctx_close(ctx);
-    return rv;
+    if ((rv = nng_msg_alloc(&m, 0)) != 0 || (rv = nng_msg_append(m, body, strlen(body))) != 0) {
+        nng_msg_free(m);
+        finish(x, rv, NULL);
+        return;
+    }
+    x->receiving = false;
+    x->deadline_ms = gl_time_mono_ms() + x->app->ipc_timeout_ms;
+    nng_aio_set_msg(x->aio, m);
+    nng_aio_set_timeout(x->aio, x->app->ipc_timeout_ms);
+    nng_ctx_send(x->ctx, x->aio);
+}
+
+/* api_notify's waiting: the exchange's outcome, handed over from nng's thread. */
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int rv;
+    gl_err err;
+    cJSON *data;
+} waiter;
+
+static void
+wake(api_exchange *x, int rv, const cJSON *data, const gl_err *err)
+{
+    waiter *w = x->arg;
+    pthread_mutex_lock(&w->mu);
+    w->rv = rv;
+    if (rv == GL_OK) {
+        w->data = data ? cJSON_Duplicate(data, 1) : cJSON_CreateObject();
+        if (w->data == NULL) w->rv = gl_err_set(&w->err, GL_ENOMEM, "out of memory");
+    } else {
+        w->err = *err;
+    }
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
 }
 
 int
 api_notify(api_app *app, cJSON *req, cJSON **reply, gl_err *err)
 {
     char *body = req ? cJSON_PrintUnformatted(req) : NULL;
-    nng_msg *m = NULL;
-    cJSON *root;
-    const cJSON *data;
+    waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    api_exchange x;
     int rv;
 
     cJSON_Delete(req);
     *reply = NULL;
     if (body == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
-    rv = exchange(app, body, &m);
-    cJSON_free(body);
-    if (rv != 0) {
-        gl_log(GL_LOG_WARN, "notify", "pushd did not answer: %s", nng_strerror(rv));
-        return gl_err_set(err, GL_EUNAVAIL, "golive-pushd is not answering");
+    if ((rv = api_exchange_open(&x, app, wake, &w)) != 0) {
+        cJSON_free(body);
+        return gl_err_set(err, GL_EIPC, "nng: %s", nng_strerror(rv));
     }
-    rv = gl_wire_parse_reply(nng_msg_body(m), nng_msg_len(m), &root, &data, err);
-    nng_msg_free(m);
-    if (rv != GL_OK) return rv;
-    *reply = data ? cJSON_Duplicate(data, 1) : cJSON_CreateObject();
-    cJSON_Delete(root);
-    return *reply ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
+    api_exchange_start(&x, body);
+    cJSON_free(body);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    api_exchange_close(&x);
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    if (w.rv != GL_OK) {
+        if (err != NULL) *err = w.err;
+        return w.rv;
+    }
+    *reply = w.data;
+    return GL_OK;
 }
 
 bool

@@ -10,7 +10,6 @@
 #include "routes.h"
 #include "shared/event.h"
 #include "shared/log.h"
-#include "shared/timefmt.h"
 #include "shared/wire.h"
 
 #include <pthread.h>
@@ -31,14 +30,11 @@ typedef struct job {
     struct job *next;
 } job;
 
-/* One batch's exchange with pushd, driven by nng's callbacks: send, receive, finish. */
+/* One batch on its way to pushd. */
 typedef struct flight {
     struct api_publisher *p;
-    nng_ctx ctx;
-    nng_aio *aio;
+    api_exchange x;
     job *list; /* guarded by api_publisher.mu; NULL while the flight is free */
-    bool receiving;
-    int64_t deadline_ms;
 } flight;
 
 struct api_publisher {
@@ -137,55 +133,21 @@ finish_jobs(job *list)
     }
 }
 
+/* The exchange's end (on an nng thread): record what pushd took, wake the jobs' owners and
+ * free the flight. */
 static void
-land(flight *f)
+land(api_exchange *x, int rv, const cJSON *data, const gl_err *err)
 {
+    flight *f = x->arg;
     api_publisher *p = f->p;
+
+    (void)err; /* logged by the exchange */
+    if (rv == GL_OK) mark_pushed(f->list, data);
     pthread_mutex_lock(&p->mu);
     finish_jobs(f->list);
     f->list = NULL;
     pthread_cond_signal(&p->landed);
     pthread_mutex_unlock(&p->mu);
-}
-
-/* nng's callback for a flight: the request went out (then wait for the answer), or the answer
- * came, or the deadline passed. */
-static void
-flight_cb(void *arg)
-{
-    flight *f = arg;
-    int rv = nng_aio_result(f->aio);
-    nng_msg *m;
-
-    if (!f->receiving) {
-        if (rv != 0) {
-            nng_msg_free(nng_aio_get_msg(f->aio)); /* not sent: still ours */
-            gl_log(GL_LOG_WARN, "notify", "pushd did not take a batch: %s", nng_strerror(rv));
-            land(f);
-            return;
-        }
-        int64_t left = f->deadline_ms - gl_time_mono_ms();
-        f->receiving = true;
-        nng_aio_set_timeout(f->aio, (nng_duration)(left > 1 ? left : 1));
-        nng_ctx_recv(f->ctx, f->aio);
-        return;
-    }
-    if (rv == 0) {
-        cJSON *root;
-        const cJSON *data;
-        gl_err err;
-        m = nng_aio_get_msg(f->aio);
-        if (gl_wire_parse_reply(nng_msg_body(m), nng_msg_len(m), &root, &data, &err) == GL_OK) {
-            mark_pushed(f->list, data);
-            cJSON_Delete(root);
-        } else {
-            gl_log(GL_LOG_WARN, "notify", "pushd refused a batch: %s", err.msg);
-        }
-        nng_msg_free(m);
-    } else {
-        gl_log(GL_LOG_WARN, "notify", "pushd did not answer: %s", nng_strerror(rv));
-    }
-    land(f);
 }
 
 /* Send list's stored jobs to pushd on a free flight (waiting for one if all are out); the jobs
@@ -195,7 +157,6 @@ push_batch(api_publisher *p, job *list)
 {
     cJSON *req = batch_request(list);
     char *body = req ? cJSON_PrintUnformatted(req) : NULL;
-    nng_msg *m = NULL;
     flight *f = NULL;
 
     cJSON_Delete(req);
@@ -205,16 +166,12 @@ push_batch(api_publisher *p, job *list)
         cJSON_free(body);
         body = NULL;
     }
-    if (body == NULL || nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, body, strlen(body)) != 0) {
-        cJSON_free(body);
-        nng_msg_free(m);
-        pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->mu);
+    if (body == NULL) {
         finish_jobs(list);
         pthread_mutex_unlock(&p->mu);
         return;
     }
-    cJSON_free(body);
-    pthread_mutex_lock(&p->mu);
     while (f == NULL) {
         for (int i = 0; i < FLIGHTS && f == NULL; i++)
             if (p->flights[i].list == NULL) f = &p->flights[i];
@@ -222,11 +179,8 @@ push_batch(api_publisher *p, job *list)
     }
     f->list = list;
     pthread_mutex_unlock(&p->mu);
-    f->receiving = false;
-    f->deadline_ms = gl_time_mono_ms() + p->app->ipc_timeout_ms;
-    nng_aio_set_msg(f->aio, m);
-    nng_aio_set_timeout(f->aio, p->app->ipc_timeout_ms);
-    nng_ctx_send(f->ctx, f->aio);
+    api_exchange_start(&f->x, body);
+    cJSON_free(body);
 }
 
 /* Detach the queued jobs up to the batch bounds (at least one). Called with mu held. */
@@ -279,10 +233,8 @@ destroy(api_publisher *p)
         while (p->flights[i].list != NULL)
             pthread_cond_wait(&p->landed, &p->mu);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < FLIGHTS; i++) {
-        if (p->flights[i].aio != NULL) nng_aio_free(p->flights[i].aio);
-        if (nng_ctx_id(p->flights[i].ctx) > 0) nng_ctx_close(p->flights[i].ctx);
-    }
+    for (int i = 0; i < FLIGHTS; i++)
+        api_exchange_close(&p->flights[i].x);
     pthread_cond_destroy(&p->landed);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
@@ -309,8 +261,7 @@ api_publisher_start(api_app *app, gl_err *err)
     for (int i = 0; i < FLIGHTS; i++) {
         flight *f = &p->flights[i];
         f->p = p;
-        if ((rv = nng_aio_alloc(&f->aio, flight_cb, f)) != 0 ||
-            (rv = nng_ctx_open(&f->ctx, app->pushd)) != 0) {
+        if ((rv = api_exchange_open(&f->x, app, land, f)) != 0) {
             rv = gl_err_set(err, GL_EIPC, "nng: %s", nng_strerror(rv));
             goto out_free;
         }
