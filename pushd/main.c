@@ -264,10 +264,12 @@ main(int argc, char **argv)
     status = loop_failed ? 1 : 0;
 
 out:
-    /* Threads that wake the loop go first; then lws closes what is left (CLOSED callbacks
-     * still use the channel tables); the tables go last. */
-    pd_ipc_stop(srv.ipc);
+    /* Threads that wake the loop go first, the writer before the ipc listener: nng 1.5.2's
+     * nng_close can hang now and then (nng#1543, #1813), and queued history must be stored
+     * before that. Then lws closes what is left (CLOSED callbacks still use the channel
+     * tables); the tables go last. */
     pd_writer_stop(srv.writer);
+    pd_ipc_stop(srv.ipc);
     if (srv.ctx != NULL) lws_context_destroy(srv.ctx);
     pd_loop_destroy(&srv);
     the_server = NULL;
