@@ -125,7 +125,6 @@ class Peer:
         # channel is in the JSON body (see publish_body). Pushpin closes the connection after
         # every publish (no keep-alive); nchan keeps it.
         self.pub_url_template = pub_url_template
-        self.publish_url = pub_url_template
         self.pub_content_type = pub_content_type
         self._server = server
         self._sub_template = sub_template
