@@ -22,6 +22,19 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_channel_id ON messages (channel, id);
 
+-- How far each channel's history has been cut: every message of the channel with an id up to
+-- pruned_through is gone (max_history pruning, or a DELETE by hand). A client resuming with
+-- "since" below it may have missed messages, and its subscribe reply says "complete": false.
+-- Soft deletes by moderators (deleted_at) do not count: those messages were removed on purpose.
+CREATE TABLE IF NOT EXISTS channel_history (
+    channel         TEXT PRIMARY KEY,
+    pruned_through  INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS messages_pruned AFTER DELETE ON messages BEGIN
+    INSERT INTO channel_history (channel, pruned_through) VALUES (old.channel, old.id)
+        ON CONFLICT (channel) DO UPDATE SET pruned_through = MAX(pruned_through, old.id);
+END;
+
 -- Per-channel overrides of the YAML rules, set over REST (PUT .../settings). NULL = YAML decides.
 CREATE TABLE IF NOT EXISTS channel_settings (
     channel        TEXT PRIMARY KEY,
@@ -100,6 +113,6 @@ CREATE TABLE IF NOT EXISTS streams (
     ended_at     TEXT
 );
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 COMMIT;

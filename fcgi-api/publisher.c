@@ -63,14 +63,13 @@ store_batch(gl_db *db, job *list)
 static cJSON *
 publish_item(const gl_msg *m)
 {
-    cJSON *item = cJSON_CreateObject(), *ev = gl_event_message(m);
-    if (item == NULL || ev == NULL || cJSON_AddStringToObject(item, "op", GL_OP_PUBLISH) == NULL ||
-        cJSON_AddStringToObject(item, "channel", m->channel) == NULL) {
+    cJSON *item = cJSON_CreateObject();
+    if (item == NULL || cJSON_AddStringToObject(item, "op", GL_OP_PUBLISH) == NULL ||
+        cJSON_AddStringToObject(item, "channel", m->channel) == NULL ||
+        gl_wire_add_message(item, m) != GL_OK) {
         cJSON_Delete(item);
-        cJSON_Delete(ev);
         return NULL;
     }
-    cJSON_AddItemToObject(item, "event", ev);
     return item;
 }
 

@@ -187,6 +187,9 @@ api_read_body(api_req *r, bool required)
     return GL_OK;
 }
 
+/* A body's "data" (a message as published) is kept exactly as the client wrote it. */
+static const char *const raw_members[] = {"data", NULL};
+
 int
 api_read_json_body(api_req *r, bool required)
 {
@@ -197,7 +200,7 @@ api_read_json_body(api_req *r, bool required)
         if (required) return api_fail(r, GL_EINVAL, "a JSON body is required");
         return GL_OK;
     }
-    r->body = gl_json_parse(r->raw, r->raw_len, &err);
+    r->body = gl_json_parse(r->raw, r->raw_len, raw_members, &err);
     if (r->body == NULL) return api_fail(r, GL_EINVAL, "request body: %s", err.msg);
     if (!cJSON_IsObject(r->body))
         return api_fail(r, GL_EINVAL, "request body must be a JSON object");
@@ -273,13 +276,18 @@ api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override 
 static int
 authenticate(api_req *r)
 {
-    const char *h = r->io.param(r->io.ctx, "HTTP_AUTHORIZATION");
+    const char *tok;
+    char token[GL_TOKEN_MAX + 1];
+    size_t len;
     gl_err err;
+    int found = gl_jwt_bearer(r->io.param(r->io.ctx, "HTTP_AUTHORIZATION"), &tok, &len);
 
-    if (h == NULL || *h == '\0') return GL_OK;
-    if (strncasecmp(h, "Bearer ", 7) != 0)
-        return api_fail(r, GL_EAUTH, "Authorization must be 'Bearer <token>'");
-    if (gl_jwt_verify_cached(r->jwt_cache, r->app->secret, h + 7, (int64_t)time(NULL), &r->user,
+    if (found == 0) return GL_OK;
+    if (found < 0) return api_fail(r, GL_EAUTH, "Authorization must be 'Bearer <token>'");
+    if (len > GL_TOKEN_MAX) return api_fail(r, GL_EAUTH, "token is too long");
+    memcpy(token, tok, len);
+    token[len] = '\0';
+    if (gl_jwt_verify_cached(r->jwt_cache, r->app->secret, token, (int64_t)time(NULL), &r->user,
                              &err) != GL_OK)
         return api_fail_err(r, &err);
     r->authed = true;

@@ -3,6 +3,7 @@
 #include "api.h"
 #include "routes.h"
 #include "shared/event.h"
+#include "shared/json.h"
 #include "shared/log.h"
 #include "shared/map.h"
 #include "shared/timefmt.h"
@@ -281,11 +282,11 @@ api_insert_message(api_req *r, gl_msg *m, int keep, gl_err *err)
 bool
 api_push_message(api_req *r, const gl_msg *m)
 {
-    cJSON *req = gl_wire_request(GL_OP_PUBLISH, m->channel), *ev = gl_event_message(m);
-    if (req != NULL && ev != NULL)
-        cJSON_AddItemToObject(req, "event", ev);
-    else
-        cJSON_Delete(ev);
+    cJSON *req = gl_wire_request(GL_OP_PUBLISH, m->channel);
+    if (req != NULL && gl_wire_add_message(req, m) != GL_OK) {
+        cJSON_Delete(req);
+        req = NULL;
+    }
     return api_push(r->app, req);
 }
 
@@ -309,20 +310,19 @@ store_and_push(api_req *r, gl_msg *m, int keep, const gl_audit *audit)
     api_reply(r, 200, out);
 }
 
-/* The body's "data": a JSON object, printed once for storage. NULL after a 400. */
-static char *
+/* The body's "data": a JSON object, exactly as written (borrowed from r->body). NULL after a
+ * 400. */
+static const char *
 body_data(api_req *r)
 {
-    const cJSON *data;
-    char *s;
+    const char *data;
     if (api_read_json_body(r, true) != GL_OK) return NULL;
-    data = cJSON_GetObjectItemCaseSensitive(r->body, "data");
-    if (!cJSON_IsObject(data)) {
+    data = gl_json_raw(r->body, "data");
+    if (!gl_json_raw_is_object(data)) {
         api_fail(r, GL_EINVAL, data ? "data must be a JSON object" : "data is required");
         return NULL;
     }
-    if ((s = cJSON_PrintUnformatted(data)) == NULL) api_fail(r, GL_ENOMEM, "out of memory");
-    return s;
+    return data;
 }
 
 void
@@ -333,7 +333,7 @@ api_route_publish(api_req *r)
     gl_acl_facts facts;
     gl_err err;
     int64_t now = gl_time_now_ms();
-    char *data;
+    const char *data;
     gl_msg m;
 
     if (api_require_user(r) != GL_OK ||
@@ -352,7 +352,6 @@ api_route_publish(api_req *r)
     gl_time_format_iso(now, m.created_at);
     store_and_push(r, &m, pol.max_history, NULL);
     gl_override_free(&ov);
-    cJSON_free(data);
 }
 
 void
@@ -361,7 +360,7 @@ api_route_broadcast(api_req *r)
     gl_override ov;
     gl_policy pol;
     gl_acl_facts facts;
-    char *data;
+    const char *data;
     gl_msg m;
     gl_audit a;
 
@@ -378,5 +377,4 @@ api_route_broadcast(api_req *r)
                    r->user.username, NULL,        data, m.created_at};
     store_and_push(r, &m, pol.max_history, &a);
     gl_override_free(&ov);
-    cJSON_free(data);
 }

@@ -7,6 +7,8 @@
 #include "shared/timefmt.h"
 #include "shared/wire.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,15 +127,17 @@ void
 api_route_delete_message(api_req *r)
 {
     char at[GL_TIME_MAX], *end;
-    long long id = strtoll(r->segs[3], &end, 10);
+    long long id;
     del_args d;
     gl_audit a;
     cJSON *out, *ev;
     bool pushed = false;
 
     if (api_require_staff(r) != GL_OK) return;
-    if (*end != '\0' || id <= 0) {
-        api_fail(r, GL_EINVAL, "message id must be a positive integer");
+    errno = 0;
+    id = strtoll(r->segs[3], &end, 10);
+    if (r->segs[3][0] < '1' || r->segs[3][0] > '9' || *end != '\0' || errno == ERANGE) {
+        api_fail(r, GL_EINVAL, "message id must be an integer from 1 to %lld", LLONG_MAX);
         return;
     }
     gl_time_now_iso(at);

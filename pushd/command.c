@@ -22,14 +22,19 @@ typedef struct cmd {
     pd_server *srv;
     pd_conn *c;
     cJSON *root;
-    const cJSON *id; /* may be NULL */
+    const cJSON *id;     /* may be NULL; a Raw node, echoed as the client wrote it */
+    const char *channel; /* the command's "channel" when a string of sane length, for errors */
     const char *type;
 } cmd;
+
+/* What a command keeps as written: the published data (stored and delivered byte for byte) and
+ * the id (echoed in the reply). */
+static const char *const raw_members[] = {"data", "id", NULL};
 
 static void
 fail(cmd *k, int code, const char *msg)
 {
-    pd_conn_send_error(k->c, k->id, code, msg);
+    pd_conn_send_channel_error(k->c, k->id, k->channel, code, msg);
 }
 
 static void
@@ -111,7 +116,8 @@ channel_data(const char *channel)
 
 /* Replayed messages are collected first and sent after the subscribe reply. */
 typedef struct replay {
-    int64_t since, max_id;
+    int64_t since, max_id, min_id;
+    int rows; /* read from history, replayed or not */
     cJSON *msgs; /* array */
 } replay;
 
@@ -121,6 +127,7 @@ collect_replay(void *arg, const gl_msg *m)
     replay *r = arg;
     cJSON *ev;
     if (m->id > r->max_id) r->max_id = m->id;
+    if (r->rows++ == 0 || m->id < r->min_id) r->min_id = m->id;
     if (m->id <= r->since) return 0;
     if ((ev = gl_event_message(m)) == NULL) return GL_ENOMEM;
     cJSON_AddItemToArray(r->msgs, ev);
@@ -133,9 +140,9 @@ cmd_subscribe(cmd *k)
     const char *channel = get_channel(k);
     gl_policy pol;
     gl_err err;
-    int64_t since = 0;
+    int64_t since = 0, pruned = 0;
     int has_since;
-    replay r = {0, 0, NULL};
+    replay r = {0, 0, 0, 0, NULL};
     cJSON *data, *ev;
 
     if (channel == NULL || (has_since = get_int(k, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
@@ -154,7 +161,8 @@ cmd_subscribe(cmd *k)
         r.max_id = since;
         if ((r.msgs = cJSON_CreateArray()) == NULL ||
             gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, pol.max_history,
-                          collect_replay, &r, &err) != GL_OK) {
+                          collect_replay, &r, &err) != GL_OK ||
+            gl_db_pruned_through(k->srv->db, channel, &pruned, &err) != GL_OK) {
             cJSON_Delete(r.msgs);
             pd_channel_unsubscribe(k->srv, k->c, channel, NULL);
             fail(k, GL_EUNAVAIL, "history is unavailable; subscribe again");
@@ -165,6 +173,11 @@ cmd_subscribe(cmd *k)
     data = channel_data(channel);
     if (data != NULL)
         cJSON_AddNumberToObject(data, "recovered", r.msgs ? cJSON_GetArraySize(r.msgs) : 0);
+    /* Complete unless messages after since are gone from the table, or the replay stopped at
+     * max_history rows before reaching since. */
+    if (data != NULL && has_since)
+        cJSON_AddBoolToObject(data, "complete",
+                              pruned <= since && !(r.rows >= pol.max_history && r.min_id > since));
     pd_conn_send_reply(k->c, "subscribe", k->id, data);
     if (r.msgs != NULL) {
         cJSON_ArrayForEach(ev, r.msgs) pd_conn_send_json(k->c, cJSON_PrintUnformatted(ev));
@@ -190,7 +203,7 @@ static void
 cmd_publish(cmd *k)
 {
     const char *channel = get_channel(k);
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(k->root, "data");
+    const char *data = gl_json_raw(k->root, "data");
     gl_user full;
     const gl_user *u = pd_user_expand(k->c->user, &full);
     gl_policy pol;
@@ -200,7 +213,7 @@ cmd_publish(cmd *k)
     int64_t now = gl_time_now_ms();
 
     if (channel == NULL) return;
-    if (!cJSON_IsObject(data)) {
+    if (!gl_json_raw_is_object(data)) {
         fail(k, GL_EINVAL, data ? "data must be a JSON object" : "data is required");
         return;
     }
@@ -211,9 +224,9 @@ cmd_publish(cmd *k)
         return;
     }
     if ((job = calloc(1, sizeof(*job))) == NULL ||
-        (job->data = cJSON_PrintUnformatted(data)) == NULL ||
+        (job->data = strdup(data)) == NULL ||
         (k->id != NULL && (job->cmd_id = cJSON_Duplicate(k->id, 1)) == NULL)) {
-        if (job) cJSON_free(job->data);
+        if (job) free(job->data);
         free(job);
         fail(k, GL_ENOMEM, "out of memory");
         return;
@@ -306,10 +319,31 @@ cmd_history(cmd *k)
     pd_conn_send_reply(k->c, "history", k->id, data);
 }
 
+static void rpc_call_method(cmd *k, const cJSON *data);
+
+/* rpc's data, parsed now that it is known to be an object: the method by name, the params
+ * kept as written for the backend. */
+static const char *const rpc_raw_members[] = {"params", NULL};
+
 static void
 cmd_rpc(cmd *k)
 {
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(k->root, "data");
+    const char *raw = gl_json_raw(k->root, "data");
+    cJSON *data = NULL;
+    gl_err err;
+
+    if (gl_json_raw_is_object(raw) &&
+        (data = gl_json_parse(raw, strlen(raw), rpc_raw_members, &err)) == NULL) {
+        fail_err(k, &err);
+        return;
+    }
+    rpc_call_method(k, data);
+    cJSON_Delete(data);
+}
+
+static void
+rpc_call_method(cmd *k, const cJSON *data)
+{
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(data, "method");
     const gl_rpc_proxy *proxy;
     cJSON *reply;
@@ -418,11 +452,11 @@ static const struct {
 void
 pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
 {
-    cmd k = {srv, c, NULL, NULL, NULL};
-    const cJSON *id, *type;
+    cmd k = {srv, c, NULL, NULL, NULL, NULL};
+    const cJSON *id, *type, *channel;
     gl_err err;
 
-    k.root = gl_json_parse(buf, len, &err);
+    k.root = gl_json_parse(buf, len, raw_members, &err);
     if (k.root == NULL) {
         fail_err(&k, &err);
         return;
@@ -431,10 +465,15 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
         fail(&k, GL_EINVAL, "message must be a JSON object");
         goto out;
     }
+    channel = cJSON_GetObjectItemCaseSensitive(k.root, "channel");
+    if (cJSON_IsString(channel) && strlen(channel->valuestring) <= GL_CHAN_MAX)
+        k.channel = channel->valuestring;
     id = cJSON_GetObjectItemCaseSensitive(k.root, "id");
     if (id != NULL) {
-        if (!(cJSON_IsNumber(id) ||
-              (cJSON_IsString(id) && strlen(id->valuestring) <= CMD_ID_MAX))) {
+        /* Raw: a number or a string exactly as written, which is what the reply echoes. */
+        char first = id->valuestring[0];
+        if (strlen(id->valuestring) > CMD_ID_MAX + 2 ||
+            !(first == '"' || first == '-' || (first >= '0' && first <= '9'))) {
             fail(&k, GL_EINVAL, "id must be a number or a string of at most 64 bytes");
             goto out;
         }

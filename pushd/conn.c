@@ -156,7 +156,14 @@ pd_conn_send_json(pd_conn *c, char *json)
 void
 pd_conn_send_error(pd_conn *c, const cJSON *id, int code, const char *msg)
 {
-    pd_conn_send_json(c, gl_event_print_take(gl_event_error(id, code, msg)));
+    pd_conn_send_channel_error(c, id, NULL, code, msg);
+}
+
+void
+pd_conn_send_channel_error(pd_conn *c, const cJSON *id, const char *channel, int code,
+                           const char *msg)
+{
+    pd_conn_send_json(c, gl_event_print_take(gl_event_error(id, channel, code, msg)));
 }
 
 /* The closing handshake of RFC 6455 done properly: send our Close and keep reading until the

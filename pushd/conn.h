@@ -27,6 +27,11 @@ void pd_conn_send_json(pd_conn *c, char *json);
 /* Queue {"type":"error",...} for a command with the given id (may be NULL). */
 void pd_conn_send_error(pd_conn *c, const cJSON *id, int code, const char *msg);
 
+/* The same, naming the channel the command concerned (NULL: none), so that a client can tell
+ * which channel an error without id is about. */
+void pd_conn_send_channel_error(pd_conn *c, const cJSON *id, const char *channel, int code,
+                                const char *msg);
+
 /* Close with code once what is queued has been written. */
 void pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason);
 

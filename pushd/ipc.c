@@ -7,6 +7,7 @@
 #include "ipc_watchdog.h"
 #include "modstate.h"
 #include "rpc.h"
+#include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 #include "shared/wire.h"
@@ -159,17 +160,17 @@ pd_ipc_stop(pd_ipc *ipc)
     free(ipc);
 }
 
+/* Fan the event text (as golive-api built it, byte for byte) out to channel; msg_id > 0
+ * skips subscribers whose history replay already covered that message. */
 static cJSON *
-fanout_event(pd_server *srv, const char *channel, const cJSON *event, bool dedup)
+fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg_id)
 {
     pd_channel *ch = pd_channel_find(srv, channel);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(event, "id");
-    int64_t msg_id = dedup && cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0;
     cJSON *data = cJSON_CreateObject();
     pd_frame *f;
 
     if (ch != NULL) {
-        if ((f = pd_frame_from_json(cJSON_PrintUnformatted(event))) == NULL) {
+        if ((f = pd_frame_new(event, strlen(event))) == NULL) {
             cJSON_Delete(data);
             return gl_wire_reply_error(GL_ENOMEM, "out of memory");
         }
@@ -246,7 +247,9 @@ handle_batch(pd_server *srv, const cJSON *req)
 static cJSON *
 handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
 {
-    const cJSON *event = cJSON_GetObjectItemCaseSensitive(req, "event");
+    const cJSON *event_item = cJSON_GetObjectItemCaseSensitive(req, "event");
+    const char *event = gl_json_raw(req, "event");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
     gl_err err;
 
     if (strcmp(op, GL_OP_STATS) == 0) return gl_wire_reply_ok(pd_rpc_stats(srv));
@@ -254,17 +257,24 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
     if (strcmp(op, GL_OP_BATCH) == 0) return handle_batch(srv, req);
     if (channel == NULL || gl_chan_validate(channel, &err) != GL_OK)
         return gl_wire_reply_error(GL_EINVAL, "a valid channel is required");
-    if (event != NULL && !cJSON_IsObject(event))
+    if (event_item != NULL && !gl_json_raw_is_object(event))
         return gl_wire_reply_error(GL_EINVAL, "event must be an object");
-    if (strcmp(op, GL_OP_PUBLISH) == 0 || strcmp(op, GL_OP_EVENT) == 0) {
+    if (strcmp(op, GL_OP_PUBLISH) == 0) {
         if (event == NULL) return gl_wire_reply_error(GL_EINVAL, "event is required");
-        return fanout_event(srv, channel, event, strcmp(op, GL_OP_PUBLISH) == 0);
+        if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 0x1p53 ||
+            id->valuedouble != (double)(int64_t)id->valuedouble)
+            return gl_wire_reply_error(GL_EINVAL, "id must be the message's row id");
+        return fanout_event(srv, channel, event, (int64_t)id->valuedouble);
+    }
+    if (strcmp(op, GL_OP_EVENT) == 0) {
+        if (event == NULL) return gl_wire_reply_error(GL_EINVAL, "event is required");
+        return fanout_event(srv, channel, event, 0);
     }
     if (strcmp(op, GL_OP_RELOAD) == 0) {
         if (pd_modstate_reload(srv, channel, &err) != GL_OK)
             return gl_wire_reply_error(err.code, err.msg);
         if (event != NULL) {
-            cJSON *r = fanout_event(srv, channel, event, false);
+            cJSON *r = fanout_event(srv, channel, event, 0);
             pd_recheck_channel(srv, channel);
             return r;
         }
@@ -319,14 +329,15 @@ pd_ipc_service(pd_ipc *ipc)
     while (list != NULL) {
         ipc_worker *w = list;
         cJSON *req = NULL, *r;
-        const char *op, *channel;
+        const char *op = NULL, *channel = NULL;
         gl_err err;
 
         list = list->next;
         if (gl_wire_parse_request(nng_msg_body(w->msg), nng_msg_len(w->msg), &req, &op, &channel,
-                                  &err) != GL_OK)
+                                  &err) != GL_OK) {
+            gl_log(GL_LOG_WARN, "ipc", "refused a request: %s", err.msg);
             r = gl_wire_reply_error(err.code, err.msg);
-        else
+        } else
             r = handle(ipc->srv, op, channel, req);
         gl_log(GL_LOG_DEBUG, "ipc", "%s %s", req ? op : "(bad request)", channel ? channel : "");
         cJSON_Delete(req);

@@ -84,7 +84,8 @@ answer(rpc_call *call, int code, const char *msg)
         pd_conn_send_error(call->c, call->id, code, msg);
         return;
     }
-    result = gl_json_parse(call->resp ? call->resp : "", call->resp_len, NULL);
+    /* Kept as the backend wrote it: its numbers and strings reach the client unchanged. */
+    result = gl_json_parse_raw(call->resp ? call->resp : "", call->resp_len, NULL);
     if (result == NULL) {
         gl_log(GL_LOG_WARN, "rpc", "%s: backend answered something that is not JSON", call->method);
         pd_conn_send_error(call->c, call->id, GL_EUNAVAIL, "rpc backend answered invalid JSON");

@@ -73,16 +73,22 @@ on_filter(struct lws *wsi)
 }
 
 /* The token from "Authorization: Bearer ..." or "?token=", copied into buf (cap bytes).
- * Returns 1 found, 0 none, -1 present but too long. */
+ * Returns 1 found, 0 none, -1 too long, -2 an Authorization header that is not a bearer token
+ * (gl_jwt_bearer: the same rule as REST). */
 static int
 find_token(struct lws *wsi, char *buf, size_t cap)
 {
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
     if (n > 0) {
+        const char *tok;
+        size_t len;
+        int found;
         if ((size_t)n >= cap || lws_hdr_copy(wsi, buf, (int)cap, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
             return -1;
-        if (strncasecmp(buf, "Bearer ", 7) == 0) {
-            memmove(buf, buf + 7, strlen(buf + 7) + 1);
+        if ((found = gl_jwt_bearer(buf, &tok, &len)) < 0) return -2;
+        if (found > 0) {
+            memmove(buf, tok, len);
+            buf[len] = '\0';
             return 1;
         }
     }
@@ -108,7 +114,9 @@ on_established(pd_server *srv, struct lws *wsi)
     lws_set_wsi_user(wsi, c);
     found = find_token(wsi, token, sizeof(token));
     if (found < 0) {
-        pd_conn_send_error(c, NULL, GL_EAUTH, "token is too long");
+        pd_conn_send_error(c, NULL, GL_EAUTH,
+                           found == -1 ? "token is too long"
+                                       : "Authorization must be 'Bearer <token>'");
         pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "unauthorized");
     } else if (found > 0) {
         pd_command_authenticate(srv, c, token);

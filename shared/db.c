@@ -44,6 +44,8 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_HIST_BEFORE] = "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
                        "id < ?2 AND " ALIVE " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
     [ST_LAST_ID] = "SELECT COALESCE(MAX(id), 0) FROM messages WHERE channel = ?1",
+    [ST_PRUNED_THROUGH] = "SELECT COALESCE(MAX(pruned_through), 0) FROM channel_history "
+                          "WHERE channel = ?1",
     /* "?1 IS NULL OR channel = ?1" would scan the whole table: one channel gets its own. */
     [ST_RESTRICTIONS] = "SELECT " RESTRICTION_COLS " FROM bans WHERE " UNEXPIRED,
     [ST_RESTRICTIONS_OF] =
@@ -165,6 +167,11 @@ user_version(gl_db *db, int *v)
 static const char *const upgrades[GL_SCHEMA_VERSION] = {
     /* 1 -> 2: the streaming tables changed shape; version 1 never wrote them. */
     [1] = "DROP TABLE IF EXISTS stream_keys; DROP TABLE IF EXISTS streams;",
+    /* 2 -> 3: channel_history. What was pruned before it existed is unknown: count everything
+     * below each channel's oldest row as possibly pruned. */
+    [2] = "CREATE TABLE IF NOT EXISTS channel_history (channel TEXT PRIMARY KEY, "
+          "pruned_through INTEGER NOT NULL); INSERT OR IGNORE INTO channel_history "
+          "SELECT channel, MIN(id) - 1 FROM messages GROUP BY channel;",
 };
 
 /* Apply the upgrades from version from, in one IMMEDIATE transaction that re-reads the version
@@ -368,18 +375,32 @@ gl_db_history_mode(bool has_since, int64_t since, bool has_before, int64_t befor
     return GL_OK;
 }
 
-int
-gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
+/* One integer of one channel from statement which (its query yields a row: COALESCE). */
+static int
+channel_int(gl_db *db, int which, const char *channel, int64_t *out, gl_err *err,
+            const char *what)
 {
-    sqlite3_stmt *s = gl_db__stmt(db, ST_LAST_ID, err);
+    sqlite3_stmt *s = gl_db__stmt(db, which, err);
     int rc;
 
     if (s == NULL) return GL_EDB;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
-    *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     gl_db__done(s);
-    return rc == SQLITE_ROW ? GL_OK : gl_db__fail(db, err, "read the last message id");
+    return rc == SQLITE_ROW ? GL_OK : gl_db__fail(db, err, what);
+}
+
+int
+gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err)
+{
+    return channel_int(db, ST_LAST_ID, channel, id, err, "read the last message id");
+}
+
+int
+gl_db_pruned_through(gl_db *db, const char *channel, int64_t *id, gl_err *err)
+{
+    return channel_int(db, ST_PRUNED_THROUGH, channel, id, err, "read how far history was pruned");
 }
 
 /* Shared walk for the three state queries: which is the whole-table statement, which + 1 its

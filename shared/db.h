@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define GL_SCHEMA_VERSION 2
+#define GL_SCHEMA_VERSION 3
 
 typedef struct gl_db gl_db;
 
@@ -62,6 +62,10 @@ int gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int lim
 
 /* The highest message id of channel (0 if none) into *id. */
 int gl_db_last_id(gl_db *db, const char *channel, int64_t *id, gl_err *err);
+
+/* The highest id of channel's messages that are gone from the table (max_history pruning, or an
+ * operator's DELETE), 0 if none, into *id: a reader resuming after an id below it missed some. */
+int gl_db_pruned_through(gl_db *db, const char *channel, int64_t *id, gl_err *err);
 
 /* Moderation state, for pushd's start-up and reloads. channel NULL = every channel.
  * Expired bans and timeouts are skipped. */

@@ -17,6 +17,7 @@ enum {
     ST_HIST_SINCE,
     ST_HIST_BEFORE,
     ST_LAST_ID,
+    ST_PRUNED_THROUGH,
     ST_RESTRICTIONS, /* each of these three: the whole table, then ..._OF one channel */
     ST_RESTRICTIONS_OF,
     ST_ACCESS,

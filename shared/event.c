@@ -50,9 +50,9 @@ gl_event_append_message(void *arr, const gl_msg *m)
 }
 
 cJSON *
-gl_event_error(const cJSON *id, int code, const char *msg)
+gl_event_error(const cJSON *id, const char *channel, int code, const char *msg)
 {
-    cJSON *o = gl_event_new("error", NULL), *e, *idc;
+    cJSON *o = gl_event_new("error", channel), *e, *idc;
 
     if (o == NULL) return NULL;
     if (id != NULL) {

@@ -15,8 +15,9 @@ cJSON *gl_event_message(const gl_msg *m);
 /* A gl_db_msg_fn: append m's message event to the cJSON array arr. GL_OK or GL_ENOMEM. */
 int gl_event_append_message(void *arr, const gl_msg *m);
 
-/* {"type":"error","id":<id copy, if id>,"error":{"code":<name of code>,"message":msg}}. */
-cJSON *gl_event_error(const cJSON *id, int code, const char *msg);
+/* {"type":"error","channel":channel (if not NULL),"id":<id copy, if id>,"error":{"code":<name of
+ * code>,"message":msg}}. A Raw id is copied as written. */
+cJSON *gl_event_error(const cJSON *id, const char *channel, int code, const char *msg);
 
 /* {"type":type,"channel":channel} with nothing else yet; NULL when out of memory. */
 cJSON *gl_event_new(const char *type, const char *channel);

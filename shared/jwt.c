@@ -1,7 +1,9 @@
 /* HS256 JWTs on libjwt 1.10 and cJSON. libjwt checks the signature only: we pin the alg, check
- * exp/nbf and the type of every claim ourselves, reading them from the one JSON object libjwt
- * kept (so duplicate keys resolve the way the signature check saw them). */
+ * exp/nbf and the type of every claim ourselves. Header and claims are read by our strict JSON
+ * parser from the signed bytes themselves, so a repeated key ({"role":"viewer","role":"admin"},
+ * which libjwt's jansson resolves last-wins) or a NUL in a claim is refused, never guessed. */
 #include "jwt.h"
+#include "json.h"
 #include "log.h"
 
 #include <cjson/cJSON.h>
@@ -10,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A decoded JOSE header is small; anything that does not fit is not a token of ours. */
 #define HEADER_MAX 1024
@@ -73,6 +76,28 @@ role_ok(const char *s)
     return true;
 }
 
+int
+gl_jwt_bearer(const char *header, const char **token, size_t *token_len)
+{
+    const char *p = header, *end;
+
+    *token = NULL;
+    *token_len = 0;
+    if (p == NULL) return 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0') return 0;
+    if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t')) return -1;
+    for (p += 6; *p == ' ' || *p == '\t';)
+        p++;
+    for (end = p + strlen(p); end > p && (end[-1] == ' ' || end[-1] == '\t');)
+        end--;
+    if (end == p) return -1;
+    *token = p;
+    *token_len = (size_t)(end - p);
+    return 1;
+}
+
 static int
 b64url_value(unsigned char c)
 {
@@ -108,18 +133,45 @@ b64url_decode(const char *in, size_t len, char *out, size_t cap, size_t *out_len
     return true;
 }
 
-/* Check the x.y.z shape and the alg named in the header, so that "none" or RS256 get a precise
- * message instead of libjwt's bare EINVAL. libjwt's own alg is checked again after decoding. */
+/* Decode and strictly parse one base64url part of a token (cap bytes at most) as a JSON object.
+ * On GL_OK *out is the object (cJSON_Delete). */
 static int
-check_shape(const char *token, size_t len, gl_err *err)
+parse_part(const char *part, size_t len, size_t cap, const char *what, cJSON **out, gl_err *err)
+{
+    char *buf = malloc(cap);
+    size_t n;
+    gl_err perr;
+
+    *out = NULL;
+    if (buf == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (!b64url_decode(part, len, buf, cap, &n)) {
+        free(buf);
+        return gl_err_set(err, GL_EAUTH, "token is malformed");
+    }
+    *out = gl_json_parse(buf, n, NULL, &perr);
+    free(buf);
+    if (*out == NULL && perr.code == GL_ENOMEM) return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (*out == NULL) return gl_err_set(err, GL_EAUTH, "token %s: %s", what, perr.msg);
+    if (!cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return gl_err_set(err, GL_EAUTH, "token %s must be a JSON object", what);
+    }
+    return GL_OK;
+}
+
+/* Check the x.y.z shape and the alg named in the header, so that "none" or RS256 get a precise
+ * message instead of libjwt's bare EINVAL (libjwt's own alg is checked again after decoding),
+ * and parse the claims into *claims (cJSON_Delete) for check_claims once the signature holds. */
+static int
+check_shape(const char *token, size_t len, cJSON **claims, gl_err *err)
 {
     const char *dot1 = memchr(token, '.', len);
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
-    char header[HEADER_MAX];
-    size_t header_len;
     const cJSON *alg;
     cJSON *root;
     bool hs256;
+    int rv;
 
     if (dot2 == NULL || dot1 == token || dot2 == dot1 + 1 ||
         memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
@@ -128,19 +180,15 @@ check_shape(const char *token, size_t len, gl_err *err)
         if (token[i] != '.' && b64url_value((unsigned char)token[i]) < 0)
             return gl_err_set(err, GL_EAUTH, "token is malformed");
     }
-    if (!b64url_decode(token, (size_t)(dot1 - token), header, sizeof(header), &header_len))
-        return gl_err_set(err, GL_EAUTH, "token is malformed");
-    root = cJSON_ParseWithLength(header, header_len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return gl_err_set(err, GL_EAUTH, "token is malformed");
-    }
+    if ((rv = parse_part(token, (size_t)(dot1 - token), HEADER_MAX, "header", &root, err)) !=
+        GL_OK)
+        return rv;
     alg = cJSON_GetObjectItemCaseSensitive(root, "alg");
     hs256 = cJSON_IsString(alg) && strcmp(alg->valuestring, "HS256") == 0;
     cJSON_Delete(root);
     if (!hs256) return gl_err_set(err, GL_EAUTH, "token algorithm must be HS256");
     if (dot2[1] == '\0') return gl_err_set(err, GL_EAUTH, "token signature is invalid");
-    return GL_OK;
+    return parse_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), GL_TOKEN_MAX, "claims", claims, err);
 }
 
 /* exp and nbf, when present, must be JSON numbers (a string "42" would read as 0 in libjwt). */
@@ -187,8 +235,13 @@ check_identity(const cJSON *claims, gl_user *u, gl_err *err)
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(claims, "username");
     const cJSON *role = cJSON_GetObjectItemCaseSensitive(claims, "role");
 
-    if (!cJSON_IsString(sub) || !text_ok(sub->valuestring, GL_USER_ID_MAX))
-        return gl_err_set(err, GL_EAUTH, "token has no valid sub claim");
+    if (sub == NULL) return gl_err_set(err, GL_EAUTH, "token has no sub claim");
+    if (!cJSON_IsString(sub))
+        return gl_err_set(err, GL_EAUTH, "token sub claim must be a string (the user id)");
+    if (!text_ok(sub->valuestring, GL_USER_ID_MAX))
+        return gl_err_set(err, GL_EAUTH,
+                          "token sub claim must be 1-%d bytes, without control characters",
+                          GL_USER_ID_MAX - 1);
     strcpy(u->id, sub->valuestring);
 
     /* An empty username counts as absent: the user is then shown by id. */
@@ -236,28 +289,14 @@ check_permissions(const cJSON *claims, gl_user *u, gl_err *err)
     return GL_OK;
 }
 
-/* Everything after the signature: the claims as libjwt kept them, checked one by one. */
+/* Everything after the signature: the claims, checked one by one. */
 static int
-check_claims(jwt_t *j, int64_t now, gl_user *u, gl_err *err)
+check_claims(const cJSON *claims, int64_t now, gl_user *u, gl_err *err)
 {
-    char *json = jwt_get_grants_json(j, NULL);
-    cJSON *claims;
     int rv;
-
-    if (json == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
-    /* jansson nests deeper than cJSON allows: a parse failure is the token's fault. */
-    claims = cJSON_Parse(json);
-    free(json);
-    if (!cJSON_IsObject(claims)) {
-        rv = gl_err_set(err, GL_EAUTH, "token claims are malformed");
-        goto out_free_claims;
-    }
-    if ((rv = check_times(claims, now, u, err)) != GL_OK) goto out_free_claims;
-    if ((rv = check_identity(claims, u, err)) != GL_OK) goto out_free_claims;
-    rv = check_permissions(claims, u, err);
-out_free_claims:
-    cJSON_Delete(claims);
-    return rv;
+    if ((rv = check_times(claims, now, u, err)) != GL_OK) return rv;
+    if ((rv = check_identity(claims, u, err)) != GL_OK) return rv;
+    return check_permissions(claims, u, err);
 }
 
 int
@@ -266,6 +305,7 @@ gl_jwt_verify(const char *secret, const char *token, int64_t now, gl_user *user,
     size_t secret_len = secret ? strlen(secret) : 0;
     size_t len;
     jwt_t *j = NULL;
+    cJSON *claims = NULL;
     gl_user u;
     int rc, rv;
 
@@ -276,20 +316,24 @@ gl_jwt_verify(const char *secret, const char *token, int64_t now, gl_user *user,
     if (token == NULL || token[0] == '\0') return gl_err_set(err, GL_EAUTH, "token is missing");
     len = strnlen(token, GL_TOKEN_MAX + 1);
     if (len > GL_TOKEN_MAX) return gl_err_set(err, GL_EAUTH, "token is too long");
-    if ((rv = check_shape(token, len, err)) != GL_OK) return rv;
+    if ((rv = check_shape(token, len, &claims, err)) != GL_OK) return rv;
 
     rc = jwt_decode(&j, token, (const unsigned char *)secret, (int)secret_len);
-    if (rc == ENOMEM) return gl_err_set(err, GL_ENOMEM, "out of memory");
-    if (rc != 0 || j == NULL) return gl_err_set(err, GL_EAUTH, "token signature is invalid");
+    if (rc != 0 || j == NULL) {
+        rv = rc == ENOMEM ? gl_err_set(err, GL_ENOMEM, "out of memory")
+                          : gl_err_set(err, GL_EAUTH, "token signature is invalid");
+        goto out_free_jwt;
+    }
     /* libjwt accepts HS384/HS512 signed with the same key: pin HS256 on what it verified. */
     if (jwt_get_alg(j) != JWT_ALG_HS256) {
         rv = gl_err_set(err, GL_EAUTH, "token algorithm must be HS256");
         goto out_free_jwt;
     }
-    if ((rv = check_claims(j, now, &u, err)) != GL_OK) goto out_free_jwt;
+    if ((rv = check_claims(claims, now, &u, err)) != GL_OK) goto out_free_jwt;
     *user = u;
 out_free_jwt:
     jwt_free(j);
+    cJSON_Delete(claims);
     return rv;
 }
 

@@ -40,6 +40,12 @@ typedef struct gl_user {
  * On failure *user is zeroed. */
 int gl_jwt_verify(const char *secret, const char *token, int64_t now, gl_user *user, gl_err *err);
 
+/* How both binaries read an Authorization header (one rule for REST and WebSocket): absent, empty
+ * or blank is anonymous (returns 0); "Bearer <token>" (scheme case-insensitive, blanks around
+ * allowed) returns 1 with *token, *token_len its bytes inside header; anything else, "Bearer" with
+ * no token included, returns -1: the client meant to authenticate and must be refused. */
+int gl_jwt_bearer(const char *header, const char **token, size_t *token_len);
+
 /* The permission bit for a name ("chat.publish"), or 0 if unknown. */
 unsigned gl_jwt_perm_bit(const char *name);
 

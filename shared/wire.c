@@ -1,5 +1,6 @@
 /* JSON framing for the golive-api <-> golive-pushd messages: build, parse, validate. */
 #include "wire.h"
+#include "event.h"
 #include "json.h"
 
 #include <string.h>
@@ -16,6 +17,20 @@ gl_wire_request(const char *op, const char *channel)
     }
     return o;
 }
+
+int
+gl_wire_add_message(cJSON *o, const gl_msg *m)
+{
+    cJSON *ev = gl_event_message(m);
+    if (ev == NULL || cJSON_AddNumberToObject(o, "id", (double)m->id) == NULL) {
+        cJSON_Delete(ev);
+        return GL_ENOMEM;
+    }
+    cJSON_AddItemToObject(o, "event", ev);
+    return GL_OK;
+}
+
+static const char *const raw_members[] = {"event", NULL};
 
 /* The fields a request and a batch item share: string "op", optional string "channel". */
 static int
@@ -40,7 +55,7 @@ gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op
 
     if (len > GL_WIRE_MAX)
         return gl_err_set(err, GL_ETOOBIG, "message larger than %d bytes", GL_WIRE_MAX);
-    o = gl_json_parse(buf, len, NULL);
+    o = gl_json_parse(buf, len, raw_members, NULL);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return gl_err_set(err, GL_EINVAL, "message is not a JSON object");
@@ -108,7 +123,7 @@ code_from_name(const char *name)
 int
 gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data, gl_err *err)
 {
-    cJSON *o = len <= GL_WIRE_MAX ? gl_json_parse(buf, len, NULL) : NULL;
+    cJSON *o = len <= GL_WIRE_MAX ? gl_json_parse(buf, len, NULL, NULL) : NULL;
     const cJSON *ok, *e, *code, *msg;
     int rv;
 

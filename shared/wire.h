@@ -4,16 +4,17 @@
 #ifndef GL_WIRE_H
 #define GL_WIRE_H
 
+#include "db.h"
 #include "err.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#define GL_WIRE_VERSION 1
+#define GL_WIRE_VERSION 2
 #define GL_WIRE_MAX (1024 * 1024) /* largest message either side accepts */
 
 /* Requests (field "op"). */
-#define GL_OP_PUBLISH "publish"   /* channel, event: fan out a message event (dedup by id) */
+#define GL_OP_PUBLISH "publish"   /* channel, id, event: fan out a message event (dedup by id) */
 #define GL_OP_EVENT "event"       /* channel, event: fan out any other event */
 #define GL_OP_RELOAD "reload"     /* channel, [event]: reload moderation state, re-check, fan out */
 #define GL_OP_PRESENCE "presence" /* channel -> data as the WS presence reply */
@@ -26,9 +27,15 @@
 /* {"v":1,"op":op} plus "channel" when channel is not NULL; NULL when out of memory. */
 cJSON *gl_wire_request(const char *op, const char *channel);
 
+/* Add m's "id" and its message "event" (as clients receive it) to a publish request or batch
+ * item o. GL_OK or GL_ENOMEM. */
+int gl_wire_add_message(cJSON *o, const gl_msg *m);
+
 /* Parse and check a request: a JSON object with a known-version "v", a string "op" and, when
- * present, a string "channel". On GL_OK *root is the parsed object (cJSON_Delete) and *op,
- * *channel (NULL if absent) point into it. GL_EINVAL otherwise. */
+ * present, a string "channel". Every "event" member is kept as its exact text (a cJSON Raw node,
+ * gl_json_raw), so events reach clients byte for byte as golive-api built them. On GL_OK *root is
+ * the parsed object (cJSON_Delete) and *op, *channel (NULL if absent) point into it. GL_EINVAL
+ * otherwise. */
 int gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op,
                           const char **channel, gl_err *err);
 

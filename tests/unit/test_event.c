@@ -144,11 +144,11 @@ test_event_error_with_id_copies_the_id(void **state)
     char *text;
 
     (void)state;
-    text = gl_event_print_take(gl_event_error(id, GL_EFORBIDDEN, "you are banned"));
+    text = gl_event_print_take(gl_event_error(id, NULL, GL_EFORBIDDEN, "you are banned"));
     assert_string_equal(text, "{\"type\":\"error\",\"id\":\"req-7\",\"error\":{\"code\":"
                               "\"forbidden\",\"message\":\"you are banned\"}}");
     cJSON_free(text);
-    text = gl_event_print_take(gl_event_error(num, GL_EINVAL, "bad"));
+    text = gl_event_print_take(gl_event_error(num, NULL, GL_EINVAL, "bad"));
     assert_string_equal(text, "{\"type\":\"error\",\"id\":7,\"error\":{\"code\":"
                               "\"bad_request\",\"message\":\"bad\"}}");
     cJSON_free(text);
@@ -165,7 +165,7 @@ test_event_error_without_id_has_no_id_key(void **state)
     char *text;
 
     (void)state;
-    back = reparse(gl_event_error(NULL, GL_ERATE, "slow down \"now\""), &text);
+    back = reparse(gl_event_error(NULL, NULL, GL_ERATE, "slow down \"now\""), &text);
     assert_null(get(back, "id"));
     assert_null(get(back, "channel"));
     expect_str(back, "type", "error");
@@ -183,7 +183,7 @@ test_event_error_of_an_unknown_code_is_internal(void **state)
     char *text;
 
     (void)state;
-    back = reparse(gl_event_error(NULL, 999, "x"), &text);
+    back = reparse(gl_event_error(NULL, NULL, 999, "x"), &text);
     expect_str(get(back, "error"), "code", "internal");
     cJSON_Delete(back);
     cJSON_free(text);

@@ -1,6 +1,7 @@
 /* Unit tests for shared/jwt: the HS256 pin, exp/nbf, claim types, and mint/verify round trips.
  * Hostile tokens are built by hand or with libjwt directly, never with gl_jwt_mint. */
 #include "shared/jwt.h"
+#include "shared/sha256.h"
 #include "shared/log.h"
 
 #include <stdarg.h>
@@ -35,10 +36,10 @@ raw_token(jwt_alg_t alg, const char *secret, const char *claims_json)
 
 /* Append the unpadded base64url encoding of s to out. */
 static void
-b64url_append(char *out, size_t cap, const char *s)
+b64url_append_n(char *out, size_t cap, const char *s, size_t len)
 {
     static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t n = strlen(out), len = strlen(s);
+    size_t n = strlen(out);
 
     for (size_t i = 0; i < len; i += 3) {
         uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
@@ -51,6 +52,50 @@ b64url_append(char *out, size_t cap, const char *s)
         }
     }
     out[n] = '\0';
+}
+
+static void
+b64url_append(char *out, size_t cap, const char *s)
+{
+    b64url_append_n(out, cap, s, strlen(s));
+}
+
+/* HMAC-SHA256 (RFC 2104) of msg with key, from shared/sha256. */
+static void
+hmac_sha256(const char *key, const char *msg, uint8_t out[GL_SHA256_LEN])
+{
+    uint8_t pad[64 + 512], inner[GL_SHA256_LEN];
+    size_t klen = strlen(key), mlen = strlen(msg);
+
+    assert_true(klen <= 64 && mlen <= 512);
+    for (int round = 0; round < 2; round++) {
+        memset(pad, 0, 64);
+        memcpy(pad, key, klen);
+        for (int i = 0; i < 64; i++)
+            pad[i] ^= round == 0 ? 0x36 : 0x5c;
+        if (round == 0) {
+            memcpy(pad + 64, msg, mlen);
+            gl_sha256(pad, 64 + mlen, inner);
+        } else {
+            memcpy(pad + 64, inner, sizeof(inner));
+            gl_sha256(pad, 64 + sizeof(inner), out);
+        }
+    }
+}
+
+/* A validly signed HS256 token over exactly these payload bytes (libjwt cannot make one with
+ * repeated keys). */
+static void
+signed_token(char *out, size_t cap, const char *payload)
+{
+    uint8_t sig[GL_SHA256_LEN];
+    out[0] = '\0';
+    b64url_append(out, cap, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
+    strcat(out, ".");
+    b64url_append(out, cap, payload);
+    hmac_sha256(SECRET, out, sig);
+    strcat(out, ".");
+    b64url_append_n(out, cap, (const char *)sig, sizeof(sig));
 }
 
 /* header.payload.sig built by hand, for algs libjwt will not sign with a secret. */
@@ -389,16 +434,19 @@ test_jwt_rejects_missing_sub(void **state)
 {
     (void)state;
     expect_raw_refused(JWT_ALG_HS256, "{\"username\":\"alice\",\"exp\":1800000000}",
-                       "token has no valid sub claim");
+                       "token has no sub claim");
 }
 
 static void
 test_jwt_rejects_sub_of_wrong_type(void **state)
 {
     (void)state;
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":42}", "token has no valid sub claim");
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":[\"u\"]}", "token has no valid sub claim");
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":null}", "token has no valid sub claim");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":42}",
+                       "token sub claim must be a string (the user id)");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":[\"u\"]}",
+                       "token sub claim must be a string (the user id)");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":null}",
+                       "token sub claim must be a string (the user id)");
 }
 
 static void
@@ -407,13 +455,13 @@ test_jwt_rejects_empty_overlong_or_control_char_sub(void **state)
     char claims[512], sub[GL_USER_ID_MAX + 1];
 
     (void)state;
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"\"}", "token has no valid sub claim");
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\nb\"}", "token has no valid sub claim");
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\u007fb\"}", "token has no valid sub claim");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"\"}", "token sub claim must be 1-127 bytes, without control characters");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\nb\"}", "token sub claim must be 1-127 bytes, without control characters");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\u007fb\"}", "token sub claim must be 1-127 bytes, without control characters");
     memset(sub, 'a', GL_USER_ID_MAX);
     sub[GL_USER_ID_MAX] = '\0';
     snprintf(claims, sizeof(claims), "{\"sub\":\"%s\"}", sub);
-    expect_raw_refused(JWT_ALG_HS256, claims, "token has no valid sub claim");
+    expect_raw_refused(JWT_ALG_HS256, claims, "token sub claim must be 1-127 bytes, without control characters");
 }
 
 static void
@@ -555,10 +603,55 @@ test_jwt_secret_from_env_falls_back_to_default(void **state)
     gl_log_level = saved;
 }
 
+/* libjwt's jansson takes the last of repeated keys: {"role":"viewer","role":"admin"} would be an
+ * admin. Repeated keys are refused in the claims and in the header. */
+static void
+test_jwt_rejects_duplicate_claims_and_header_keys(void **state)
+{
+    char tok[1024];
+    gl_user u;
+    gl_err err;
+    (void)state;
+    /* The signing helper is right: the same token without repeats verifies. */
+    signed_token(tok, sizeof(tok), "{\"sub\":\"u\",\"role\":\"viewer\"}");
+    assert_int_equal(gl_jwt_verify(SECRET, tok, NOW, &u, &err), GL_OK);
+    assert_string_equal(u.role, "viewer");
+    signed_token(tok, sizeof(tok),
+                 "{\"sub\":\"u\",\"sub\":\"admin\",\"role\":\"viewer\",\"role\":\"admin\"}");
+    expect_refused(SECRET, tok, "token claims: duplicate key \"role\"");
+    signed_token(tok, sizeof(tok), "{\"sub\":\"u\",\"s\\u0075b\":\"admin\"}");
+    expect_refused(SECRET, tok, "token claims: duplicate key \"sub\"");
+    signed_token(tok, sizeof(tok), "{\"sub\":\"u\",\"username\":\"a\\u0000b\"}");
+    expect_refused(SECRET, tok, "token claims: username must not contain NUL (\\u0000)");
+    hand_token(tok, sizeof(tok), "{\"alg\":\"HS256\",\"alg\":\"none\"}", "{\"sub\":\"u\"}", "x");
+    expect_refused(SECRET, tok, "token header: duplicate key \"alg\"");
+}
+
+static void
+test_jwt_bearer_is_one_rule_for_both_binaries(void **state)
+{
+    const char *t;
+    size_t n;
+    (void)state;
+    assert_int_equal(gl_jwt_bearer(NULL, &t, &n), 0);
+    assert_int_equal(gl_jwt_bearer("", &t, &n), 0);
+    assert_int_equal(gl_jwt_bearer("  ", &t, &n), 0);
+    assert_int_equal(gl_jwt_bearer("Bearer", &t, &n), -1);
+    assert_int_equal(gl_jwt_bearer("Bearer ", &t, &n), -1);
+    assert_int_equal(gl_jwt_bearer("Bearer \t ", &t, &n), -1);
+    assert_int_equal(gl_jwt_bearer("Basic dXNlcjpwYXNz", &t, &n), -1);
+    assert_int_equal(gl_jwt_bearer("Bearerabc", &t, &n), -1);
+    assert_int_equal(gl_jwt_bearer("bearer  abc.def.ghi ", &t, &n), 1);
+    assert_int_equal(n, 11);
+    assert_memory_equal(t, "abc.def.ghi", 11);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jwt_rejects_duplicate_claims_and_header_keys),
+        cmocka_unit_test(test_jwt_bearer_is_one_rule_for_both_binaries),
         cmocka_unit_test(test_jwt_round_trip_keeps_every_claim),
         cmocka_unit_test(test_jwt_defaults_username_to_sub_and_role_to_user),
         cmocka_unit_test(test_jwt_token_without_exp_is_accepted_with_exp_zero),

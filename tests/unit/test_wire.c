@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/event.h"
+#include "shared/json.h"
 #include "shared/wire.h"
 
 /* Print obj unformatted, delete it, and return the text (cJSON_free). */
@@ -54,26 +56,35 @@ expect_reply_error(const char *text, size_t len, int code, const char *want)
     if (want != NULL) assert_string_equal(err.msg, want);
 }
 
+/* A publish carries the message's id beside its event, and the event comes out of the parser as
+ * its exact text, data bytes included (numbers beyond a double, \u0000). */
 static void
 test_wire_request_round_trips_through_the_parser(void **state)
 {
+    static const char data[] = "{\"a\":9007199254740993,\"s\":\"a\\u0000b\",\"e\":1e400}";
+    gl_msg m = {42, "chat:stream_abc", "u1", "alice", data, "2026-11-24T10:30:00.123Z"};
     cJSON *req = gl_wire_request(GL_OP_PUBLISH, "chat:stream_abc"), *root = NULL, *ev;
-    const char *op = NULL, *channel = NULL;
-    char *text;
+    const char *op = NULL, *channel = NULL, *event;
+    char *text, *want;
     gl_err err;
 
     (void)state;
     assert_non_null(req);
-    ev = cJSON_AddObjectToObject(req, "event");
-    assert_non_null(cJSON_AddNumberToObject(ev, "id", 42));
+    assert_int_equal(gl_wire_add_message(req, &m), GL_OK);
     text = print_take(req);
     assert_int_equal(gl_wire_parse_request(text, strlen(text), &root, &op, &channel, &err), GL_OK);
     assert_string_equal(op, "publish");
     assert_string_equal(channel, "chat:stream_abc");
-    ev = cJSON_GetObjectItemCaseSensitive(root, "event");
-    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ev, "id")));
-    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "v")->valueint, GL_WIRE_VERSION);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "id")->valuedouble, 42);
+    event = gl_json_raw(root, "event");
+    assert_non_null(event);
+    want = print_take(gl_event_message(&m));
+    assert_string_equal(event, want);
+    assert_non_null(strstr(event, data));
+    ev = cJSON_GetObjectItemCaseSensitive(root, "v");
+    assert_int_equal(ev->valueint, GL_WIRE_VERSION);
     cJSON_Delete(root);
+    cJSON_free(want);
     cJSON_free(text);
 }
 
@@ -86,7 +97,7 @@ test_wire_request_without_channel_parses_with_null_channel(void **state)
     gl_err err;
 
     (void)state;
-    assert_string_equal(text, "{\"v\":1,\"op\":\"stats\"}");
+    assert_string_equal(text, "{\"v\":2,\"op\":\"stats\"}");
     assert_int_equal(gl_wire_parse_request(text, strlen(text), &root, &op, &channel, &err), GL_OK);
     assert_string_equal(op, "stats");
     assert_null(channel);
@@ -141,7 +152,7 @@ test_wire_parse_item_rejects_bad_shapes_and_nested_batches(void **state)
 static void
 test_wire_parse_request_reads_only_len_bytes(void **state)
 {
-    static const char buf[] = "{\"v\":1,\"op\":\"channels\"}{garbage";
+    static const char buf[] = "{\"v\":2,\"op\":\"channels\"}{garbage";
     const char *op = NULL, *channel = NULL;
     cJSON *root = NULL;
     gl_err err;
@@ -156,7 +167,7 @@ static void
 test_wire_parse_request_rejects_anything_but_an_object(void **state)
 {
     static const char *const texts[] = {
-        "", "[]", "\"x\"", "42", "null", "true", "{", "hello", "[{\"v\":1,\"op\":\"stats\"}]"};
+        "", "[]", "\"x\"", "42", "null", "true", "{", "hello", "[{\"v\":2,\"op\":\"stats\"}]"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
@@ -167,7 +178,7 @@ static void
 test_wire_parse_request_rejects_a_missing_or_bad_version(void **state)
 {
     static const char *const texts[] = {
-        "{\"op\":\"stats\"}",           "{\"v\":2,\"op\":\"stats\"}",
+        "{\"op\":\"stats\"}",           "{\"v\":1,\"op\":\"stats\"}",
         "{\"v\":0,\"op\":\"stats\"}",   "{\"v\":\"1\",\"op\":\"stats\"}",
         "{\"v\":1.5,\"op\":\"stats\"}", "{\"v\":null,\"op\":\"stats\"}",
         "{\"V\":1,\"op\":\"stats\"}",
@@ -175,20 +186,20 @@ test_wire_parse_request_rejects_a_missing_or_bad_version(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-        expect_bad_request(texts[i], GL_EINVAL, "unsupported wire version (want 1)");
+        expect_bad_request(texts[i], GL_EINVAL, "unsupported wire version (want 2)");
 }
 
 static void
 test_wire_parse_request_rejects_non_string_op_or_channel(void **state)
 {
     static const char *const texts[] = {
-        "{\"v\":1}",
-        "{\"v\":1,\"op\":5}",
-        "{\"v\":1,\"op\":null}",
-        "{\"v\":1,\"op\":[\"stats\"]}",
-        "{\"v\":1,\"op\":\"presence\",\"channel\":5}",
-        "{\"v\":1,\"op\":\"presence\",\"channel\":null}",
-        "{\"v\":1,\"op\":\"presence\",\"channel\":{}}",
+        "{\"v\":2}",
+        "{\"v\":2,\"op\":5}",
+        "{\"v\":2,\"op\":null}",
+        "{\"v\":2,\"op\":[\"stats\"]}",
+        "{\"v\":2,\"op\":\"presence\",\"channel\":5}",
+        "{\"v\":2,\"op\":\"presence\",\"channel\":null}",
+        "{\"v\":2,\"op\":\"presence\",\"channel\":{}}",
     };
 
     (void)state;
@@ -200,7 +211,7 @@ test_wire_parse_request_rejects_non_string_op_or_channel(void **state)
 static char *
 padded_request(size_t len)
 {
-    static const char head[] = "{\"v\":1,\"op\":\"x\",\"pad\":\"";
+    static const char head[] = "{\"v\":2,\"op\":\"x\",\"pad\":\"";
     char *buf = malloc(len);
 
     assert_non_null(buf);
