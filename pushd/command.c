@@ -117,8 +117,8 @@ channel_data(const char *channel)
 /* Replayed messages are collected first and sent after the subscribe reply. */
 typedef struct replay {
     int64_t since, max_id, min_id;
-    int rows; /* read from history, replayed or not */
-    cJSON *msgs; /* array */
+    int rows, limit; /* read from history (replayed or not), at most limit */
+    cJSON *msgs;     /* array */
 } replay;
 
 static int
@@ -134,6 +134,25 @@ collect_replay(void *arg, const gl_msg *m)
     return 0;
 }
 
+/* Did the replay's window of max_history rows leave out messages after since? Only when it was
+ * full and all of it came after since; then the oldest message after since says. */
+static int
+first_id(void *arg, const gl_msg *m)
+{
+    *(int64_t *)arg = m->id;
+    return 0;
+}
+
+static bool
+replay_cut(cmd *k, const char *channel, const replay *r)
+{
+    int64_t first = 0;
+    if (r->rows < r->limit || r->min_id <= r->since) return false;
+    return gl_db_history(k->srv->db, channel, GL_HISTORY_SINCE, r->since, 1, first_id, &first,
+                         NULL) != GL_OK ||
+           (first != 0 && first < r->min_id);
+}
+
 static void
 cmd_subscribe(cmd *k)
 {
@@ -142,7 +161,7 @@ cmd_subscribe(cmd *k)
     gl_err err;
     int64_t since = 0, pruned = 0;
     int has_since;
-    replay r = {0, 0, 0, 0, NULL};
+    replay r = {0, 0, 0, 0, 0, NULL};
     cJSON *data, *ev;
 
     if (channel == NULL || (has_since = get_int(k, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
@@ -159,6 +178,7 @@ cmd_subscribe(cmd *k)
         pd_conn_sub *sub = &k->c->subs[k->c->nsubs - 1];
         r.since = since;
         r.max_id = since;
+        r.limit = pol.max_history;
         if ((r.msgs = cJSON_CreateArray()) == NULL ||
             gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, pol.max_history,
                           collect_replay, &r, &err) != GL_OK ||
@@ -173,11 +193,8 @@ cmd_subscribe(cmd *k)
     data = channel_data(channel);
     if (data != NULL)
         cJSON_AddNumberToObject(data, "recovered", r.msgs ? cJSON_GetArraySize(r.msgs) : 0);
-    /* Complete unless messages after since are gone from the table, or the replay stopped at
-     * max_history rows before reaching since. */
     if (data != NULL && has_since)
-        cJSON_AddBoolToObject(data, "complete",
-                              pruned <= since && !(r.rows >= pol.max_history && r.min_id > since));
+        cJSON_AddBoolToObject(data, "complete", pruned <= since && !replay_cut(k, channel, &r));
     pd_conn_send_reply(k->c, "subscribe", k->id, data);
     if (r.msgs != NULL) {
         cJSON_ArrayForEach(ev, r.msgs) pd_conn_send_json(k->c, cJSON_PrintUnformatted(ev));
@@ -223,8 +240,7 @@ cmd_publish(cmd *k)
         fail_err(k, &err);
         return;
     }
-    if ((job = calloc(1, sizeof(*job))) == NULL ||
-        (job->data = strdup(data)) == NULL ||
+    if ((job = calloc(1, sizeof(*job))) == NULL || (job->data = strdup(data)) == NULL ||
         (k->id != NULL && (job->cmd_id = cJSON_Duplicate(k->id, 1)) == NULL)) {
         if (job) free(job->data);
         free(job);
@@ -449,6 +465,20 @@ static const struct {
     {"connect", cmd_connect},
 };
 
+/* id when it is one a reply may echo: (raw) a number or a string, at most 64 bytes between the
+ * quotes as written; else NULL. */
+static const cJSON *
+command_id(const cJSON *id)
+{
+    char first;
+    if (!cJSON_IsRaw(id)) return NULL;
+    first = id->valuestring[0];
+    if (strlen(id->valuestring) > CMD_ID_MAX + 2 ||
+        !(first == '"' || first == '-' || (first >= '0' && first <= '9')))
+        return NULL;
+    return id;
+}
+
 void
 pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
 {
@@ -458,7 +488,12 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
 
     k.root = gl_json_parse(buf, len, raw_members, &err);
     if (k.root == NULL) {
+        /* Refused for a NUL or a repeated key, it still parses leniently: echo its id. */
+        cJSON *salvage =
+            err.code == GL_EINVAL ? gl_json_parse_lenient(buf, len, raw_members) : NULL;
+        k.id = command_id(cJSON_GetObjectItemCaseSensitive(salvage, "id"));
         fail_err(&k, &err);
+        cJSON_Delete(salvage);
         return;
     }
     if (!cJSON_IsObject(k.root)) {
@@ -469,15 +504,9 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
     if (cJSON_IsString(channel) && strlen(channel->valuestring) <= GL_CHAN_MAX)
         k.channel = channel->valuestring;
     id = cJSON_GetObjectItemCaseSensitive(k.root, "id");
-    if (id != NULL) {
-        /* Raw: a number or a string exactly as written, which is what the reply echoes. */
-        char first = id->valuestring[0];
-        if (strlen(id->valuestring) > CMD_ID_MAX + 2 ||
-            !(first == '"' || first == '-' || (first >= '0' && first <= '9'))) {
-            fail(&k, GL_EINVAL, "id must be a number or a string of at most 64 bytes");
-            goto out;
-        }
-        k.id = id;
+    if (id != NULL && (k.id = command_id(id)) == NULL) {
+        fail(&k, GL_EINVAL, "id must be a number or a string of at most 64 bytes");
+        goto out;
     }
     type = cJSON_GetObjectItemCaseSensitive(k.root, "type");
     if (!cJSON_IsString(type)) {

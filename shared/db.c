@@ -377,8 +377,7 @@ gl_db_history_mode(bool has_since, int64_t since, bool has_before, int64_t befor
 
 /* One integer of one channel from statement which (its query yields a row: COALESCE). */
 static int
-channel_int(gl_db *db, int which, const char *channel, int64_t *out, gl_err *err,
-            const char *what)
+channel_int(gl_db *db, int which, const char *channel, int64_t *out, gl_err *err, const char *what)
 {
     sqlite3_stmt *s = gl_db__stmt(db, which, err);
     int rc;

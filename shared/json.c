@@ -45,9 +45,10 @@ typedef struct reader {
     const unsigned char *start, *p, *end;
     const char *const *raw;
     const char *key; /* the innermost key being read, for messages; NULL at the top */
-    int depth;
+    int depth, max_depth;
     gl_err *err;
     bool failed;
+    bool lenient; /* let NUL and repeated keys through (gl_json_parse_lenient) */
 } reader;
 
 static bool
@@ -229,7 +230,7 @@ read_string(reader *r, char **out)
 
     if (!check_string(r, &len, &nul)) return false;
     if (out == NULL) return true;
-    if (nul) {
+    if (nul && !r->lenient) {
         if (!r->failed) {
             if (r->key != NULL)
                 gl_err_set(r->err, GL_EINVAL, "%.64s must not contain NUL (\\u0000)", r->key);
@@ -320,7 +321,8 @@ read_raw(reader *r, cJSON **out)
     char *text;
 
     if (!read_value(r, NULL)) return false;
-    if ((*out = cJSON_CreateRaw("")) == NULL || (text = cJSON_malloc((size_t)(r->p - s) + 1)) == NULL) {
+    if ((*out = cJSON_CreateRaw("")) == NULL ||
+        (text = cJSON_malloc((size_t)(r->p - s) + 1)) == NULL) {
         gl_err_set(r->err, GL_ENOMEM, "out of memory");
         r->failed = true;
         return false;
@@ -393,8 +395,7 @@ read_object(reader *r, cJSON **out)
         r->p++;
         skip_ws(r);
         r->key = key;
-        ok = out != NULL && is_raw_key(r, key) ? read_raw(r, &v)
-                                               : read_value(r, out ? &v : NULL);
+        ok = out != NULL && is_raw_key(r, key) ? read_raw(r, &v) : read_value(r, out ? &v : NULL);
         r->key = outer;
         if (ok && out != NULL && !cJSON_AddItemToObject(*out, key, v)) {
             gl_err_set(r->err, GL_ENOMEM, "out of memory");
@@ -417,7 +418,7 @@ read_object(reader *r, cJSON **out)
         }
         return fail(r, "expected ',' or '}'");
     }
-    return out == NULL || n < 2 || check_unique_keys(r, *out, n);
+    return out == NULL || n < 2 || r->lenient || check_unique_keys(r, *out, n);
 }
 
 static bool
@@ -463,10 +464,10 @@ read_value(reader *r, cJSON **out)
     switch (*r->p) {
     case '{':
     case '[':
-        if (++r->depth > GL_JSON_DEPTH_MAX) {
+        if (++r->depth > r->max_depth) {
             if (!r->failed)
                 gl_err_set(r->err, GL_EINVAL, "message is nested deeper than %d levels",
-                           GL_JSON_DEPTH_MAX);
+                           r->max_depth);
             r->failed = true;
             return false;
         }
@@ -509,11 +510,22 @@ read_value(reader *r, cJSON **out)
     return false;
 }
 
+enum { STRICT, LENIENT, WHOLE_RAW };
+
 static cJSON *
-parse(const char *buf, size_t len, const char *const *raw, bool whole_raw, gl_err *err)
+parse(const char *buf, size_t len, const char *const *raw, int max_depth, int mode, gl_err *err)
 {
-    reader r = {(const unsigned char *)buf, (const unsigned char *)buf,
-                (const unsigned char *)buf + len, raw, NULL, 0, err, false};
+    reader r = {(const unsigned char *)buf,
+                (const unsigned char *)buf,
+                (const unsigned char *)buf + len,
+                raw,
+                NULL,
+                0,
+                max_depth,
+                err,
+                false,
+                mode == LENIENT};
+    bool whole_raw = mode == WHOLE_RAW;
     cJSON *v = NULL;
 
     skip_ws(&r);
@@ -537,13 +549,25 @@ parse(const char *buf, size_t len, const char *const *raw, bool whole_raw, gl_er
 cJSON *
 gl_json_parse(const char *buf, size_t len, const char *const *raw, gl_err *err)
 {
-    return parse(buf, len, raw, false, err);
+    return parse(buf, len, raw, GL_JSON_DEPTH_MAX, STRICT, err);
+}
+
+cJSON *
+gl_json_parse_lenient(const char *buf, size_t len, const char *const *raw)
+{
+    return parse(buf, len, raw, GL_JSON_DEPTH_MAX, LENIENT, NULL);
+}
+
+cJSON *
+gl_json_parse_depth(const char *buf, size_t len, const char *const *raw, int max_depth, gl_err *err)
+{
+    return parse(buf, len, raw, max_depth, STRICT, err);
 }
 
 cJSON *
 gl_json_parse_raw(const char *buf, size_t len, gl_err *err)
 {
-    return parse(buf, len, NULL, true, err);
+    return parse(buf, len, NULL, GL_JSON_DEPTH_MAX, WHOLE_RAW, err);
 }
 
 const char *

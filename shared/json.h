@@ -27,6 +27,16 @@ bool gl_utf8_valid(const char *buf, size_t len);
  * or NULL. buf needs no NUL after it. */
 cJSON *gl_json_parse(const char *buf, size_t len, const char *const *raw, gl_err *err);
 
+/* For an error reply only: gl_json_parse letting NUL (a string is then cut at it) and repeated
+ * keys (cJSON_Get* finds the first) through, so that the refusal of such a message can still echo
+ * its id. Never act on what it returns. */
+cJSON *gl_json_parse_lenient(const char *buf, size_t len, const char *const *raw);
+
+/* gl_json_parse with another bound on nesting: for a message that wraps values which were
+ * checked against GL_JSON_DEPTH_MAX on their own (the wire's events). */
+cJSON *gl_json_parse_depth(const char *buf, size_t len, const char *const *raw, int max_depth,
+                           gl_err *err);
+
 /* Check one JSON value as gl_json_parse does, but keep all of it as written: a Raw node holding
  * the value's text without the whitespace around it (cJSON_Delete), or NULL. */
 cJSON *gl_json_parse_raw(const char *buf, size_t len, gl_err *err);

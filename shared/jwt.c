@@ -180,8 +180,7 @@ check_shape(const char *token, size_t len, cJSON **claims, gl_err *err)
         if (token[i] != '.' && b64url_value((unsigned char)token[i]) < 0)
             return gl_err_set(err, GL_EAUTH, "token is malformed");
     }
-    if ((rv = parse_part(token, (size_t)(dot1 - token), HEADER_MAX, "header", &root, err)) !=
-        GL_OK)
+    if ((rv = parse_part(token, (size_t)(dot1 - token), HEADER_MAX, "header", &root, err)) != GL_OK)
         return rv;
     alg = cJSON_GetObjectItemCaseSensitive(root, "alg");
     hs256 = cJSON_IsString(alg) && strcmp(alg->valuestring, "HS256") == 0;

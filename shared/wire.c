@@ -55,7 +55,7 @@ gl_wire_parse_request(const void *buf, size_t len, cJSON **root, const char **op
 
     if (len > GL_WIRE_MAX)
         return gl_err_set(err, GL_ETOOBIG, "message larger than %d bytes", GL_WIRE_MAX);
-    o = gl_json_parse(buf, len, raw_members, NULL);
+    o = gl_json_parse_depth(buf, len, raw_members, GL_WIRE_DEPTH_MAX, NULL);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return gl_err_set(err, GL_EINVAL, "message is not a JSON object");

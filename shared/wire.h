@@ -6,12 +6,16 @@
 
 #include "db.h"
 #include "err.h"
+#include "json.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
 #define GL_WIRE_VERSION 2
 #define GL_WIRE_MAX (1024 * 1024) /* largest message either side accepts */
+/* A batch item's event nests a client's data 4 levels down ({"items":[{"event":{"data":...: the
+ * data itself may use GL_JSON_DEPTH_MAX, less the 1 of the envelope it was published in. */
+#define GL_WIRE_DEPTH_MAX (GL_JSON_DEPTH_MAX + 4)
 
 /* Requests (field "op"). */
 #define GL_OP_PUBLISH "publish"   /* channel, id, event: fan out a message event (dedup by id) */

@@ -455,13 +455,17 @@ test_jwt_rejects_empty_overlong_or_control_char_sub(void **state)
     char claims[512], sub[GL_USER_ID_MAX + 1];
 
     (void)state;
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"\"}", "token sub claim must be 1-127 bytes, without control characters");
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\nb\"}", "token sub claim must be 1-127 bytes, without control characters");
-    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\u007fb\"}", "token sub claim must be 1-127 bytes, without control characters");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"\"}",
+                       "token sub claim must be 1-127 bytes, without control characters");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\nb\"}",
+                       "token sub claim must be 1-127 bytes, without control characters");
+    expect_raw_refused(JWT_ALG_HS256, "{\"sub\":\"a\\u007fb\"}",
+                       "token sub claim must be 1-127 bytes, without control characters");
     memset(sub, 'a', GL_USER_ID_MAX);
     sub[GL_USER_ID_MAX] = '\0';
     snprintf(claims, sizeof(claims), "{\"sub\":\"%s\"}", sub);
-    expect_raw_refused(JWT_ALG_HS256, claims, "token sub claim must be 1-127 bytes, without control characters");
+    expect_raw_refused(JWT_ALG_HS256, claims,
+                       "token sub claim must be 1-127 bytes, without control characters");
 }
 
 static void
