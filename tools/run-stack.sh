@@ -72,11 +72,11 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-# An operator's `kill -HUP` of this script reaches golive-pushd, which re-reads the YAML.
+# An operator's `kill -HUP` of this script reaches both binaries: each re-reads the YAML.
 pushd_pid="" api_pid=""
 reload() {
-    echo "run: SIGHUP: golive-pushd re-reads $REALTIME_CONFIG_PATH" >&2
-    [ -n "$pushd_pid" ] && kill -HUP "$pushd_pid" 2>/dev/null || true
+    echo "run: SIGHUP: golive-pushd and golive-api re-read $REALTIME_CONFIG_PATH" >&2
+    for p in $pushd_pid $api_pid; do kill -HUP "$p" 2>/dev/null || true; done
 }
 trap reload HUP
 
@@ -174,7 +174,7 @@ run: GoLive is up.
   database   ${GOLIVE_DB:-$GOLIVE_RUNDIR/golive.db}   (sqlite3 it)
   config     $REALTIME_CONFIG_PATH
   a token    JWT_SECRET=\${JWT_SECRET:-change-me} $build/golive-token --sub user_123 --username alice
-Press Ctrl-C to stop; kill -HUP $$ reloads the YAML in golive-pushd.
+Press Ctrl-C to stop; kill -HUP $$ reloads the YAML in golive-pushd and golive-api.
 MSG
 # Whichever exits first takes the others down with it. A trapped signal (SIGHUP) also ends
 # `wait -n`: go on waiting while every part is still running.

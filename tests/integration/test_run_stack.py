@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import (BUILD, REPO, SECRET, Client, close_all, free_port, is_message, json_body,
+from conftest import (BUILD, REPO, SANITIZER_MARKERS, SECRET, Client, close_all, free_port, is_message, json_body,
                       make_token, run, unique_channel, wait_for)
 
 RUN_STACK = os.path.join(REPO, "tools", "run-stack.sh")
@@ -68,6 +68,8 @@ class RunStack:
         if self.group_alive():
             os.killpg(self.proc.pid, signal.SIGKILL)
             raise AssertionError(f"processes of run-stack were left running:\n{self.output()}")
+        bad = [m for m in SANITIZER_MARKERS if m in self.output()]
+        assert not bad, f"sanitizer report {bad} in run-stack's output:\n{self.output()}"
         return self.proc.returncode
 
 
@@ -131,3 +133,74 @@ def test_a_part_that_cannot_start_is_named_and_nothing_is_left(rundir):
     assert not rs.group_alive(), out
     left = [f for f in STALE if os.path.exists(os.path.join(rundir, f))]
     assert not left, f"left behind: {left}"
+
+
+PUBLIC = """channels:
+  - pattern: "public:*"
+    private: false
+"""
+PRIVATE = """channels:
+  - pattern: "public:*"
+    private: true
+    allowed_roles: [moderator]
+"""
+BROKEN = """channels:
+  - pattern: "public:*"
+    private: [not, a, bool
+"""
+
+
+def test_sighup_to_run_stack_reloads_the_yaml_in_pushd_and_the_api(rundir):
+    cfg = os.path.join(rundir, "realtime.yaml")
+
+    def write(text):
+        with open(cfg + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(cfg + ".tmp", cfg)
+
+    write(PUBLIC)
+    port = free_port()
+    rs = RunStack(rundir, port, REALTIME_CONFIG_PATH=cfg).start()
+    ch = unique_channel()
+    base = f"http://127.0.0.1:{port}"
+    url = f"ws://127.0.0.1:{port}/api/ws"
+    history = f"{base}/api/realtime/channels/{ch}/history"
+
+    def reloads(what):
+        return rs.output().count(what)
+
+    async def anon_subscribe():
+        c = await Client.open(url)
+        try:
+            return await c.request({"type": "subscribe", "channel": ch})
+        finally:
+            await close_all(c)
+
+    try:
+        rs.wait_up()
+        assert requests.get(history, timeout=10).status_code == 200
+        assert run(anon_subscribe())["type"] == "subscribe"
+
+        write(PRIVATE)
+        rs.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloads(f"config: reloaded {cfg}") >= 2, 10,
+                 what="both golive-pushd and golive-api logging the reload")
+        assert requests.get(history, timeout=10).status_code in (401, 403)
+        r = run(anon_subscribe())
+        assert r["type"] == "error" and r["error"]["code"] in ("forbidden", "unauthorized"), r
+
+        write(BROKEN)
+        rs.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloads("reload failed, keeping the running config") >= 2, 10,
+                 what="both binaries refusing the broken file")
+        assert f"{cfg}:" in rs.output()  # named with file:line
+        assert rs.proc.poll() is None, rs.output()
+        assert requests.get(history, timeout=10).status_code in (401, 403)
+        r = run(anon_subscribe())
+        assert r["type"] == "error", r
+        mod = make_token("u_mod", role="moderator")
+        assert requests.get(history, headers={"Authorization": f"Bearer {mod}"},
+                            timeout=10).status_code == 200
+    finally:
+        rc = rs.stop()
+    assert rc in (0, 143, -signal.SIGTERM), (rc, rs.output())
