@@ -22,6 +22,13 @@
 
 static int listen_fd = -1; /* for the SIGTERM handler */
 
+/* app->cfg is swapped by SIGHUP: each request holds the read side for its whole length, so no
+ * request sees a config freed under it; the reload takes the write side only for the swap.
+ * Writers are preferred, so a busy API cannot starve a reload (requests are short: nginx buffers
+ * bodies before it passes them on). */
+static pthread_rwlock_t cfg_lock;
+static volatile sig_atomic_t reloader_stop;
+
 static void
 on_term(int sig)
 {
@@ -101,7 +108,9 @@ worker_main(void *arg)
         r.db = db;
         r.jwt_cache = &jwt_cache;
         r.io = (api_io){&fr, fcgi_param, fcgi_read, fcgi_write};
+        pthread_rwlock_rdlock(&cfg_lock);
         api_handle(&r);
+        pthread_rwlock_unlock(&cfg_lock);
         /* Close the connection after every reply, even when the web server asked to keep it
          * (FCGI_KEEP_CONN: Apache's enablereuse, nginx's fastcgi_keep_conn): libfcgi would
          * otherwise park this thread on that idle connection, and a few of them would take
@@ -135,6 +144,45 @@ run_cgi(api_app *app)
     fflush(stdout);
     gl_db_close(db);
     return 0;
+}
+
+/* SIGHUP: parse REALTIME_CONFIG_PATH again; swap it in when valid, else keep the running one. */
+static void
+reload_config(api_app *app)
+{
+    const char *path = getenv("REALTIME_CONFIG_PATH");
+    gl_config *cfg, *old;
+    gl_err err;
+
+    if (path == NULL || *path == '\0') {
+        gl_log(GL_LOG_INFO, "config", "SIGHUP: REALTIME_CONFIG_PATH not set, nothing to reload");
+        return;
+    }
+    if (gl_config_load(path, &cfg, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "config", "reload failed, keeping the running config: %s", err.msg);
+        return;
+    }
+    pthread_rwlock_wrlock(&cfg_lock);
+    old = app->cfg;
+    app->cfg = cfg;
+    pthread_rwlock_unlock(&cfg_lock);
+    gl_config_destroy(old);
+    gl_log(GL_LOG_INFO, "config", "reloaded %s", path);
+}
+
+/* SIGHUP is blocked in every thread; this one takes it with sigwait, so the reload runs in a
+ * normal thread rather than a signal handler. main wakes it with pthread_kill to stop it. */
+static void *
+reloader_main(void *arg)
+{
+    sigset_t set;
+    int sig;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    while (sigwait(&set, &sig) == 0 && !reloader_stop)
+        reload_config(arg);
+    return NULL;
 }
 
 /* A socket handed to us: systemd's fd 3, or fd 0 when it is a listening socket. */
@@ -184,7 +232,8 @@ usage(FILE *f)
             "Environment: JWT_SECRET, REALTIME_CONFIG_PATH, LOG_LEVEL, GOLIVE_RUNDIR, GOLIVE_DB,\n"
             "GOLIVE_IPC_URL, GOLIVE_MAX_BODY_BYTES (65536), GOLIVE_IPC_TIMEOUT_MS (100),\n"
             "GOLIVE_WEBHOOK_SECRET, GOLIVE_HLS_URL (http://localhost:8888/live),\n"
-            "GOLIVE_RTMP_URL (rtmp://localhost:1935/live).\n");
+            "GOLIVE_RTMP_URL (rtmp://localhost:1935/live).\n"
+            "SIGHUP re-reads REALTIME_CONFIG_PATH (a bad file is logged and the old one kept).\n");
 }
 
 int
@@ -200,6 +249,7 @@ main(int argc, char **argv)
     api_app app;
     gl_err err;
     worker *ws;
+    pthread_t reloader;
     int c, status = 1;
 
     memset(&app, 0, sizeof(app));
@@ -251,6 +301,14 @@ main(int argc, char **argv)
             return 1;
         }
     }
+    {
+        /* Before any thread (nng's too) exists, so that all inherit the mask: only the
+         * reloader takes SIGHUP. */
+        sigset_t hup;
+        sigemptyset(&hup);
+        sigaddset(&hup, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &hup, NULL);
+    }
     if (api_notify_open(&app, &err) != GL_OK) {
         gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
         goto out_config;
@@ -283,7 +341,18 @@ main(int argc, char **argv)
         gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
         goto out_notify;
     }
-    if ((ws = calloc((size_t)threads, sizeof(*ws))) == NULL) goto out_publisher;
+    {
+        pthread_rwlockattr_t ra;
+        pthread_rwlockattr_init(&ra);
+        pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&cfg_lock, &ra);
+        pthread_rwlockattr_destroy(&ra);
+    }
+    if (pthread_create(&reloader, NULL, reloader_main, &app) != 0) {
+        gl_log(GL_LOG_ERROR, "api", "cannot start the reload thread");
+        goto out_publisher;
+    }
+    if ((ws = calloc((size_t)threads, sizeof(*ws))) == NULL) goto out_reloader;
     long started = 0;
     for (long i = 0; i < threads; i++) {
         ws[i] = (worker){&app, 0, (int)i};
@@ -298,6 +367,11 @@ main(int argc, char **argv)
     free(ws);
     gl_log(GL_LOG_INFO, "api", "stopped");
     status = 0;
+out_reloader:
+    reloader_stop = 1;
+    pthread_kill(reloader, SIGHUP);
+    pthread_join(reloader, NULL);
+    pthread_rwlock_destroy(&cfg_lock);
 out_publisher:
     api_publisher_stop(&app);
 out_notify:

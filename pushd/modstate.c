@@ -27,13 +27,24 @@ modstate_free(pd_modstate *ms)
     free(ms);
 }
 
-static pd_modstate *
-modstate_get(pd_server *srv, const char *channel)
+static void
+map_free_all(gl_map *m)
 {
-    pd_modstate *ms = gl_map_get(&srv->modstates, channel);
+    size_t it = 0;
+    gl_map_entry *e;
+    while ((e = gl_map_next(m, &it)) != NULL)
+        modstate_free(e->val);
+    gl_map_free(m);
+}
+
+/* The state of channel in map m (a map being built), created empty when absent. */
+static pd_modstate *
+modstate_get(gl_map *m, const char *channel)
+{
+    pd_modstate *ms = gl_map_get(m, channel);
     if (ms != NULL) return ms;
     if ((ms = calloc(1, sizeof(*ms))) == NULL || (ms->name = strdup(channel)) == NULL ||
-        gl_map_put(&srv->modstates, ms->name, ms) != GL_OK) {
+        gl_map_put(m, ms->name, ms) != GL_OK) {
         if (ms) free(ms->name);
         free(ms);
         return NULL;
@@ -102,13 +113,15 @@ on_setting(void *arg, const char *channel, const gl_override *ov)
     return GL_OK;
 }
 
+/* Fill map m, a new one that nobody reads yet, from SQLite; channel NULL = every channel. On
+ * error m may hold part of the state: the caller frees it and keeps what it had. */
 static int
-load(pd_server *srv, const char *channel, gl_err *err)
+load(pd_server *srv, gl_map *m, const char *channel, gl_err *err)
 {
     int rv;
-    if ((rv = gl_db_each_setting(srv->db, channel, on_setting, srv, err)) != GL_OK ||
-        (rv = gl_db_each_access(srv->db, channel, on_access, srv, err)) != GL_OK ||
-        (rv = gl_db_each_restriction(srv->db, channel, on_restriction, srv, err)) != GL_OK) {
+    if ((rv = gl_db_each_setting(srv->db, channel, on_setting, m, err)) != GL_OK ||
+        (rv = gl_db_each_access(srv->db, channel, on_access, m, err)) != GL_OK ||
+        (rv = gl_db_each_restriction(srv->db, channel, on_restriction, m, err)) != GL_OK) {
         if (rv == GL_ENOMEM) gl_err_set(err, GL_ENOMEM, "out of memory loading moderation state");
         return rv;
     }
@@ -118,28 +131,57 @@ load(pd_server *srv, const char *channel, gl_err *err)
 int
 pd_modstate_load_all(pd_server *srv, gl_err *err)
 {
-    int rv = load(srv, NULL, err);
-    if (rv == GL_OK)
-        gl_log(GL_LOG_INFO, "modstate", "restored moderation state of %zu channels",
-               srv->modstates.len);
-    return rv;
+    gl_map fresh = {0};
+    int rv = load(srv, &fresh, NULL, err);
+
+    if (rv != GL_OK) {
+        map_free_all(&fresh);
+        return rv;
+    }
+    map_free_all(&srv->modstates);
+    srv->modstates = fresh;
+    gl_log(GL_LOG_INFO, "modstate", "restored moderation state of %zu channels",
+           srv->modstates.len);
+    return GL_OK;
 }
 
+/* Build the channel's new state aside and swap it in only once it loaded completely: a failed
+ * read (a locked or damaged database) must not drop the bans and access lists pushd enforces. */
 int
 pd_modstate_reload(pd_server *srv, const char *channel, gl_err *err)
 {
-    modstate_free(gl_map_del(&srv->modstates, channel));
-    return load(srv, channel, err);
+    gl_map fresh = {0};
+    pd_modstate *ms, *old;
+    int rv = load(srv, &fresh, channel, err);
+
+    if (rv != GL_OK) {
+        map_free_all(&fresh);
+        gl_log(GL_LOG_ERROR, "modstate", "reload of %s failed, keeping its current state: %s",
+               channel, err->msg);
+        return rv;
+    }
+    ms = gl_map_del(&fresh, channel);
+    gl_map_free(&fresh);
+    if (ms == NULL) { /* nothing stored for it any more */
+        modstate_free(gl_map_del(&srv->modstates, channel));
+        return GL_OK;
+    }
+    /* The map borrows its key from the value: take the old entry out before freeing it. */
+    old = gl_map_del(&srv->modstates, channel);
+    if ((rv = gl_map_put(&srv->modstates, ms->name, ms)) != GL_OK) {
+        modstate_free(ms);
+        if (old != NULL && gl_map_put(&srv->modstates, old->name, old) == GL_OK) old = NULL;
+        modstate_free(old);
+        return gl_err_set(err, rv, "out of memory reloading moderation state");
+    }
+    modstate_free(old);
+    return GL_OK;
 }
 
 void
 pd_modstate_free_all(pd_server *srv)
 {
-    size_t it = 0;
-    gl_map_entry *e;
-    while ((e = gl_map_next(&srv->modstates, &it)) != NULL)
-        modstate_free(e->val);
-    gl_map_free(&srv->modstates);
+    map_free_all(&srv->modstates);
 }
 
 void

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Write a server config for GoLive from its template and print its path.
 # Usage: tools/gen-webconf.sh nginx|lighttpd|apache|nginx-rtmp RUNDIR PORT
-#   RUNDIR  absolute runtime folder holding pushd.sock and api.sock
+#   RUNDIR  absolute runtime folder holding api.sock (and pushd.sock)
+# GOLIVE_PUSHD_LISTEN (unix:RUNDIR/pushd.sock): where /api/ws is proxied to, unix:/path or
+#   host:port, the same value golive-pushd listens on (0.0.0.0:PORT is reached on 127.0.0.1).
 #   PORT    public HTTP port of GoLive (on 127.0.0.1 unless GOLIVE_BIND says otherwise)
 # nginx: nginx -p RUNDIR/nginx -c CONF -e stderr    (the config has daemon off)
 # lighttpd: lighttpd -D -f CONF
@@ -19,6 +21,32 @@ nginx | lighttpd | apache) template=$top/conf/$server/golive.conf.in ;;
 nginx-rtmp) template=$top/media/nginx-rtmp/golive-media.conf.in ;;
 *) echo "gen-webconf: unknown server '$server' (nginx, lighttpd, apache, nginx-rtmp)" >&2; exit 2 ;;
 esac
+# Where pushd listens (GOLIVE_PUSHD_LISTEN, as pushd reads it): unix:/path or host:port. A relative
+# path is taken from the current folder, as pushd started from here would.
+pushd_listen=${GOLIVE_PUSHD_LISTEN:-unix:$rundir/pushd.sock}
+case "$pushd_listen" in
+unix:/*) pushd_sock=${pushd_listen#unix:} ;;
+unix:*) pushd_sock=$PWD/${pushd_listen#unix:} ;;
+*:*)
+    pushd_sock="" pushd_host=${pushd_listen%:*} pushd_port=${pushd_listen##*:}
+    case "$pushd_host" in "" | 0.0.0.0 | "*") pushd_host=127.0.0.1 ;; esac
+    case "$pushd_port" in "" | *[!0-9]*)
+        echo "gen-webconf: GOLIVE_PUSHD_LISTEN must be unix:/path or host:port" >&2
+        exit 2
+        ;;
+    esac
+    ;;
+*) echo "gen-webconf: GOLIVE_PUSHD_LISTEN must be unix:/path or host:port" >&2; exit 2 ;;
+esac
+if [ -n "$pushd_sock" ]; then
+    nginx_up="unix:$pushd_sock:"
+    lighttpd_up="\"socket\" => \"$pushd_sock\""
+    apache_up="unix:$pushd_sock|ws://localhost/api/ws"
+else
+    nginx_up="$pushd_host:$pushd_port"
+    lighttpd_up="\"host\" => \"$pushd_host\", \"port\" => $pushd_port"
+    apache_up="ws://$pushd_host:$pushd_port/api/ws"
+fi
 secret=""
 case "$bind" in 0.0.0.0 | 127.*) relay_host=127.0.0.1 ;; *) relay_host=$bind ;; esac
 if [ "$server" = nginx-rtmp ]; then
@@ -52,7 +80,8 @@ out="$rundir/$server/$server.conf"
 umask 077 # the nginx-rtmp config holds the hook secret
 sed -e "s|@USER@|$user_line|" -e "s|@GROUP@|$group_line|" -e "s|@RUNDIR@|$rundir|g" -e "s|@LISTEN@|$bind:$port|g" \
     -e "s|@BIND@|$bind|g" -e "s|@PORT@|$port|g" \
-    -e "s|@PUSHD_UPSTREAM@|unix:$rundir/pushd.sock:|g" -e "s|@NGINX_LOG_LEVEL@|$lvl|g" \
+    -e "s|@PUSHD_UPSTREAM@|$nginx_up|g" \
+    -e "s|@PUSHD_LIGHTTPD@|$lighttpd_up|g" -e "s#@PUSHD_APACHE@#$apache_up#g" -e "s|@NGINX_LOG_LEVEL@|$lvl|g" \
     -e "s|@RTMP_PORT@|${RTMP_PORT:-1935}|g" -e "s|@HLS_PORT@|${HLS_PORT:-8888}|g" \
     -e "s|@API_URL@|http://127.0.0.1:$port|g" -e "s|@SECRET@|$secret|g" -e "s|@RELAY_HOST@|$relay_host|g" \
     "$template" >"$out"

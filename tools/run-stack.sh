@@ -1,6 +1,9 @@
 #!/bin/bash
 # `make run`: start golive-pushd, golive-api, nginx on $PORT and the media server (nginx-rtmp:
 # RTMP on $RTMP_PORT, HLS on $HLS_PORT) in the foreground; Ctrl-C stops all.
+# One stack per GOLIVE_RUNDIR (flock on RUNDIR/run.lock, which names the holder's pid); "GoLive is up."
+# only once nginx, golive-api and pushd answer real requests; a part that fails stops the rest
+# and names itself (exit 1). On exit the sockets and pid files are removed.
 # Usage: tools/run-stack.sh BUILD_DIR   (e.g. build/release)
 # Environment: PORT (8080), JWT_SECRET, REALTIME_CONFIG_PATH (conf/realtime.yaml), LOG_LEVEL,
 # GOLIVE_RUNDIR (var/: database, sockets, nginx files), GOLIVE_BIND (127.0.0.1),
@@ -13,9 +16,22 @@ build=$top/${1:-build/release}
 export PORT=${PORT:-8080}
 export GOLIVE_RUNDIR=${GOLIVE_RUNDIR:-$top/var}
 export REALTIME_CONFIG_PATH=${REALTIME_CONFIG_PATH:-$top/conf/realtime.yaml}
+export GOLIVE_BIND=${GOLIVE_BIND:-127.0.0.1}
 mkdir -p "$GOLIVE_RUNDIR"
 GOLIVE_RUNDIR=$(cd "$GOLIVE_RUNDIR" && pwd)
 export GOLIVE_RUNDIR
+
+# One stack per runtime folder: the lock is held (fd 9) for this script's lifetime and names its
+# pid. A second `make run` stops here, before it touches a socket or file of the first.
+lock=$GOLIVE_RUNDIR/run.lock
+exec 9<>"$lock"
+if ! flock -n 9; then
+    holder=$(cat "$lock" 2>/dev/null || true)
+    echo "run: another GoLive stack (pid ${holder:-unknown}) is running in $GOLIVE_RUNDIR" \
+        "(lock $lock); stop it first, or set GOLIVE_RUNDIR" >&2
+    exit 1
+fi
+echo $$ >"$lock"
 chmod 755 "$GOLIVE_RUNDIR"
 
 "$top/tools/init-db.sh" "${GOLIVE_DB:-$GOLIVE_RUNDIR/golive.db}"
@@ -35,53 +51,139 @@ host=${GOLIVE_PUBLIC_HOST:-localhost}
 export GOLIVE_HLS_URL=${GOLIVE_HLS_URL:-http://$host:$HLS_PORT/live}
 export GOLIVE_RTMP_URL=${GOLIVE_RTMP_URL:-rtmp://$host:$RTMP_PORT/live}
 
+pushd_listen=${GOLIVE_PUSHD_LISTEN:-unix:$GOLIVE_RUNDIR/pushd.sock}
+ipc_url=${GOLIVE_IPC_URL:-ipc://$GOLIVE_RUNDIR/pushd.ipc}
+case "$GOLIVE_BIND" in 0.0.0.0 | "*") probe_host=127.0.0.1 ;; *) probe_host=$GOLIVE_BIND ;; esac
+# Files a stopped stack must not leave behind (we hold the lock: they are ours).
+stale=("$GOLIVE_RUNDIR/api.sock" "$GOLIVE_RUNDIR/nginx/nginx.pid" "$GOLIVE_RUNDIR/nginx-rtmp/nginx.pid")
+case "$pushd_listen" in unix:*) stale+=("${pushd_listen#unix:}") ;; esac
+case "$ipc_url" in ipc://*) stale+=("${ipc_url#ipc://}") ;; esac
+
 pids=()
+names=()
 stop() {
-    trap - INT TERM EXIT
+    trap - INT TERM EXIT HUP
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    rm -f "${stale[@]}"
+    : >"$lock"
     echo "run: stopped"
 }
-trap stop INT TERM EXIT
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# An operator's `kill -HUP` of this script reaches both binaries: each re-reads the YAML.
+pushd_pid="" api_pid=""
+reload() {
+    echo "run: SIGHUP: golive-pushd and golive-api re-read $REALTIME_CONFIG_PATH" >&2
+    for p in $pushd_pid $api_pid; do kill -HUP "$p" 2>/dev/null || true; done
+}
+trap reload HUP
 
-"$build/golive-pushd" &
-pids+=($!)
-for _ in $(seq 1 100); do
-    [ -S "$GOLIVE_RUNDIR/pushd.sock" ] && break
-    kill -0 "${pids[0]}" 2>/dev/null || { echo "run: golive-pushd failed to start" >&2; exit 1; }
-    sleep 0.05
-done
+fail() {
+    echo "run: $*; stopping" >&2
+    exit 1
+}
+# start NAME CMD...: run CMD in the background (without our lock fd), remember its pid.
+start() {
+    local name=$1
+    shift
+    "$@" 9>&- &
+    pids+=($!)
+    names+=("$name")
+}
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# The status line of one request to HOST:PORT over bash's /dev/tcp (no client needed).
+status_line() {
+    local line=""
+    exec 8<>"/dev/tcp/$probe_host/$PORT" 2>/dev/null || return 1
+    printf '%b' "$1" >&8
+    IFS= read -r -t 2 line <&8 || true
+    exec 8>&-
+    printf '%s' "${line%$'\r'}"
+}
+# wait_until WHAT PID CHECK...: up to 15 s for CHECK to succeed while PID lives.
+wait_until() {
+    local what=$1 pid=$2
+    shift 2
+    for _ in $(seq 1 300); do
+        "$@" && return 0
+        alive "$pid" || fail "$what exited during start-up (see its messages above)"
+        sleep 0.05
+    done
+    fail "$what did not come up within 15 s"
+}
+unix_up() { [ -S "$1" ]; }
+tcp_up() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+pid_file_is() { [ -s "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+rest_ok() {
+    case "$(status_line "GET /api/realtime/channels HTTP/1.1\r\nHost: $probe_host\r\nConnection: close\r\n\r\n")" in
+    "HTTP/1.1 200"*) return 0 ;;
+    esac
+    return 1
+}
+ws_ok() {
+    case "$(status_line "GET /api/ws HTTP/1.1\r\nHost: $probe_host\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: Z29saXZlLXJ1bi1wcm9iZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")" in
+    "HTTP/1.1 101"*) return 0 ;;
+    esac
+    return 1
+}
+
+rm -f "${stale[@]}"
+start golive-pushd "$build/golive-pushd"
+pushd_pid=${pids[-1]}
+case "$pushd_listen" in
+unix:*) wait_until golive-pushd "$pushd_pid" unix_up "${pushd_listen#unix:}" ;;
+*) wait_until golive-pushd "$pushd_pid" tcp_up "$(h=${pushd_listen%:*}; [ "$h" = 0.0.0.0 ] && h=127.0.0.1; echo "$h")" "${pushd_listen##*:}" ;;
+esac
 
 # golive-api as a FastCGI server on a unix socket nginx's fastcgi_pass points at.
-"$build/golive-api" --listen "$GOLIVE_RUNDIR/api.sock" &
-pids+=($!)
+start golive-api "$build/golive-api" --listen "$GOLIVE_RUNDIR/api.sock"
+api_pid=${pids[-1]}
+wait_until golive-api "$api_pid" unix_up "$GOLIVE_RUNDIR/api.sock"
 
+# nginx writes its pid file once it has bound its listeners.
 conf=$("$top/tools/gen-webconf.sh" nginx "$GOLIVE_RUNDIR" "$PORT")
-nginx -p "$GOLIVE_RUNDIR/nginx" -c "$conf" -e stderr &
-pids+=($!)
+start nginx nginx -p "$GOLIVE_RUNDIR/nginx" -c "$conf" -e stderr
+nginx_pid=${pids[-1]}
+wait_until "nginx (HTTP on $GOLIVE_BIND:$PORT)" "$nginx_pid" pid_file_is "$GOLIVE_RUNDIR/nginx/nginx.pid" "$nginx_pid"
 
 case "$media" in
 nginx-rtmp)
     conf=$("$top/tools/gen-webconf.sh" nginx-rtmp "$GOLIVE_RUNDIR" "$PORT")
-    nginx -p "$GOLIVE_RUNDIR/nginx-rtmp" -c "$conf" -e stderr &
-    pids+=($!)
+    start nginx-rtmp nginx -p "$GOLIVE_RUNDIR/nginx-rtmp" -c "$conf" -e stderr
+    wait_until "nginx-rtmp (RTMP on $GOLIVE_BIND:$RTMP_PORT, HLS on $HLS_PORT)" "${pids[-1]}" \
+        pid_file_is "$GOLIVE_RUNDIR/nginx-rtmp/nginx.pid" "${pids[-1]}"
     ;;
 none) ;;
-*) echo "run: GOLIVE_MEDIA must be nginx-rtmp or none" >&2; exit 2 ;;
+*) fail "GOLIVE_MEDIA must be nginx-rtmp or none" ;;
 esac
+
+# Real requests through nginx: REST answered by golive-api, a WebSocket handshake by pushd.
+wait_until "golive-api (GET /api/realtime/channels through nginx)" "$api_pid" rest_ok
+wait_until "golive-pushd (WebSocket handshake on /api/ws through nginx)" "$pushd_pid" ws_ok
 
 cat <<MSG
 run: GoLive is up.
-  WebSocket  ws://127.0.0.1:$PORT/api/ws
-  REST       http://127.0.0.1:$PORT/api/realtime/channels
-  streams    http://127.0.0.1:$PORT/api/streaming/streams
+  WebSocket  ws://$probe_host:$PORT/api/ws
+  REST       http://$probe_host:$PORT/api/realtime/channels
+  streams    http://$probe_host:$PORT/api/streaming/streams
   RTMP       $GOLIVE_RTMP_URL   (stream key: POST /api/streaming/keys)
   HLS        $GOLIVE_HLS_URL/<stream name>/index.m3u8
   database   ${GOLIVE_DB:-$GOLIVE_RUNDIR/golive.db}   (sqlite3 it)
   config     $REALTIME_CONFIG_PATH
   a token    JWT_SECRET=\${JWT_SECRET:-change-me} $build/golive-token --sub user_123 --username alice
-Press Ctrl-C to stop.
+Press Ctrl-C to stop; kill -HUP $$ reloads the YAML in golive-pushd and golive-api.
 MSG
-# Whichever exits first takes the others down with it.
-wait -n
-echo "run: shutting down (Ctrl-C, or a component exited: see above)" >&2
+# Whichever exits first takes the others down with it. A trapped signal (SIGHUP) also ends
+# `wait -n`: go on waiting while every part is still running.
+while :; do
+    wait -n || true
+    for i in "${!pids[@]}"; do
+        alive "${pids[$i]}" || {
+            echo "run: ${names[$i]} exited; shutting down" >&2
+            exit 1
+        }
+    done
+done

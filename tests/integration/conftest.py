@@ -213,6 +213,13 @@ class Stack:
         return os.path.join(self.rundir, "pushd.sock")
 
     @property
+    def pushd_tcp_port(self):
+        """pushd's TCP port when the test set GOLIVE_PUSHD_LISTEN=127.0.0.1:PORT, else None."""
+        listen = self.extra_env.get("GOLIVE_PUSHD_LISTEN", "")
+        return None if listen.startswith("unix:") or ":" not in listen else int(
+            listen.rsplit(":", 1)[1])
+
+    @property
     def pushd_log(self):
         return os.path.join(self.rundir, "pushd.log")
 
@@ -314,12 +321,13 @@ class Stack:
         self.started_at = time.monotonic()
         self.terminated_by_test = False
         deadline = time.monotonic() + 10
-        while not can_connect_unix(self.sock_path):
+        tcp = self.pushd_tcp_port
+        while not (can_connect_tcp(tcp) if tcp else can_connect_unix(self.sock_path)):
             if self.pushd.poll() is not None:
                 pytest.fail(f"golive-pushd exited with {self.pushd.returncode} during start-up\n"
                             + self.log_tail())
             if time.monotonic() > deadline:
-                pytest.fail("golive-pushd did not listen on pushd.sock within 10 s\n"
+                pytest.fail(f"golive-pushd did not listen on {tcp or 'pushd.sock'} within 10 s\n"
                             + self.log_tail())
             time.sleep(0.05)
 

@@ -1,0 +1,206 @@
+"""tools/run-stack.sh (`make run`) as an operator runs it: one stack per runtime folder (a
+second one refuses before touching anything and names the holder), "GoLive is up." only once
+every part answers, a part that fails to start is named and nothing is left running, and a stop
+leaves no sockets or pid files behind."""
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from conftest import (BUILD, REPO, SANITIZER_MARKERS, SECRET, Client, close_all, free_port, is_message, json_body,
+                      make_token, run, unique_channel, wait_for)
+
+RUN_STACK = os.path.join(REPO, "tools", "run-stack.sh")
+STALE = ("api.sock", "pushd.sock", "pushd.ipc", "nginx/nginx.pid")
+
+
+class RunStack:
+    def __init__(self, rundir, port, **env):
+        self.rundir, self.port = rundir, port
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("GOLIVE_", "LISTEN_"))}
+        self.env.update({"PORT": str(port), "GOLIVE_RUNDIR": rundir, "GOLIVE_MEDIA": "none",
+                         "JWT_SECRET": SECRET, "LOG_LEVEL": "info",
+                         "REALTIME_CONFIG_PATH": os.path.join(REPO, "conf", "realtime.yaml")})
+        self.env.update(env)
+        self.out = os.path.join(rundir, f"run-{time.monotonic_ns()}.out")
+        self.proc = None
+
+    def start(self):
+        log = open(self.out, "wb")
+        try:
+            # its own process group: whatever it started is found (and cleaned up) by group
+            self.proc = subprocess.Popen([RUN_STACK, os.path.relpath(BUILD, REPO)], env=self.env,
+                                         cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+        return self
+
+    def output(self):
+        with open(self.out, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_up(self, timeout=20):
+        wait_for(lambda: "GoLive is up." in self.output() or self.proc.poll() is not None,
+                 timeout, what="run-stack to start")
+        assert self.proc.poll() is None, f"run-stack exited {self.proc.returncode}:\n{self.output()}"
+
+    def group_alive(self):
+        try:
+            os.killpg(self.proc.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.group_alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            raise AssertionError(f"processes of run-stack were left running:\n{self.output()}")
+        bad = [m for m in SANITIZER_MARKERS if m in self.output()]
+        assert not bad, f"sanitizer report {bad} in run-stack's output:\n{self.output()}"
+        return self.proc.returncode
+
+
+@pytest.fixture
+def rundir():
+    d = tempfile.mkdtemp(prefix="golive-run-")
+    os.chmod(d, 0o755)
+    return d
+
+
+def test_second_run_in_the_same_rundir_refuses_and_the_first_keeps_working(rundir):
+    port = free_port()
+    first = RunStack(rundir, port).start()
+    try:
+        first.wait_up()
+        second = RunStack(rundir, free_port()).start()
+        rc = second.proc.wait(20)
+        out = second.output()
+        assert rc != 0, out
+        assert f"pid {first.proc.pid}" in out, out
+        assert "GoLive is up." not in out, out
+        assert not second.group_alive()
+
+        # the first stack's REST and WebSocket still answer
+        ch = unique_channel()
+        tok = make_token("u_alice")
+        base = f"http://127.0.0.1:{port}"
+
+        async def body():
+            c = await Client.open(f"ws://127.0.0.1:{port}/api/ws", token=tok)
+            try:
+                await c.subscribe(ch)
+                r = requests.post(f"{base}/api/realtime/channels/{ch}/publish",
+                                  json={"data": {"n": 1}},
+                                  headers={"Authorization": f"Bearer {tok}"}, timeout=10)
+                reply = json_body(r, 200)
+                await c.recv_until(is_message(ch, reply["id"]), what="the REST message")
+            finally:
+                await close_all(c)
+
+        run(body())
+    finally:
+        rc = first.stop()
+    assert rc in (0, 143, -signal.SIGTERM), (rc, first.output())
+    assert "run: stopped" in first.output()
+    left = [f for f in STALE if os.path.exists(os.path.join(rundir, f))]
+    assert not left, f"left behind after a stop: {left}"
+
+
+def test_a_part_that_cannot_start_is_named_and_nothing_is_left(rundir):
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen(1)
+        rs = RunStack(rundir, port).start()
+        rc = rs.proc.wait(30)
+        out = rs.output()
+    assert rc != 0, out
+    assert f"nginx (HTTP on 127.0.0.1:{port})" in out, out
+    assert "GoLive is up." not in out, out
+    assert not rs.group_alive(), out
+    left = [f for f in STALE if os.path.exists(os.path.join(rundir, f))]
+    assert not left, f"left behind: {left}"
+
+
+PUBLIC = """channels:
+  - pattern: "public:*"
+    private: false
+"""
+PRIVATE = """channels:
+  - pattern: "public:*"
+    private: true
+    allowed_roles: [moderator]
+"""
+BROKEN = """channels:
+  - pattern: "public:*"
+    private: [not, a, bool
+"""
+
+
+def test_sighup_to_run_stack_reloads_the_yaml_in_pushd_and_the_api(rundir):
+    cfg = os.path.join(rundir, "realtime.yaml")
+
+    def write(text):
+        with open(cfg + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(cfg + ".tmp", cfg)
+
+    write(PUBLIC)
+    port = free_port()
+    rs = RunStack(rundir, port, REALTIME_CONFIG_PATH=cfg).start()
+    ch = unique_channel()
+    base = f"http://127.0.0.1:{port}"
+    url = f"ws://127.0.0.1:{port}/api/ws"
+    history = f"{base}/api/realtime/channels/{ch}/history"
+
+    def reloads(what):
+        return rs.output().count(what)
+
+    async def anon_subscribe():
+        c = await Client.open(url)
+        try:
+            return await c.request({"type": "subscribe", "channel": ch})
+        finally:
+            await close_all(c)
+
+    try:
+        rs.wait_up()
+        assert requests.get(history, timeout=10).status_code == 200
+        assert run(anon_subscribe())["type"] == "subscribe"
+
+        write(PRIVATE)
+        rs.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloads(f"config: reloaded {cfg}") >= 2, 10,
+                 what="both golive-pushd and golive-api logging the reload")
+        assert requests.get(history, timeout=10).status_code in (401, 403)
+        r = run(anon_subscribe())
+        assert r["type"] == "error" and r["error"]["code"] in ("forbidden", "unauthorized"), r
+
+        write(BROKEN)
+        rs.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloads("reload failed, keeping the running config") >= 2, 10,
+                 what="both binaries refusing the broken file")
+        assert f"{cfg}:" in rs.output()  # named with file:line
+        assert rs.proc.poll() is None, rs.output()
+        assert requests.get(history, timeout=10).status_code in (401, 403)
+        r = run(anon_subscribe())
+        assert r["type"] == "error", r
+        mod = make_token("u_mod", role="moderator")
+        assert requests.get(history, headers={"Authorization": f"Bearer {mod}"},
+                            timeout=10).status_code == 200
+    finally:
+        rc = rs.stop()
+    assert rc in (0, 143, -signal.SIGTERM), (rc, rs.output())
