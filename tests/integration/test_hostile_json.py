@@ -58,8 +58,8 @@ def test_rest_identifiers_with_nul_are_bad_request(stack):
     ch = unique_channel()
     mod = stack.token("mod_nul", role="moderator")
     user = stack.token("u_nul")
-    # in the path (percent-encoded): nginx refuses %00 itself; behind lighttpd or Apache
-    # golive-api's decoder does (test_webservers). Either way: 400, nothing done.
+    # in the path (percent-encoded): nginx refuses %00 itself, before golive-api's decoder
+    # (which refuses it too) sees it. Either way: 400, nothing done.
     assert stack.http("GET", "/api/realtime/channels/" + ch + "%00zzz/history").status_code == 400
     assert stack.http("POST", f"/api/realtime/channels/{ch}/users/u1%00x/ban", token=mod,
                       json={}).status_code == 400
