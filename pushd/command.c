@@ -335,28 +335,6 @@ cmd_history(cmd *k)
     pd_conn_send_reply(k->c, "history", k->id, data);
 }
 
-static void rpc_call_method(cmd *k, const cJSON *data);
-
-/* rpc's data, parsed now that it is known to be an object: the method by name, the params
- * kept as written for the backend. */
-static const char *const rpc_raw_members[] = {"params", NULL};
-
-static void
-cmd_rpc(cmd *k)
-{
-    const char *raw = gl_json_raw(k->root, "data");
-    cJSON *data = NULL;
-    gl_err err;
-
-    if (gl_json_raw_is_object(raw) &&
-        (data = gl_json_parse(raw, strlen(raw), rpc_raw_members, &err)) == NULL) {
-        fail_err(k, &err);
-        return;
-    }
-    rpc_call_method(k, data);
-    cJSON_Delete(data);
-}
-
 static void
 rpc_call_method(cmd *k, const cJSON *data)
 {
@@ -389,6 +367,26 @@ rpc_call_method(cmd *k, const cJSON *data)
     if (pd_rpc_proxy_call(k->srv, k->c, k->id, proxy,
                           cJSON_GetObjectItemCaseSensitive(data, "params"), &err) != GL_OK)
         fail_err(k, &err);
+}
+
+/* rpc's data, parsed now that it is known to be an object: the method by name, the params
+ * kept as written for the backend. */
+static const char *const rpc_raw_members[] = {"params", NULL};
+
+static void
+cmd_rpc(cmd *k)
+{
+    const char *raw = gl_json_raw(k->root, "data");
+    cJSON *data = NULL;
+    gl_err err;
+
+    if (gl_json_raw_is_object(raw) &&
+        (data = gl_json_parse(raw, strlen(raw), rpc_raw_members, &err)) == NULL) {
+        fail_err(k, &err);
+        return;
+    }
+    rpc_call_method(k, data);
+    cJSON_Delete(data);
 }
 
 static cJSON *
