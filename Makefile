@@ -92,6 +92,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGOLIVE)
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS) -lcmocka
 
+# pushd's pure pieces, tested on their own.
+$(BUILD)/tests/test_wsscan: $(BUILD)/tests/unit/test_wsscan.o $(BUILD)/pushd/wsscan.o
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ -lcmocka
+
 # The database is created from schema.sql when missing (golive-pushd also migrates on start).
 db: deps
 	@tools/init-db.sh
@@ -152,8 +157,15 @@ $(FUZZ_DIR)/obj/shared/%.o: shared/%.c $(wildcard shared/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
 
+$(FUZZ_DIR)/obj/pushd/%.o: pushd/%.c $(wildcard pushd/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+$(FUZZ_DIR)/fuzz_wsscan: tests/fuzz/fuzz_wsscan.c tests/fuzz/fuzz.h $(FUZZ_DIR)/obj/pushd/wsscan.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_DIR)/obj/pushd/wsscan.o
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -164,5 +176,5 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 	done
 
 # Keep the fuzz objects between runs (make would delete them as intermediates).
-.SECONDARY: $(FUZZ_OBJ) $(FUZZ_DIR)/gen/schema_sql.c
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_DIR)/gen/schema_sql.c $(FUZZ_DIR)/obj/pushd/wsscan.o
 .PHONY: fuzz

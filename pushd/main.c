@@ -8,6 +8,7 @@
 #include "loop.h"
 #include "modstate.h"
 #include "writer.h"
+#include "wsguard.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
@@ -271,6 +272,7 @@ out:
     pd_writer_stop(srv.writer);
     pd_ipc_stop(srv.ipc);
     if (srv.ctx != NULL) lws_context_destroy(srv.ctx);
+    pd_wsguard_destroy();
     pd_loop_destroy(&srv);
     the_server = NULL;
     pd_modstate_free_all(&srv);

@@ -8,6 +8,8 @@
 #include "ipc.h"
 #include "loop.h"
 #include "rpc.h"
+#include "wsguard.h"
+#include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
@@ -29,8 +31,9 @@
 
 #define WS_PATH "/api/ws"
 #define RX_BUFFER 128 /* per-connection lws receive buffer; larger messages are reassembled */
-#define TX_PACKET (PD_WBUF + 16) /* lws sends at most this per write (else RX_BUFFER) */
-#define FD_RESERVE 64            /* descriptors kept free for SQLite, nng and the like */
+#define TX_PACKET (PD_WBUF + 16)  /* lws sends at most this per write (else RX_BUFFER) */
+#define FD_RESERVE 64             /* descriptors kept free for SQLite, nng and the like */
+#define GUARD_FDS_UNLIMITED 65536 /* fds the frame guard watches when RLIMIT_NOFILE has none */
 #define REFUSE_LOG_SECS 60
 
 pd_server *
@@ -112,6 +115,7 @@ on_established(pd_server *srv, struct lws *wsi)
     }
     /* Our pointer is the connection's user data: no per-session allocation in lws. */
     lws_set_wsi_user(wsi, c);
+    pd_wsguard_watch(wsi);
     found = find_token(wsi, token, sizeof(token));
     if (found < 0) {
         pd_conn_send_error(c, NULL, GL_EAUTH,
@@ -160,6 +164,24 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
         c->rx = NULL;
         c->rxcap = 0;
     }
+    return 0;
+}
+
+/* The peer's Close, before lws echoes it back: lws checks the code but not that the reason is
+ * UTF-8 (RFC 6455 5.5.1, 8.1). A bad one is answered with 1007, written over the payload lws is
+ * about to echo (its length is fixed, so our reason is cut or padded with spaces to fit), which
+ * keeps lws's own peer-initiated close: Close out, then the TCP connection shut at once. */
+static int
+on_peer_close(unsigned char *payload, size_t len)
+{
+    static const char why[] = "Close reason is not UTF-8";
+    size_t room = len - 2, n = room < sizeof(why) - 1 ? room : sizeof(why) - 1;
+
+    if (len <= 2 || gl_utf8_valid((const char *)payload + 2, room)) return 0;
+    payload[0] = LWS_CLOSE_STATUS_INVALID_PAYLOAD >> 8;
+    payload[1] = LWS_CLOSE_STATUS_INVALID_PAYLOAD & 0xff;
+    memcpy(payload + 2, why, n);
+    memset(payload + 2 + n, ' ', room - n);
     return 0;
 }
 
@@ -229,7 +251,10 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_RECEIVE_PONG:
         if (c != NULL) pd_conn_seen(c, (uint32_t)gl_time_mono_ms());
         return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        return on_peer_close(in, len);
     case LWS_CALLBACK_CLOSED:
+        pd_wsguard_unwatch(wsi);
         if (c != NULL) {
             pd_conn_closed(pd_server_get(wsi), c);
             lws_set_wsi_user(wsi, NULL);
@@ -332,9 +357,12 @@ pd_server_listen(pd_server *srv, gl_err *err)
     /* Not info.fd_limit_per_thread: below the rlimit it turns lws's fd-to-connection lookup
      * into a linear scan (context.c "max_fds_unrelated_to_ulimit"). See on_network_connection. */
     srv->fd_cap = INT_MAX;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur > 2 * FD_RESERVE)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        rl.rlim_cur = GUARD_FDS_UNLIMITED;
+    else if (rl.rlim_cur > 2 * FD_RESERVE)
         srv->fd_cap = (int)(rl.rlim_cur - FD_RESERVE);
+    if (pd_wsguard_init((size_t)rl.rlim_cur, srv->opt.max_message) != 0)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.vhost_name = "golive";
 

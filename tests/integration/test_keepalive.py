@@ -4,61 +4,15 @@ once-a-second sweep instead of lws's per-connection timers (docs/benchmarks.md),
 use a raw socket to see exactly which frames arrive and when."""
 import os
 import socket
-import struct
 import subprocess
 import time
 
 from conftest import PUSHD_BIN
+from rawws import RawWS
 
 PING_SECS = 1
 TIMEOUT_SECS = 3
 STACK_ENV = {"GOLIVE_PING_SECS": str(PING_SECS), "GOLIVE_IDLE_TIMEOUT_SECS": str(TIMEOUT_SECS)}
-
-
-class RawWS:
-    """A minimal WebSocket client on pushd's unix socket: frames in, masked frames out."""
-
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(10)
-        self.s.connect(path)
-        self.s.sendall(b"GET /api/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                       b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                       b"Sec-WebSocket-Version: 13\r\n\r\n")
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            self.buf += self.s.recv(4096)
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        assert head.startswith(b"HTTP/1.1 101"), head
-
-    def _need(self, n, deadline):
-        while len(self.buf) < n:
-            self.s.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
-
-    def frame(self, timeout):
-        """(opcode, payload) of the next frame; EOFError when pushd closes the socket."""
-        deadline = time.monotonic() + timeout
-        self._need(2, deadline)
-        n = self.buf[1] & 0x7F
-        off = 2
-        if n == 126:
-            self._need(4, deadline)
-            n, off = struct.unpack(">H", self.buf[2:4])[0], 4
-        self._need(off + n, deadline)
-        op, payload = self.buf[0] & 0x0F, self.buf[off:off + n]
-        self.buf = self.buf[off + n:]
-        return op, payload
-
-    def send(self, op, payload=b""):
-        assert len(payload) < 126
-        self.s.sendall(bytes([0x80 | op, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
-
-    def close(self):
-        self.s.close()
 
 
 def test_a_silent_client_that_answers_pings_stays_connected(stack):
