@@ -178,9 +178,11 @@ cmd_subscribe(cmd *k)
         pd_conn_sub *sub = &k->c->subs[k->c->nsubs - 1];
         r.since = since;
         r.max_id = since;
-        r.limit = pol.max_history;
+        /* A replay bigger than the queue would cut the client as a slow consumer, and it
+         * would reconnect into the same replay: beyond PD_REPLAY_MAX it says complete:false. */
+        r.limit = pol.max_history < PD_REPLAY_MAX ? pol.max_history : PD_REPLAY_MAX;
         if ((r.msgs = cJSON_CreateArray()) == NULL ||
-            gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, pol.max_history,
+            gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, r.limit,
                           collect_replay, &r, &err) != GL_OK ||
             gl_db_pruned_through(k->srv->db, channel, &pruned, &err) != GL_OK) {
             cJSON_Delete(r.msgs);

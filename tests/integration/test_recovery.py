@@ -482,6 +482,100 @@ def test_slow_consumer_is_closed_4008(make_stack):
     run(body(), timeout=30)
 
 
+def test_replay_is_capped_inside_the_queue_and_says_incomplete(make_stack):
+    """A since replay bigger than the 1024-frame queue would cut the recovering client as a slow
+    consumer (and its reconnect would replay again): past 500 it is the newest 500 and
+    complete false."""
+    st = make_stack(config={"channels": [{"pattern": "public:*", "max_history": 10000}]})
+    ch = unique_channel()
+
+    async def body():
+        pub = await st.client(st.token("u_many", username="many"))
+        again = await st.client()
+        try:
+            ids = [await pub.publish(ch, {"n": i}) for i in range(700)]
+            r = await again.subscribe(ch, since=ids[0] - 1)
+            assert r["data"]["recovered"] == 500 and r["data"]["complete"] is False, r
+            got = [(await again.recv_until(is_message(ch)))["id"] for _ in range(500)]
+            assert got == ids[-500:]
+            r = await again.ok({"type": "subscribe", "channel": unique_channel(),
+                                "since": 0})
+            assert r["data"]["complete"] is True, r
+            await again.ok({"type": "unsubscribe", "channel": ch})
+            r = await again.subscribe(ch, since=ids[-501])
+            assert r["data"]["recovered"] == 500 and r["data"]["complete"] is True, r
+        finally:
+            await close_all(pub, again)
+
+    run(body(), timeout=60)
+
+
+def test_slow_consumer_behind_nginx_gets_what_was_buffered_then_the_end(make_stack):
+    """Through nginx, pushd cuts a client that stopped reading just the same, but its 4008 Close
+    cannot pass: nginx and the kernel hold megabytes the client has not read, and pushd gives
+    the socket 5 s to take the Close. What the client sees when it reads again is what
+    docs/protocol.md says: every buffered message, in order and without a gap, then the end of
+    the connection without a Close (1006); a reconnect with since gets exactly the rest."""
+    st = make_stack(config={"channels": [{"pattern": "public:*", "max_history": 10000}]})
+    ch = unique_channel()
+    payload = {"content": "s" * 3000}
+    flood = 4000  # pushd's 1024 frames plus the ~1300 nginx and the kernel hold, with room
+
+    async def body():
+        sleeper = await st.client(max_queue=1, read_limit=2048)  # through nginx
+        pub = await st.client(st.token("u_flood", username="flood"))
+        watcher = await st.client()
+        try:
+            await sleeper.subscribe(ch)
+            acked, sent = [], 0
+            while sent < flood:
+                for _ in range(100):
+                    await pub.send({"type": "publish", "channel": ch, "data": payload})
+                sent += 100
+                while len(acked) < sent:
+                    m = await pub.recv(timeout=5)
+                    if m.get("type") == "publish":
+                        acked.append(m["data"]["message_id"])
+
+            async def gone():
+                p = await watcher.ok({"type": "presence", "channel": ch})
+                return p["data"]["anonymous"] == 0
+            deadline = time.monotonic() + 10
+            while not await gone():
+                assert time.monotonic() < deadline, "pushd did not cut the sleeping client"
+                await asyncio.sleep(0.2)
+
+            code, frames = await sleeper.wait_closed(timeout=10)
+            got = [f["id"] for f in frames if is_message(ch)(f)]
+            assert code == 1006, f"close code {code}: if 4008 now arrives, update docs/protocol.md"
+            assert 0 < len(got) < flood and got == acked[:len(got)], (len(got), got[:3])
+
+            # more was missed than one replay carries: the newest 500, complete false, and
+            # the gap before them from history, as docs/protocol.md tells a client to do
+            missed = acked[len(got):]
+            again = await st.client()
+            try:
+                r = await again.subscribe(ch, since=got[-1])
+                assert r["data"]["recovered"] == 500 and r["data"]["complete"] is False, r
+                replayed = [(await again.recv_until(is_message(ch)))["id"] for _ in range(500)]
+                assert replayed == missed[-500:]
+                filled, after = [], got[-1]
+                while len(filled) < len(missed) - 500:
+                    h = await again.ok({"type": "history", "channel": ch, "since": after,
+                                        "limit": 100})
+                    page = [m["id"] for m in h["data"]["messages"]]
+                    assert page, f"history since {after} is empty"
+                    filled += page
+                    after = page[-1]
+                assert filled[:len(missed) - 500] == missed[:-500]
+            finally:
+                await close_all(again)
+        finally:
+            await close_all(sleeper, pub, watcher)
+
+    run(body(), timeout=60)
+
+
 def test_paused_reader_below_queue_limit_is_kept(make_stack):
     """A client that stops reading for a while but has fewer than 1024 frames waiting is not a
     slow consumer: when it reads again it gets everything."""
