@@ -17,6 +17,7 @@ import time
 
 import pytest
 import requests
+import websockets
 
 from conftest import (REPO, Client, Stack, _UNSET, _json_dumps, can_connect_tcp, channel_path,
                       close_all, expect_error, free_port, is_int, is_message, json_body, run,
@@ -309,7 +310,6 @@ def test_same_origin_pages_pass_and_foreign_ones_are_refused(front):
     """The web server hands the browser's Host (with its port) on to pushd and golive-api, so
     that a page of this very origin may open a socket and read history (allowed_origins absent:
     same origin only), and a page of another origin may not."""
-    import websockets
     own, foreign = front.base_url, "https://evil.example.net"
 
     async def ws_status(origin):
