@@ -59,8 +59,9 @@ typedef struct api_req {
     bool authed;
     char *raw; /* the request body, NUL-terminated, or NULL (api_read_body) */
     size_t raw_len;
-    cJSON *body;         /* parsed JSON body, or NULL */
-    const char *channel; /* segs[1] once validated */
+    cJSON *body;             /* parsed JSON body, or NULL */
+    const char *channel;     /* segs[1] once validated */
+    const char *cors_origin; /* Access-Control-Allow-Origin of every reply, NULL for none */
     bool replied;
 } api_req;
 

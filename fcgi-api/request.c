@@ -3,6 +3,7 @@
 #include "api.h"
 #include "router.h"
 #include "shared/chan.h"
+#include "shared/event.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -14,6 +15,8 @@
 #include <strings.h>
 #include <time.h>
 
+#define CORS_MAX_AGE_SECS 600 /* how long a browser may reuse a preflight's answer */
+
 static const char *
 reason_phrase(int status)
 {
@@ -22,6 +25,8 @@ reason_phrase(int status)
         return "OK";
     case 201:
         return "Created";
+    case 204:
+        return "No Content";
     case 302:
         return "Found";
     case 400:
@@ -62,28 +67,28 @@ redact_uri(const char *uri, char *out, size_t cap)
     }
 }
 
+/* Write the head of a reply: status, the content type (NULL: no body follows), CORS headers
+ * when the request's origin is allowed, and extra (whole "Name: value\r\n" lines). */
 static void
-reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
+write_head(api_req *r, int status, const char *type, const char *extra)
 {
-    char head[512];
-    char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    char head[1024], ctype[64] = "", acao[GL_ORIGIN_MAX + 40] = "";
     int n;
 
-    cJSON_Delete(obj);
-    if (body == NULL) {
-        status = 503;
-        body = strdup("{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}");
-    }
+    if (type != NULL) snprintf(ctype, sizeof(ctype), "Content-Type: %s\r\n", type);
+    /* The origin was checked by gl_origin_normalize: no CR, LF or spaces, at most 255 bytes. */
+    if (r->cors_origin != NULL)
+        snprintf(acao, sizeof(acao), "Access-Control-Allow-Origin: %s\r\n", r->cors_origin);
+    /* Vary on every reply, with or without Origin: a cache must not serve one origin's answer
+     * to another. */
     n = snprintf(head, sizeof(head),
-                 "Status: %d %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
-                 "%s\r\n",
-                 status, reason_phrase(status), extra ? extra : "");
-    r->io.write(r->io.ctx, head, n);
-    if (body != NULL) {
-        r->io.write(r->io.ctx, body, (int)strlen(body));
-        r->io.write(r->io.ctx, "\n", 1);
+                 "Status: %d %s\r\n%sCache-Control: no-store\r\n%sVary: Origin\r\n%s\r\n", status,
+                 reason_phrase(status), ctype, acao, extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof(head)) {
+        gl_log(GL_LOG_ERROR, "api", "reply head of %d bytes cut to %zu", n, sizeof(head) - 1);
+        n = (int)sizeof(head) - 1;
     }
-    free(body);
+    r->io.write(r->io.ctx, head, n);
     r->replied = true;
     if (GL_LOG_DEBUG >= gl_log_level) {
         /* pathbuf was split into segments by the router: log the request's own URI instead. */
@@ -91,6 +96,24 @@ reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
         redact_uri(r->io.param(r->io.ctx, "REQUEST_URI"), uri, sizeof(uri));
         gl_log(GL_LOG_DEBUG, "api", "%s %s -> %d", r->method, uri, status);
     }
+}
+
+static void
+reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
+{
+    char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
+
+    cJSON_Delete(obj);
+    if (body == NULL) {
+        status = 503;
+        body = strdup("{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}");
+    }
+    write_head(r, status, "application/json", extra);
+    if (body != NULL) {
+        r->io.write(r->io.ctx, body, (int)strlen(body));
+        r->io.write(r->io.ctx, "\n", 1);
+    }
+    free(body);
 }
 
 void
@@ -109,18 +132,6 @@ api_reply_redirect(api_req *r, const char *location)
     reply_with_headers(r, 302, o, hdr);
 }
 
-static cJSON *
-error_json(int code, const char *msg)
-{
-    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
-    if (e == NULL || cJSON_AddStringToObject(e, "code", gl_err_code_name(code)) == NULL ||
-        cJSON_AddStringToObject(e, "message", msg) == NULL) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
 int
 api_fail(api_req *r, int code, const char *fmt, ...)
 {
@@ -129,7 +140,7 @@ api_fail(api_req *r, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    api_reply(r, gl_err_http_status(code), error_json(code, msg));
+    api_reply(r, gl_err_http_status(code), gl_event_http_error(code, msg));
     return code;
 }
 
@@ -294,6 +305,44 @@ authenticate(api_req *r)
     return GL_OK;
 }
 
+/* CORS: a request from a browser page of another origin is answered only when that origin is
+ * allowed (gl_config_origin_allowed), and then with Access-Control-Allow-Origin on every reply,
+ * errors included, so that the page can read them. No Origin: not a browser, nothing to add. */
+static int
+check_origin(api_req *r)
+{
+    const char *origin = r->io.param(r->io.ctx, "HTTP_ORIGIN");
+    const char *host = r->io.param(r->io.ctx, "HTTP_HOST");
+    char o_log[80], h_log[80];
+
+    if (origin == NULL || *origin == '\0') return GL_OK;
+    if (gl_config_origin_allowed(r->app->cfg, origin, host)) {
+        /* Bearer tokens, not cookies: no credentials mode, so "*" may be said as "*". */
+        r->cors_origin = r->app->cfg->any_origin ? "*" : origin;
+        return GL_OK;
+    }
+    gl_log(GL_LOG_INFO, "api", "refused a request from origin %s (Host %s)",
+           gl_log_clean(origin, o_log, sizeof(o_log)), gl_log_clean(host, h_log, sizeof(h_log)));
+    return api_fail(r, GL_EFORBIDDEN,
+                    "requests from this origin are not allowed (allowed_origins)");
+}
+
+/* OPTIONS on a route (a CORS preflight, or a plain question): 204, the route's methods. */
+static void
+reply_options(api_req *r, const char *methods)
+{
+    char hdr[512];
+    int n = snprintf(hdr, sizeof(hdr), "Allow: %s, OPTIONS\r\n", methods);
+
+    if (r->cors_origin != NULL && n > 0 && (size_t)n < sizeof(hdr))
+        snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+                 "Access-Control-Allow-Methods: %s\r\n"
+                 "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+                 "Access-Control-Max-Age: %d\r\n",
+                 methods, CORS_MAX_AGE_SECS);
+    write_head(r, 204, NULL, hdr);
+}
+
 void
 api_handle(api_req *r)
 {
@@ -306,6 +355,7 @@ api_handle(api_req *r)
     r->query = r->io.param(r->io.ctx, "QUERY_STRING");
     if (r->method == NULL) r->method = "GET";
     if (r->query == NULL) r->query = "";
+    if (check_origin(r) != GL_OK) goto out;
     rv = api_route(r, &fn, allow, sizeof(allow));
     if (rv == GL_ENOTFOUND) {
         api_fail(r, GL_ENOTFOUND, "no such route");
@@ -315,9 +365,13 @@ api_handle(api_req *r)
         api_fail(r, GL_EINVAL, "bad percent-encoding in the path");
         goto out;
     }
+    if (rv == GL_EMETHOD && strcmp(r->method, "OPTIONS") == 0) {
+        reply_options(r, allow);
+        goto out;
+    }
     if (rv == GL_EMETHOD) {
-        cJSON *e = error_json(GL_EMETHOD, "method not allowed on this route");
-        snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+        cJSON *e = gl_event_http_error(GL_EMETHOD, "method not allowed on this route");
+        snprintf(hdr, sizeof(hdr), "Allow: %s, OPTIONS\r\n", allow);
         reply_with_headers(r, 405, e, hdr);
         goto out;
     }

@@ -9,6 +9,7 @@
 #include "loop.h"
 #include "rpc.h"
 #include "wsguard.h"
+#include "shared/event.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -73,6 +74,48 @@ on_filter(struct lws *wsi)
         return 1;
     }
     return 0;
+}
+
+/* Answer an upgrade request with 403 and REST's error body instead of switching protocols.
+ * Returns what LWS_CALLBACK_HTTP_CONFIRM_UPGRADE expects: 1 replied, -1 hang up. */
+static int
+refuse_upgrade(struct lws *wsi, const char *msg)
+{
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+    char *body = gl_event_print_take(gl_event_http_error(GL_EFORBIDDEN, msg));
+    size_t blen = body != NULL ? strlen(body) : 0;
+    int rv = -1;
+
+    if (body == NULL ||
+        lws_add_http_common_headers(wsi, HTTP_STATUS_FORBIDDEN, "application/json", blen, &p,
+                                    end) != 0 ||
+        lws_finalize_http_header(wsi, &p, end) != 0 || blen > (size_t)(end - p))
+        goto out_free_body;
+    memcpy(p, body, blen);
+    p += blen;
+    if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) == (int)(p - start)) rv = 1;
+out_free_body:
+    cJSON_free(body);
+    return rv;
+}
+
+/* Before the upgrade: a browser page whose Origin is neither this host nor in allowed_origins
+ * may not open a socket (the current config decides, so a reload applies to the next
+ * handshake). No Origin at all is a native or server-side client, and is let in. */
+static int
+on_confirm_upgrade(pd_server *srv, struct lws *wsi)
+{
+    char origin[GL_ORIGIN_MAX], host[GL_ORIGIN_MAX], o_log[80], h_log[80];
+    int on = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
+    int hn = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+
+    if (on == 0) return 0;
+    if (on > 0 && gl_config_origin_allowed(srv->cfg, origin, hn > 0 ? host : NULL)) return 0;
+    if (on < 0) snprintf(origin, sizeof(origin), "(longer than %d bytes)", GL_ORIGIN_MAX - 1);
+    gl_log(GL_LOG_INFO, "server", "refused a WebSocket handshake from origin %s (Host %s)",
+           gl_log_clean(origin, o_log, sizeof(o_log)),
+           gl_log_clean(hn > 0 ? host : NULL, h_log, sizeof(h_log)));
+    return refuse_upgrade(wsi, "this origin may not open a socket here (allowed_origins)");
 }
 
 /* The token from "Authorization: Bearer ..." or "?token=", copied into buf (cap bytes).
@@ -240,6 +283,8 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         return on_network_connection(pd_server_get(wsi), (int)(intptr_t)in);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return on_confirm_upgrade(pd_server_get(wsi), wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return on_filter(wsi);
     case LWS_CALLBACK_ESTABLISHED:

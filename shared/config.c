@@ -4,6 +4,7 @@
  * On any error everything built so far is freed and the caller's *out is left alone. */
 #include "config.h"
 #include "chan.h"
+#include "origin.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -44,7 +45,10 @@ typedef struct ctx {
 
 typedef bool (*char_ok_fn)(unsigned char c);
 
-static const char *const top_keys[] = {"namespaces", "channels", "rpc_proxies"};
+/* Checks (and may rewrite) entry n of a list read by read_list; entries are elem bytes apart. */
+typedef int (*entry_check_fn)(ctx *c, const char *path, char *buf, size_t n, size_t elem);
+
+static const char *const top_keys[] = {"namespaces", "channels", "rpc_proxies", "allowed_origins"};
 static const char *const ns_keys[] = {"name", "max_clients", "allow_publish", "join_leave_max"};
 static const char *const ch_keys[] = {"pattern",       "namespace",     "private",
                                       "allowed_roles", "allowed_users", "max_history"};
@@ -317,9 +321,10 @@ grow(void *arr, size_t *cap, size_t n, size_t elem)
     return p;
 }
 
-/* A sequence (or null) of strings of 1..elem-1 bytes, into a new array of elem-byte slots. */
+/* A sequence (or null) of strings of 1..elem-1 bytes, into a new array of elem-byte slots, each
+ * passed to check when not NULL. */
 static int
-read_list(ctx *c, const char *path, size_t elem, char **out, size_t *n_out)
+read_list(ctx *c, const char *path, size_t elem, entry_check_fn check, char **out, size_t *n_out)
 {
     char ipath[PATH_MAX_LEN], got[80], *buf = NULL, *p;
     size_t n = 0, cap = 0;
@@ -342,7 +347,8 @@ read_list(ctx *c, const char *path, size_t elem, char **out, size_t *n_out)
             goto out_free_buf;
         }
         buf = p;
-        if ((rv = read_token(c, ipath, elem - 1, text_char, "text", buf + n * elem)) != GL_OK)
+        if ((rv = read_token(c, ipath, elem - 1, text_char, "text", buf + n * elem)) != GL_OK ||
+            (check != NULL && (rv = check(c, ipath, buf, n, elem)) != GL_OK))
             goto out_free_buf;
         n++;
     }
@@ -430,11 +436,11 @@ parse_channel(ctx *c, const char *path)
             rv = read_bool(c, vpath, &r->private_);
             break;
         case 3:
-            rv = read_list(c, vpath, GL_NAME_MAX, &list, &r->n_allowed_roles);
+            rv = read_list(c, vpath, GL_NAME_MAX, NULL, &list, &r->n_allowed_roles);
             r->allowed_roles = (char(*)[GL_NAME_MAX])(void *)list;
             break;
         case 4:
-            rv = read_list(c, vpath, USER_MAX, &list, &r->n_allowed_users);
+            rv = read_list(c, vpath, USER_MAX, NULL, &list, &r->n_allowed_users);
             r->allowed_users = (char(*)[USER_MAX])(void *)list;
             break;
         default:
@@ -500,6 +506,43 @@ parse_rpc_proxy(ctx *c, const char *path)
     return rv;
 }
 
+/* Entry n of allowed_origins: "*" alone, or an origin, stored normalised, listed once. */
+static int
+check_origin(ctx *c, const char *path, char *buf, size_t n, size_t elem)
+{
+    char *slot = buf + n * elem, norm[GL_ORIGIN_MAX], got[80];
+    const char *problem;
+
+    if (strcmp(slot, "*") == 0 || (n > 0 && strcmp(buf, "*") == 0))
+        return n == 0 ? GL_OK : fail(c, path, "\"*\" (any origin) must be the only entry");
+    if ((problem = gl_origin_normalize(slot, strlen(slot), norm)) != NULL)
+        return fail(c, path, "%s, got %s", problem, describe(c, got, sizeof(got)));
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(buf + i * elem, norm) == 0) return fail(c, path, "duplicate origin '%s'", norm);
+    memcpy(slot, norm, strlen(norm) + 1);
+    return GL_OK;
+}
+
+static int
+parse_origins(ctx *c, const char *path)
+{
+    gl_config *cfg = c->cfg;
+    char *list = NULL;
+    int rv;
+
+    if ((rv = read_list(c, path, GL_ORIGIN_MAX, check_origin, &list, &cfg->n_allowed_origins)) !=
+        GL_OK)
+        return rv;
+    cfg->allowed_origins = (char(*)[GL_ORIGIN_MAX])(void *)list;
+    if (cfg->n_allowed_origins == 1 && strcmp(cfg->allowed_origins[0], "*") == 0) {
+        cfg->any_origin = true;
+        cfg->n_allowed_origins = 0;
+        free(cfg->allowed_origins);
+        cfg->allowed_origins = NULL;
+    }
+    return GL_OK;
+}
+
 /* A top-level value: null (no entries) or a sequence of at most max mappings. */
 static int
 parse_list(ctx *c, const char *path, size_t max, int (*entry)(ctx *, const char *))
@@ -537,8 +580,10 @@ parse_document(ctx *c)
             rv = parse_list(c, vpath, MAX_NAMESPACES, parse_namespace);
         else if (k == 1)
             rv = parse_list(c, vpath, MAX_CHANNELS, parse_channel);
-        else
+        else if (k == 2)
             rv = parse_list(c, vpath, MAX_PROXIES, parse_rpc_proxy);
+        else
+            rv = parse_origins(c, vpath);
         if (rv != GL_OK) return rv;
     }
     return rv;
@@ -668,6 +713,7 @@ gl_config_destroy(gl_config *cfg)
     free(cfg->namespaces);
     free(cfg->channels);
     free(cfg->rpc_proxies);
+    free(cfg->allowed_origins);
     free(cfg);
 }
 
@@ -693,4 +739,18 @@ gl_config_rpc_proxy(const gl_config *cfg, const char *method)
     for (size_t i = 0; cfg != NULL && i < cfg->n_rpc_proxies; i++)
         if (strcmp(cfg->rpc_proxies[i].method, method) == 0) return &cfg->rpc_proxies[i];
     return NULL;
+}
+
+bool
+gl_config_origin_allowed(const gl_config *cfg, const char *origin, const char *host)
+{
+    char norm[GL_ORIGIN_MAX];
+
+    if (origin == NULL || (cfg != NULL && cfg->any_origin)) return true;
+    // Not an http(s) origin ("null" from a sandboxed frame or a file:// page): only "*" admits it.
+    if (gl_origin_normalize(origin, strlen(origin), norm) != NULL) return false;
+    if (gl_origin_is_host(norm, host)) return true;
+    for (size_t i = 0; cfg != NULL && i < cfg->n_allowed_origins; i++)
+        if (strcmp(cfg->allowed_origins[i], norm) == 0) return true;
+    return false;
 }

@@ -17,6 +17,7 @@
 #define GL_RPC_TIMEOUT_DEFAULT_MS 5000
 
 #define GL_JOIN_LEAVE_DEFAULT 1000 /* join_leave_max when no namespace sets it */
+#define GL_ORIGIN_MAX 256          /* "scheme://host[:port]": 255 bytes + NUL */
 
 typedef struct gl_namespace {
     char name[GL_NAME_MAX];
@@ -52,6 +53,11 @@ typedef struct gl_config {
     size_t n_channels;
     gl_rpc_proxy *rpc_proxies;
     size_t n_rpc_proxies;
+    /* allowed_origins: browser origins other than the request's own that may use the APIs,
+     * normalised (lowercase, no default port). any_origin: the list was ["*"]. */
+    char (*allowed_origins)[GL_ORIGIN_MAX];
+    size_t n_allowed_origins;
+    bool any_origin;
 } gl_config;
 
 /* Load and validate the YAML file at path. On GL_OK *out is a new config (gl_config_destroy).
@@ -76,5 +82,11 @@ const gl_namespace *gl_config_namespace(const gl_config *cfg, const char *name);
 
 /* The proxy for an RPC method, or NULL. */
 const gl_rpc_proxy *gl_config_rpc_proxy(const gl_config *cfg, const char *method);
+
+/* May a browser page of origin (the Origin header's value) use the APIs of host (the Host
+ * header's value, may be NULL)? NULL origin (no header: not a browser) is allowed; so is an
+ * origin whose host[:port] is host (same origin), one listed in allowed_origins, or any when the
+ * list is ["*"]. Pure: decides for pushd's handshake and golive-api's CORS alike. */
+bool gl_config_origin_allowed(const gl_config *cfg, const char *origin, const char *host);
 
 #endif

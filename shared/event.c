@@ -49,25 +49,44 @@ gl_event_append_message(void *arr, const gl_msg *m)
     return GL_OK;
 }
 
+/* Add "error":{"code":..,"message":..} to o; false when out of memory. */
+static bool
+add_error(cJSON *o, int code, const char *msg)
+{
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+
+    return e != NULL && cJSON_AddStringToObject(e, "code", gl_err_code_name(code)) != NULL &&
+           cJSON_AddStringToObject(e, "message", msg) != NULL;
+}
+
 cJSON *
 gl_event_error(const cJSON *id, const char *channel, int code, const char *msg)
 {
-    cJSON *o = gl_event_new("error", channel), *e, *idc;
+    cJSON *o = gl_event_new("error", channel), *idc;
 
     if (o == NULL) return NULL;
     if (id != NULL) {
         if ((idc = cJSON_Duplicate(id, 1)) == NULL) goto out_free;
         cJSON_AddItemToObject(o, "id", idc);
     }
-    if ((e = cJSON_AddObjectToObject(o, "error")) == NULL ||
-        cJSON_AddStringToObject(e, "code", gl_err_code_name(code)) == NULL ||
-        cJSON_AddStringToObject(e, "message", msg) == NULL)
-        goto out_free;
+    if (!add_error(o, code, msg)) goto out_free;
     return o;
 
 out_free:
     cJSON_Delete(o);
     return NULL;
+}
+
+cJSON *
+gl_event_http_error(int code, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (o != NULL && !add_error(o, code, msg)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }
 
 char *

@@ -19,6 +19,10 @@ int gl_event_append_message(void *arr, const gl_msg *m);
  * code>,"message":msg}}. A Raw id is copied as written. */
 cJSON *gl_event_error(const cJSON *id, const char *channel, int code, const char *msg);
 
+/* The body of an HTTP error reply, REST's and pushd's refused handshake alike:
+ * {"error":{"code":<name of code>,"message":msg}}. NULL when out of memory. */
+cJSON *gl_event_http_error(int code, const char *msg);
+
 /* {"type":type,"channel":channel} with nothing else yet; NULL when out of memory. */
 cJSON *gl_event_new(const char *type, const char *channel);
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -37,6 +38,19 @@ gl_log_init_from_env(void)
     gl_log_level = GL_LOG_INFO;
     if (v == NULL || *v == '\0') return true;
     return gl_log_parse_level(v, &gl_log_level);
+}
+
+const char *
+gl_log_clean(const char *src, char *buf, size_t cap)
+{
+    size_t n = 0;
+
+    if (src == NULL) src = "none";
+    for (; src[n] != '\0' && n + 1 < cap; n++)
+        buf[n] = (unsigned char)src[n] < 0x20 || src[n] == 0x7f ? '?' : src[n];
+    buf[n] = '\0';
+    if (src[n] != '\0' && cap > 4) memcpy(buf + cap - 4, "...", 4);
+    return buf;
 }
 
 void

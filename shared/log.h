@@ -4,6 +4,7 @@
 #define GL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { GL_LOG_DEBUG = 0, GL_LOG_INFO = 1, GL_LOG_WARN = 2, GL_LOG_ERROR = 3 };
 
@@ -17,6 +18,10 @@ bool gl_log_parse_level(const char *s, int *level);
 /* Set the level from the LOG_LEVEL environment variable (default info). Returns false, and
  * keeps info, when LOG_LEVEL holds an unknown value (the caller decides whether to refuse). */
 bool gl_log_init_from_env(void);
+
+/* src (NULL: "none") copied into buf (cap bytes) for a log line: control bytes become '?', and
+ * a longer value is cut with "...". Returns buf. */
+const char *gl_log_clean(const char *src, char *buf, size_t cap);
 
 void gl_log_write(int level, const char *module, const char *fmt, ...)
     __attribute__((__format__(__printf__, 3, 4)));

@@ -17,6 +17,7 @@ import time
 
 import pytest
 import requests
+import websockets
 
 from conftest import (REPO, Client, Stack, _UNSET, _json_dumps, can_connect_tcp, channel_path,
                       close_all, expect_error, free_port, is_int, is_message, json_body, run,
@@ -255,7 +256,7 @@ def test_unknown_routes_are_json_404(front):
     # a known route with another method: 405 and the app's Allow header passes through
     r = front.http("DELETE", "/api/realtime/channels")
     expect_error(r, 405)
-    assert r.headers.get("Allow") == "GET", dict(r.headers)
+    assert r.headers.get("Allow") == "GET, OPTIONS", dict(r.headers)
 
 
 def test_authorization_header_reaches_the_app(front):
@@ -303,3 +304,31 @@ def test_concurrent_requests_are_all_answered(front):
             assert not bad, (f"round {rnd}: {len(bad)} of 24 parallel requests through "
                              f"{front.server} not answered with 200 within 3 s "
                              f"(index, outcome, seconds): {bad}")
+
+
+def test_same_origin_pages_pass_and_foreign_ones_are_refused(front):
+    """The web server hands the browser's Host (with its port) on to pushd and golive-api, so
+    that a page of this very origin may open a socket and read history (allowed_origins absent:
+    same origin only), and a page of another origin may not."""
+    own, foreign = front.base_url, "https://evil.example.net"
+
+    async def ws_status(origin):
+        try:
+            ws = await websockets.connect(f"ws://127.0.0.1:{front.port}/api/ws", origin=origin,
+                                          open_timeout=5)
+        except websockets.InvalidStatusCode as e:
+            return e.status_code
+        await ws.close()
+        return 101
+
+    assert run(ws_status(own)) == 101
+    assert run(ws_status(foreign)) == 403
+    ch = unique_channel()
+    r = front.rest("GET", ch, "history", headers={"Origin": own})
+    json_body(r, 200)
+    assert r.headers.get("Access-Control-Allow-Origin") == own, dict(r.headers)
+    expect_error(front.rest("GET", ch, "history", headers={"Origin": foreign}), 403)
+    r = front.http("OPTIONS", channel_path(ch, "publish"),
+                   headers={"Origin": own, "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 204, (r.status_code, r.text)
+    assert r.headers.get("Access-Control-Allow-Methods") == "POST", dict(r.headers)

@@ -535,6 +535,92 @@ test_config_empty_has_no_rules(void **state)
     gl_config_destroy(NULL);
 }
 
+static void
+test_config_reads_allowed_origins_normalised(void **state)
+{
+    gl_config *cfg = parse_ok("allowed_origins:\n"
+                              "  - https://Chat.Example.com\n"
+                              "  - \"http://localhost:8080\"\n"
+                              "  - https://example.org:443\n");
+
+    (void)state;
+    assert_int_equal(cfg->n_allowed_origins, 3);
+    assert_false(cfg->any_origin);
+    assert_string_equal(cfg->allowed_origins[0], "https://chat.example.com");
+    assert_string_equal(cfg->allowed_origins[1], "http://localhost:8080");
+    assert_string_equal(cfg->allowed_origins[2], "https://example.org");
+    gl_config_destroy(cfg);
+
+    cfg = parse_ok("allowed_origins: [\"*\"]\n");
+    assert_true(cfg->any_origin);
+    assert_int_equal(cfg->n_allowed_origins, 0);
+    gl_config_destroy(cfg);
+
+    cfg = parse_ok("allowed_origins:\n");
+    assert_false(cfg->any_origin);
+    assert_int_equal(cfg->n_allowed_origins, 0);
+    gl_config_destroy(cfg);
+}
+
+static void
+test_config_rejects_bad_allowed_origins_with_line(void **state)
+{
+    (void)state;
+    expect_error("namespaces:\nallowed_origins:\n  - https://a.example\n  - https://b.example/\n",
+                 "x.yaml:4: allowed_origins[1]: only scheme://host[:port]: no path, query or "
+                 "trailing slash, got \"https://b.example/\"");
+    expect_error("allowed_origins: [example.com]\n",
+                 "x.yaml:1: allowed_origins[0]: expected http://host[:port] or "
+                 "https://host[:port], got \"example.com\"");
+    expect_error("allowed_origins:\n  - http://a.example:99999\n",
+                 "x.yaml:2: allowed_origins[0]: the port must be a number from 1 to 65535");
+    expect_error("allowed_origins:\n  - https://a.example\n  - HTTPS://A.example:443\n",
+                 "x.yaml:3: allowed_origins[1]: duplicate origin 'https://a.example'");
+    expect_error("allowed_origins:\n  - https://a.example\n  - '*'\n",
+                 "x.yaml:3: allowed_origins[1]: \"*\" (any origin) must be the only entry");
+    expect_error("allowed_origins:\n  - '*'\n  - https://a.example\n",
+                 "x.yaml:3: allowed_origins[1]: \"*\" (any origin) must be the only entry");
+    expect_error("allowed_origins: '*'\n",
+                 "x.yaml:1: allowed_origins: expected a sequence of strings, got the quoted "
+                 "string \"*\"");
+    expect_error("allowed_origins:\n  - {origin: https://a.example}\n",
+                 "x.yaml:2: allowed_origins[0]: expected 1 to 255 bytes of text, got a mapping");
+    expect_error("allowed_origins: []\nallowed_origins: []\n",
+                 "x.yaml:2: top level: duplicate key 'allowed_origins'");
+}
+
+static void
+test_config_origin_allowed_same_origin_listed_and_any(void **state)
+{
+    gl_config *none = parse_ok(""), *listed = parse_ok("allowed_origins: [https://a.example]\n"),
+              *any = parse_ok("allowed_origins: ['*']\n");
+
+    (void)state;
+    // No Origin header: not a browser, never refused.
+    assert_true(gl_config_origin_allowed(none, NULL, "chat.example"));
+    assert_true(gl_config_origin_allowed(none, NULL, NULL));
+    // Same origin, whatever the list says.
+    assert_true(gl_config_origin_allowed(none, "https://chat.example", "chat.example"));
+    assert_true(gl_config_origin_allowed(none, "http://127.0.0.1:8080", "127.0.0.1:8080"));
+    assert_true(gl_config_origin_allowed(listed, "https://chat.example", "chat.example"));
+    // Cross origin: only when listed (in any case or with its default port written out).
+    assert_false(gl_config_origin_allowed(none, "https://a.example", "chat.example"));
+    assert_false(gl_config_origin_allowed(none, "https://a.example", NULL));
+    assert_true(gl_config_origin_allowed(listed, "https://a.example", "chat.example"));
+    assert_true(gl_config_origin_allowed(listed, "https://A.example:443", "chat.example"));
+    assert_false(gl_config_origin_allowed(listed, "http://a.example", "chat.example"));
+    assert_false(gl_config_origin_allowed(listed, "https://a.example:8443", "chat.example"));
+    assert_false(gl_config_origin_allowed(listed, "https://b.example", "chat.example"));
+    assert_false(gl_config_origin_allowed(listed, "null", "chat.example"));
+    assert_false(gl_config_origin_allowed(listed, "https://a.example/", "chat.example"));
+    // "*": every origin, even "null".
+    assert_true(gl_config_origin_allowed(any, "https://b.example", "chat.example"));
+    assert_true(gl_config_origin_allowed(any, "null", "chat.example"));
+    gl_config_destroy(none);
+    gl_config_destroy(listed);
+    gl_config_destroy(any);
+}
+
 int
 main(void)
 {
@@ -564,6 +650,9 @@ main(void)
         cmocka_unit_test(test_config_load_reads_a_file_and_keeps_its_path),
         cmocka_unit_test(test_config_load_refuses_a_file_over_4_mib),
         cmocka_unit_test(test_config_empty_has_no_rules),
+        cmocka_unit_test(test_config_reads_allowed_origins_normalised),
+        cmocka_unit_test(test_config_rejects_bad_allowed_origins_with_line),
+        cmocka_unit_test(test_config_origin_allowed_same_origin_listed_and_any),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -204,6 +204,18 @@ test_event_new_has_type_and_optional_channel(void **state)
     assert_null(gl_event_print_take(NULL));
 }
 
+static void
+test_event_http_error_is_the_rest_envelope(void **state)
+{
+    char *text;
+
+    (void)state;
+    text = gl_event_print_take(gl_event_http_error(GL_EFORBIDDEN, "origin not allowed"));
+    assert_string_equal(text, "{\"error\":{\"code\":\"forbidden\",\"message\":"
+                              "\"origin not allowed\"}}");
+    cJSON_free(text);
+}
+
 int
 main(void)
 {
@@ -216,6 +228,7 @@ main(void)
         cmocka_unit_test(test_event_error_without_id_has_no_id_key),
         cmocka_unit_test(test_event_error_of_an_unknown_code_is_internal),
         cmocka_unit_test(test_event_new_has_type_and_optional_channel),
+        cmocka_unit_test(test_event_http_error_is_the_rest_envelope),
     };
 
     return cmocka_run_group_tests_name("event", tests, NULL, NULL);
