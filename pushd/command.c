@@ -182,8 +182,8 @@ cmd_subscribe(cmd *k)
          * would reconnect into the same replay: beyond PD_REPLAY_MAX it says complete:false. */
         r.limit = pol.max_history < PD_REPLAY_MAX ? pol.max_history : PD_REPLAY_MAX;
         if ((r.msgs = cJSON_CreateArray()) == NULL ||
-            gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, r.limit,
-                          collect_replay, &r, &err) != GL_OK ||
+            gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, r.limit, collect_replay, &r,
+                          &err) != GL_OK ||
             gl_db_pruned_through(k->srv->db, channel, &pruned, &err) != GL_OK) {
             cJSON_Delete(r.msgs);
             pd_channel_unsubscribe(k->srv, k->c, channel, NULL);

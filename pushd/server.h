@@ -22,7 +22,7 @@
 
 #define PD_MAX_SUBS 128     /* subscriptions per connection */
 #define PD_QUEUE_MAX 1024   /* unsent frames per connection before it is dropped */
-#define PD_REPLAY_MAX 500   /* most messages a subscribe with since replays: well inside the queue */
+#define PD_REPLAY_MAX 500   /* most messages one since replay carries: inside the queue */
 #define PD_CLOSE_AUTH 4001  /* bad token, or token expired */
 #define PD_CLOSE_SLOW 4008  /* slow consumer */
 #define PD_HISTORY_LIMIT 50 /* default limit of the history command */
