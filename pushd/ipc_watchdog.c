@@ -3,6 +3,7 @@
  * PROBE_TIMEOUT_MS means the listener no longer delivers new connections. */
 #include "ipc_watchdog.h"
 #include "shared/log.h"
+#include "shared/wire.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #define PROBE_TIMEOUT_MS 1000
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct pd_ipc_watchdog {
     char path[108];
@@ -51,7 +54,7 @@ read_full(int fd, unsigned char *buf, size_t len)
 static bool
 probe(const char *path)
 {
-    static const char body[] = "{\"v\":1,\"op\":\"stats\"}";
+    static const char body[] = "{\"v\":" STR(GL_WIRE_VERSION) ",\"op\":\"" GL_OP_STATS "\"}";
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     struct timeval tv = {PROBE_TIMEOUT_MS / 1000, (PROBE_TIMEOUT_MS % 1000) * 1000};
     unsigned char got[8], frame[9 + 4 + sizeof(body) - 1], head[9];

@@ -28,7 +28,8 @@
 #define GL_OP_BATCH "batch"       /* items: [{"op","channel",...}] -> {"results":[reply, ...]} */
 #define GL_WIRE_BATCH_MAX 256     /* most items one batch may carry */
 
-/* {"v":1,"op":op} plus "channel" when channel is not NULL; NULL when out of memory. */
+/* {"v":GL_WIRE_VERSION,"op":op} plus "channel" when channel is not NULL; NULL when out of memory.
+ */
 cJSON *gl_wire_request(const char *op, const char *channel);
 
 /* Add m's "id" and its message "event" (as clients receive it) to a publish request or batch
