@@ -42,6 +42,8 @@ LOADGEN_OBJ := $(LOADGEN_SRC:%.c=$(BUILD)/%.o)
 LOADGEN_BIN := $(BUILD)/golive-loadgen
 
 PYTHON := /usr/bin/python3
+# Folders whose files may not form a cycle, by includes or by calls (docs/architecture.md).
+ONE_WAY_DIRS := pushd
 PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench
@@ -109,6 +111,8 @@ test: deps
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@$(PYTHON) -m pytest -q -p no:cacheprovider tests/tools
+	@$(PYTHON) tools/check-cycles.py $(ONE_WAY_DIRS)
 
 test-integration: all
 	GOLIVE_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)

@@ -9,6 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A channel with at least one subscriber. */
+typedef struct pd_channel_sub {
+    pd_conn *c;
+    int64_t min_id; /* live messages with id <= min_id were already replayed from history */
+} pd_channel_sub;
+
+struct pd_channel {
+    char *name;
+    pd_channel_sub *subs;
+    uint32_t nsubs, capsubs;
+    uint32_t anon;        /* subscribed connections without a user */
+    gl_map users;         /* user id -> pd_presence */
+    char ns[GL_NAME_MAX]; /* namespace counted against max_clients ("" none) */
+};
+
 /* A user's entry in a channel: the first connection's pd_user (referenced, not copied) and how
  * many of the user's connections are subscribed. */
 typedef struct pd_presence {
@@ -25,6 +40,25 @@ pd_channel *
 pd_channel_find(pd_server *srv, const char *name)
 {
     return gl_map_get(&srv->channels, name);
+}
+
+const char *
+pd_channel_name(const pd_channel *ch)
+{
+    return ch->name;
+}
+
+pd_channel_counts
+pd_channel_count(const pd_channel *ch)
+{
+    if (ch == NULL) return (pd_channel_counts){0, 0, 0};
+    return (pd_channel_counts){ch->nsubs, (uint32_t)ch->users.len, ch->anon};
+}
+
+void
+pd_channel_skip_replayed(const pd_conn_sub *sub, int64_t max_id)
+{
+    sub->ch->subs[sub->slot].min_id = max_id;
 }
 
 bool
@@ -261,6 +295,32 @@ pd_channel_kick(pd_server *srv, pd_conn *c, pd_channel *ch, const char *reason)
             pd_conn_send_json(c, gl_event_print_take(ev));
             return;
         }
+}
+
+void
+pd_channel_kick_where(pd_server *srv, pd_channel *ch, pd_channel_verdict_fn verdict, void *arg)
+{
+    const char *name = ch->name;
+    uint32_t n = 0, total = ch->nsubs;
+    pd_conn **kick = malloc(total * sizeof(*kick));
+    const char **why = malloc(total * sizeof(*why));
+    char *saved = strdup(name);
+
+    if (kick == NULL || why == NULL || saved == NULL) {
+        gl_log(GL_LOG_ERROR, "channel", "out of memory re-checking %s", name);
+        goto out_free;
+    }
+    /* Decide first, then kick: kicking reorders (and may free) the channel's array. */
+    for (uint32_t i = 0; i < total; i++)
+        if ((why[n] = verdict(ch->subs[i].c, arg)) != NULL) kick[n++] = ch->subs[i].c;
+    for (uint32_t i = 0; i < n; i++) {
+        if ((ch = pd_channel_find(srv, saved)) == NULL) break;
+        pd_channel_kick(srv, kick[i], ch, why[i]);
+    }
+out_free:
+    free(kick);
+    free(why);
+    free(saved);
 }
 
 void

@@ -3,9 +3,34 @@
 #ifndef PD_CHANNEL_H
 #define PD_CHANNEL_H
 
-#include "server.h"
+#include "conn.h"
+#include "shared/acl.h"
+
+#include <cjson/cJSON.h>
+
+/* How many are subscribed: connections, distinct users, connections without a user. */
+typedef struct pd_channel_counts {
+    uint32_t subscribers, users, anonymous;
+} pd_channel_counts;
+
+/* What pd_channel_kick_where asks of each subscriber: the reason to kick c, or NULL to keep. */
+typedef const char *(*pd_channel_verdict_fn)(pd_conn *c, void *arg);
 
 pd_channel *pd_channel_find(pd_server *srv, const char *name);
+
+const char *pd_channel_name(const pd_channel *ch);
+
+/* ch's counts; all zero when ch is NULL (nobody subscribed). */
+pd_channel_counts pd_channel_count(const pd_channel *ch);
+
+/* Live messages with an id at or below max_id skip this subscription: a since replay already
+ * sent them. sub is one of the connection's subscriptions (c->subs[i]). */
+void pd_channel_skip_replayed(const pd_conn_sub *sub, int64_t max_id);
+
+/* Ask verdict of every subscriber of ch, then kick (pd_channel_kick) each one it gave a reason
+ * for. The channel may be gone afterwards. */
+void pd_channel_kick_where(pd_server *srv, pd_channel *ch, pd_channel_verdict_fn verdict,
+                           void *arg);
 
 /* Subscribe c to name under policy pol (for the namespace cap). min_id: live messages with an
  * id at or below it are skipped for this subscriber (they were replayed from history).

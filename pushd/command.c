@@ -4,9 +4,11 @@
 #include "command.h"
 #include "channel.h"
 #include "conn.h"
+#include "fanout.h"
 #include "modstate.h"
 #include "rpc.h"
 #include "writer.h"
+#include "shared/chan.h"
 #include "shared/event.h"
 #include "shared/json.h"
 #include "shared/log.h"
@@ -15,6 +17,18 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A WS publish on its way through the history writer: the writer's part first. */
+typedef struct publish_job {
+    pd_wjob w;
+    pd_conn *conn; /* publisher (a reference is held), for the reply */
+    cJSON *cmd_id; /* the command's id, to echo; may be NULL */
+    gl_msg m;      /* strings point into the fields below */
+    char *data;
+    char channel[GL_CHAN_MAX + 1];
+    char user_id[GL_USER_ID_MAX];
+    char username[GL_USERNAME_MAX];
+} publish_job;
 
 #define CMD_ID_MAX 64
 
@@ -190,7 +204,7 @@ cmd_subscribe(cmd *k)
             fail(k, GL_EUNAVAIL, "history is unavailable; subscribe again");
             return;
         }
-        sub->ch->subs[sub->slot].min_id = r.max_id;
+        pd_channel_skip_replayed(sub, r.max_id);
     }
     data = channel_data(channel);
     if (data != NULL)
@@ -228,7 +242,7 @@ cmd_publish(cmd *k)
     gl_policy pol;
     gl_acl_facts facts;
     gl_err err;
-    pd_wjob *job;
+    publish_job *job;
     int64_t now = gl_time_now_ms();
 
     if (channel == NULL) return;
@@ -254,25 +268,37 @@ cmd_publish(cmd *k)
     snprintf(job->username, sizeof(job->username), "%s", u->username);
     job->m = (gl_msg){0, job->channel, job->user_id, job->username, job->data, ""};
     gl_time_format_iso(now, job->m.created_at);
-    job->st = (gl_db_batch_item){.m = &job->m, .keep = pol.max_history};
+    job->w.st = (gl_db_batch_item){.m = &job->m, .keep = pol.max_history};
     job->conn = k->c;
     pd_conn_ref(k->c);
-    pd_writer_submit(k->srv->writer, job);
+    pd_writer_submit(k->srv->writer, &job->w);
+}
+
+void
+pd_command_discard_job(pd_wjob *w)
+{
+    publish_job *job = (publish_job *)w;
+
+    if (job == NULL) return;
+    pd_conn_unref(job->conn);
+    cJSON_Delete(job->cmd_id);
+    free(job->data);
+    free(job);
 }
 
 void
 pd_command_deliver_stored(pd_server *srv)
 {
-    pd_wjob *job = pd_writer_take_done(srv->writer);
+    pd_wjob *w = pd_writer_take_done(srv->writer);
 
-    while (job != NULL) {
-        pd_wjob *next = job->next;
+    while (w != NULL) {
+        pd_wjob *next = w->next;
+        publish_job *job = (publish_job *)w;
         pd_conn *c = job->conn;
 
-        if (job->st.rv == GL_OK) {
-            pd_channel *ch = pd_channel_find(srv, job->channel);
+        if (w->st.rv == GL_OK) {
             pd_frame *f = pd_frame_from_json(gl_event_print_take(gl_event_message(&job->m)));
-            if (ch != NULL && f != NULL) pd_channel_fanout(ch, f, job->m.id);
+            if (f != NULL) srv->fanout->deliver(srv->fanout, job->channel, f, job->m.id);
             pd_frame_unref(f);
             if (c->wsi != NULL) {
                 cJSON *d = channel_data(job->channel);
@@ -283,8 +309,8 @@ pd_command_deliver_stored(pd_server *srv)
             pd_conn_send_error(c, job->cmd_id, GL_EUNAVAIL,
                                "the message could not be stored; it was not delivered");
         }
-        pd_wjob_free(job);
-        job = next;
+        pd_command_discard_job(w);
+        w = next;
     }
 }
 

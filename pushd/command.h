@@ -2,7 +2,8 @@
 #ifndef PD_COMMAND_H
 #define PD_COMMAND_H
 
-#include "server.h"
+#include "conn.h"
+#include "writer.h"
 
 /* Handle one complete client message of len bytes. Never closes the connection for bad
  * input: the client gets an error frame. */
@@ -14,5 +15,8 @@ void pd_command_authenticate(pd_server *srv, pd_conn *c, const char *token);
 
 /* On the loop: deliver messages the history writer has stored, and answer their publishers. */
 void pd_command_deliver_stored(pd_server *srv);
+
+/* The writer's discard hook: free a publish it stored but nobody took (at stop). */
+void pd_command_discard_job(pd_wjob *w);
 
 #endif

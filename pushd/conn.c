@@ -1,7 +1,6 @@
 /* Connections: a ring of queued frames per client, capped at PD_QUEUE_MAX so one slow reader
  * can never make pushd's memory grow without bound: it is closed with 4008 instead. */
 #include "conn.h"
-#include "channel.h"
 #include "shared/event.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -60,7 +59,6 @@ queue_clear(pd_conn *c)
 void
 pd_conn_closed(pd_server *srv, pd_conn *c)
 {
-    pd_channel_unsubscribe_all(srv, c);
     queue_clear(c);
     free(c->rx);
     c->rx = NULL;
@@ -263,9 +261,18 @@ pd_conn_flush(pd_server *srv)
     }
 }
 
+void
+pd_conn_failed(pd_conn *c)
+{
+    c->close_code = PD_CLOSE_PROTOCOL;
+    c->close_sent = true;
+    queue_clear(c);
+}
+
 int
 pd_conn_on_writeable(pd_server *srv, pd_conn *c)
 {
+    if (c->close_sent) return 0; /* nothing may follow our Close */
     if (c->qlen > 0) return write_queue(srv, c);
     if (c->close_code != 0 && !c->close_sent) return send_close(c);
     if (c->ping == PD_PING_DUE) {

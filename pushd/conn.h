@@ -2,11 +2,47 @@
 #ifndef PD_CONN_H
 #define PD_CONN_H
 
-#include "server.h"
+#include "context.h"
+#include "frame.h"
+#include "user.h"
+
+#include <cjson/cJSON.h>
+
+enum { PD_PING_NONE, PD_PING_DUE, PD_PING_SENT };
+
+/* One subscription, as the connection sees it: the channel and our slot in its array. */
+typedef struct pd_conn_sub {
+    pd_channel *ch;
+    uint32_t slot;
+} pd_conn_sub;
+
+/* A WebSocket client. Allocated by us (not lws's per-session data) and refcounted, because
+ * history-writer jobs and RPC calls may finish after the socket has closed. */
+struct pd_conn {
+    /* Pointers, then 32-bit, then 16-bit fields, then flags: 104 bytes, a 112-byte malloc
+     * chunk, on every socket. */
+    struct lws *wsi;             /* NULL once closed */
+    pd_user *user;               /* NULL: anonymous */
+    struct pd_conn *prev, *next; /* every open connection, for shutdown and token expiry */
+    struct pd_conn *dirty_next;
+    pd_frame **q; /* ring of queued frames */
+    pd_conn_sub *subs;
+    char *rx;                 /* reassembly of a fragmented client message */
+    const char *close_reason; /* static string */
+    uint32_t refs;
+    uint32_t rxlen, rxcap;
+    uint32_t seen_ms; /* monotonic ms (truncated) of the last frame from the peer */
+    uint16_t qcap, qhead, qlen;
+    uint16_t nsubs, capsubs;
+    uint16_t close_code; /* nonzero: close with it once the queue is flushed */
+    bool close_sent;     /* our Close frame is out; waiting for the peer's */
+    bool dirty;          /* on the server's flush list */
+    uint8_t ping;        /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */
+};
 
 pd_conn *pd_conn_new(pd_server *srv, struct lws *wsi);
 
-/* The socket closed: leave every channel, drop queued frames, unlink; then unref. */
+/* The socket closed (its subscriptions already dropped): drop queued frames, unlink, unref. */
 void pd_conn_closed(pd_server *srv, pd_conn *c);
 
 static inline void
@@ -31,6 +67,10 @@ void pd_conn_send_error(pd_conn *c, const cJSON *id, int code, const char *msg);
  * which channel an error without id is about. */
 void pd_conn_send_channel_error(pd_conn *c, const cJSON *id, const char *channel, int code,
                                 const char *msg);
+
+/* The connection was failed below us (the frame guard wrote our Close): drop what is queued
+ * and queue nothing more. */
+void pd_conn_failed(pd_conn *c);
 
 /* Close with code once what is queued has been written. */
 void pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason);

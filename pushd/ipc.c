@@ -4,9 +4,11 @@
 #include "ipc.h"
 #include "channel.h"
 #include "conn.h"
+#include "fanout.h"
 #include "ipc_watchdog.h"
 #include "modstate.h"
 #include "rpc.h"
+#include "shared/chan.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -165,31 +167,30 @@ pd_ipc_stop(pd_ipc *ipc)
 static cJSON *
 fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg_id)
 {
-    pd_channel *ch = pd_channel_find(srv, channel);
     cJSON *data = cJSON_CreateObject();
-    pd_frame *f;
+    pd_frame *f = pd_frame_new(event, strlen(event));
+    uint32_t n;
 
-    if (ch != NULL) {
-        if ((f = pd_frame_new(event, strlen(event))) == NULL) {
-            cJSON_Delete(data);
-            return gl_wire_reply_error(GL_ENOMEM, "out of memory");
-        }
-        pd_channel_fanout(ch, f, msg_id);
-        pd_frame_unref(f);
+    if (f == NULL) {
+        cJSON_Delete(data);
+        return gl_wire_reply_error(GL_ENOMEM, "out of memory");
     }
-    cJSON_AddNumberToObject(data, "subscribers", ch ? ch->nsubs : 0);
+    n = srv->fanout->deliver(srv->fanout, channel, f, msg_id);
+    pd_frame_unref(f);
+    cJSON_AddNumberToObject(data, "subscribers", n);
     return gl_wire_reply_ok(data);
 }
 
 static cJSON *
 channel_counts(const char *name, const pd_channel *ch)
 {
+    pd_channel_counts n = pd_channel_count(ch);
     cJSON *o = cJSON_CreateObject();
     if (o == NULL) return NULL;
     cJSON_AddStringToObject(o, "channel", name);
-    cJSON_AddNumberToObject(o, "subscribers", ch ? ch->nsubs : 0);
-    cJSON_AddNumberToObject(o, "users", ch ? (double)ch->users.len : 0);
-    cJSON_AddNumberToObject(o, "anonymous", ch ? ch->anon : 0);
+    cJSON_AddNumberToObject(o, "subscribers", n.subscribers);
+    cJSON_AddNumberToObject(o, "users", n.users);
+    cJSON_AddNumberToObject(o, "anonymous", n.anonymous);
     return o;
 }
 
@@ -206,7 +207,7 @@ list_channels(pd_server *srv)
     }
     while ((e = gl_map_next(&srv->channels, &it)) != NULL) {
         const pd_channel *ch = e->val;
-        cJSON_AddItemToArray(arr, channel_counts(ch->name, ch));
+        cJSON_AddItemToArray(arr, channel_counts(pd_channel_name(ch), ch));
     }
     return data;
 }

@@ -3,7 +3,7 @@
 #ifndef PD_IPC_H
 #define PD_IPC_H
 
-#include "server.h"
+#include "context.h"
 
 int pd_ipc_start(pd_server *srv, pd_ipc **out, gl_err *err);
 

@@ -1,8 +1,8 @@
 /* The libev loop pushd and lws share (loop.h says why). An ev_prepare watcher runs right
- * before each wait for events, that is after every pass's callbacks: pd_conn_flush() there
- * writes what the pass queued, several frames per send where they piled up. */
+ * before each wait for events, that is after every pass's callbacks: the end-of-pass hook
+ * there (the server's flush) writes what the pass queued, several frames per send where they
+ * piled up. */
 #include "loop.h"
-#include "conn.h"
 
 #include <ev.h>
 #include <stdlib.h>
@@ -10,19 +10,21 @@
 struct pd_loop {
     struct ev_loop *ev;
     ev_prepare end_of_pass;
+    pd_loop_hook hook;
     void *foreign[1];
 };
 
 static void
 on_end_of_pass(struct ev_loop *ev, ev_prepare *w, int revents)
 {
+    pd_server *srv = w->data;
     (void)ev;
     (void)revents;
-    pd_conn_flush(w->data);
+    srv->loop->hook(srv);
 }
 
 int
-pd_loop_create(pd_server *srv, gl_err *err)
+pd_loop_create(pd_server *srv, pd_loop_hook end_of_pass, gl_err *err)
 {
     pd_loop *l = calloc(1, sizeof(*l));
 
@@ -31,6 +33,7 @@ pd_loop_create(pd_server *srv, gl_err *err)
         free(l);
         return gl_err_set(err, GL_EUNAVAIL, "cannot create the event loop (libev)");
     }
+    l->hook = end_of_pass;
     ev_prepare_init(&l->end_of_pass, on_end_of_pass);
     l->end_of_pass.data = srv;
     ev_prepare_start(l->ev, &l->end_of_pass);

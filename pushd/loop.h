@@ -5,10 +5,15 @@
 #ifndef PD_LOOP_H
 #define PD_LOOP_H
 
-#include "server.h"
+#include "context.h"
+#include "shared/err.h"
+
+/* Called after every pass's callbacks, right before the loop waits for events (as Redis's
+ * beforeSleep): the server flushes what the pass queued. */
+typedef void (*pd_loop_hook)(pd_server *srv);
 
 /* Create the loop; lws is given it through pd_loop_foreign() before lws_create_context. */
-int pd_loop_create(pd_server *srv, gl_err *err);
+int pd_loop_create(pd_server *srv, pd_loop_hook end_of_pass, gl_err *err);
 
 /* For lws_context_creation_info.foreign_loops (with LWS_SERVER_OPTION_LIBEV). */
 void **pd_loop_foreign(pd_server *srv);

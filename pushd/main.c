@@ -3,7 +3,9 @@
  * which closes clients with 1001 and stores every pending history row before exiting. */
 #include "server.h"
 #include "channel.h"
+#include "command.h"
 #include "conn.h"
+#include "fanout.h"
 #include "ipc.h"
 #include "loop.h"
 #include "modstate.h"
@@ -198,10 +200,19 @@ usage(FILE *f)
                "Signals: SIGHUP reloads the YAML config, SIGTERM/SIGINT stop cleanly.\n");
 }
 
+/* The history writer's wake-up: stored messages wait for the loop. */
+static void
+wake_loop(void *arg)
+{
+    lws_cancel_service(((pd_server *)arg)->ctx);
+}
+
 int
 main(int argc, char **argv)
 {
     pd_server srv;
+    pd_fanout_local local_fanout;
+    pd_writer_hooks writer_hooks = {wake_loop, pd_command_discard_job, &srv};
     paths p;
     gl_err err;
     struct sigaction sa;
@@ -236,8 +247,10 @@ main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    pd_fanout_local_init(&local_fanout, &srv);
+    srv.fanout = &local_fanout.ops;
     if (pd_server_listen(&srv, &err) != GL_OK ||
-        pd_writer_start(&srv, &srv.writer, &err) != GL_OK ||
+        pd_writer_start(srv.opt.db_path, &writer_hooks, &srv.writer, &err) != GL_OK ||
         pd_ipc_start(&srv, &srv.ipc, &err) != GL_OK) {
         gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
         goto out;

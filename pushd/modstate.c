@@ -8,6 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Moderation state of one channel, from SQLite (restored at start, reloaded on nng "reload"). */
+typedef struct pd_modstate {
+    char *name;
+    bool has_override;
+    gl_override ov;
+    gl_map access;       /* user id -> same malloc'd string */
+    gl_map restrictions; /* user id -> pd_restriction */
+} pd_modstate;
+
+typedef struct pd_restriction {
+    bool banned;
+    int64_t ban_expires_ms; /* 0 = until unban */
+    int64_t timeout_until_ms;
+    char user_id[];
+} pd_restriction;
+
 static void
 modstate_free(pd_modstate *ms)
 {
@@ -207,42 +223,34 @@ pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t
     }
 }
 
+typedef struct recheck {
+    pd_server *srv;
+    const char *channel;
+    gl_policy pol;
+    int64_t now;
+} recheck;
+
+/* A pd_channel_verdict_fn: why c may no longer read the channel, or NULL. */
+static const char *
+lost_read_access(pd_conn *c, void *arg)
+{
+    recheck *rc = arg;
+    gl_acl_facts f;
+    gl_user full;
+    const gl_user *u = pd_user_expand(c->user, &full);
+
+    pd_modstate_facts(rc->srv, rc->channel, u, rc->now, &f);
+    if (gl_acl_check_read(&rc->pol, u, &f, NULL) == GL_OK) return NULL;
+    return f.banned ? "banned" : "access_revoked";
+}
+
 void
 pd_recheck_channel(pd_server *srv, const char *channel)
 {
     pd_channel *ch = pd_channel_find(srv, channel);
-    gl_policy pol;
-    pd_conn **kick;
-    const char **why;
-    uint32_t n = 0, total;
-    int64_t now = gl_time_now_ms();
+    recheck rc = {srv, channel, {0}, gl_time_now_ms()};
 
     if (ch == NULL) return;
-    pd_policy(srv, channel, &pol);
-    total = ch->nsubs;
-    kick = malloc(total * sizeof(*kick));
-    why = malloc(total * sizeof(*why));
-    if (kick == NULL || why == NULL) {
-        gl_log(GL_LOG_ERROR, "ipc", "out of memory re-checking %s", channel);
-        goto out_free;
-    }
-    /* Decide first, then kick: kicking reorders (and may free) the channel's array. */
-    for (uint32_t i = 0; i < total; i++) {
-        pd_conn *c = ch->subs[i].c;
-        gl_acl_facts f;
-        gl_user full;
-        const gl_user *u = pd_user_expand(c->user, &full);
-        pd_modstate_facts(srv, channel, u, now, &f);
-        if (gl_acl_check_read(&pol, u, &f, NULL) != GL_OK) {
-            kick[n] = c;
-            why[n++] = f.banned ? "banned" : "access_revoked";
-        }
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        if ((ch = pd_channel_find(srv, channel)) == NULL) break;
-        pd_channel_kick(srv, kick[i], ch, why[i]);
-    }
-out_free:
-    free(kick);
-    free(why);
+    pd_policy(srv, channel, &rc.pol);
+    pd_channel_kick_where(srv, ch, lost_read_access, &rc);
 }

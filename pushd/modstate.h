@@ -4,7 +4,7 @@
 #ifndef PD_MODSTATE_H
 #define PD_MODSTATE_H
 
-#include "server.h"
+#include "context.h"
 
 /* Load every channel's state. GL_OK or GL_EDB/GL_ENOMEM. */
 int pd_modstate_load_all(pd_server *srv, gl_err *err);

@@ -3,7 +3,9 @@
 #ifndef PD_RPC_H
 #define PD_RPC_H
 
-#include "server.h"
+#include "context.h"
+
+#include <cjson/cJSON.h>
 
 /* {"total_channels":..,"total_clients":..,"uptime":".."}: exactly the seed's shape. */
 cJSON *pd_rpc_stats(pd_server *srv);

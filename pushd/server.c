@@ -37,12 +37,6 @@
 #define GUARD_FDS_UNLIMITED 65536 /* fds the frame guard watches when RLIMIT_NOFILE has none */
 #define REFUSE_LOG_SECS 60
 
-pd_server *
-pd_server_get(struct lws *wsi)
-{
-    return lws_context_user(lws_get_context(wsi));
-}
-
 /* Right after accept(): refuse (close) a connection whose descriptor is among the last
  * FD_RESERVE. Otherwise the process reaches its limit, accept() fails with EMFILE and lws 4.1
  * retries it in a busy loop while clients wait in the backlog; this way they are closed at
@@ -228,6 +222,14 @@ on_peer_close(unsigned char *payload, size_t len)
     return 0;
 }
 
+/* The frame guard failed the connection and sent its Close: nothing more may follow it. */
+static void
+on_frame_fault(struct lws *wsi)
+{
+    pd_conn *c = lws_wsi_user(wsi);
+    if (c != NULL) pd_conn_failed(c);
+}
+
 static void
 on_cancelled(pd_server *srv)
 {
@@ -301,7 +303,9 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_CLOSED:
         pd_wsguard_unwatch(wsi);
         if (c != NULL) {
-            pd_conn_closed(pd_server_get(wsi), c);
+            srv = pd_server_get(wsi);
+            pd_channel_unsubscribe_all(srv, c);
+            pd_conn_closed(srv, c);
             lws_set_wsi_user(wsi, NULL);
         }
         return 0;
@@ -390,7 +394,7 @@ pd_server_listen(pd_server *srv, gl_err *err)
         }
         info.port = (int)port;
     }
-    if ((rv = pd_loop_create(srv, err)) != GL_OK) return rv;
+    if ((rv = pd_loop_create(srv, pd_conn_flush, err)) != GL_OK) return rv;
     info.options |= LWS_SERVER_OPTION_LIBEV;
     info.foreign_loops = pd_loop_foreign(srv);
     info.protocols = protocols;
@@ -406,7 +410,7 @@ pd_server_listen(pd_server *srv, gl_err *err)
         rl.rlim_cur = GUARD_FDS_UNLIMITED;
     else if (rl.rlim_cur > 2 * FD_RESERVE)
         srv->fd_cap = (int)(rl.rlim_cur - FD_RESERVE);
-    if (pd_wsguard_init((size_t)rl.rlim_cur, srv->opt.max_message) != 0)
+    if (pd_wsguard_init((size_t)rl.rlim_cur, srv->opt.max_message, on_frame_fault) != 0)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.vhost_name = "golive";

@@ -3,16 +3,16 @@
  * gets its row at once. Pruning to max_history happens in the same transaction
  * (gl_db_store_batch, shared with golive-api's publisher). */
 #include "writer.h"
-#include "conn.h"
 #include "shared/log.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #define WRITER_BATCH 512
 
 struct pd_writer {
-    pd_server *srv;
+    pd_writer_hooks hooks;
     gl_db *db;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -21,16 +21,6 @@ struct pd_writer {
     pd_wjob *done_head, *done_tail;
     bool stopping;
 };
-
-void
-pd_wjob_free(pd_wjob *job)
-{
-    if (job == NULL) return;
-    pd_conn_unref(job->conn);
-    cJSON_Delete(job->cmd_id);
-    free(job->data);
-    free(job);
-}
 
 static void
 append(pd_wjob **head, pd_wjob **tail, pd_wjob *list)
@@ -88,7 +78,7 @@ writer_main(void *arg)
         pthread_mutex_lock(&w->mu);
         append(&w->done_head, &w->done_tail, batch);
         pthread_mutex_unlock(&w->mu);
-        lws_cancel_service(w->srv->ctx);
+        w->hooks.wake(w->hooks.arg);
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);
@@ -96,14 +86,14 @@ writer_main(void *arg)
 }
 
 int
-pd_writer_start(pd_server *srv, pd_writer **out, gl_err *err)
+pd_writer_start(const char *db_path, const pd_writer_hooks *hooks, pd_writer **out, gl_err *err)
 {
     pd_writer *w = calloc(1, sizeof(*w));
     int rv;
 
     if (w == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
-    w->srv = srv;
-    if ((rv = gl_db_open(srv->opt.db_path, &w->db, err)) != GL_OK) {
+    w->hooks = *hooks;
+    if ((rv = gl_db_open(db_path, &w->db, err)) != GL_OK) {
         free(w);
         return rv;
     }
@@ -153,7 +143,7 @@ pd_writer_stop(pd_writer *w)
     left = pd_writer_take_done(w);
     while (left) {
         pd_wjob *next = left->next;
-        pd_wjob_free(left);
+        w->hooks.discard(left);
         left = next;
     }
     gl_db_close(w->db);

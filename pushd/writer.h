@@ -1,33 +1,36 @@
 /* The history writer: a thread that stores WS-published messages in SQLite, many rows per
- * transaction, and hands each stored message (now with its row id) back to the event loop,
- * which fans it out. A message is never delivered before its row exists. */
+ * transaction, and hands each stored job back to the event loop, which fans it out. A message
+ * is never delivered before its row exists. The writer knows rows, not connections: whoever
+ * submits a job embeds a pd_wjob at the start of its own struct and gets it back, stored, from
+ * pd_writer_take_done(). */
 #ifndef PD_WRITER_H
 #define PD_WRITER_H
 
-#include "server.h"
+#include "shared/db.h"
+#include "shared/err.h"
+
+typedef struct pd_writer pd_writer;
 
 typedef struct pd_wjob {
     struct pd_wjob *next;
-    pd_conn *conn;       /* publisher (a reference is held), for the reply */
-    cJSON *cmd_id;       /* the command's id, to echo; may be NULL */
-    gl_db_batch_item st; /* m, the channel's max_history; st.rv is GL_OK once stored */
-    gl_msg m;            /* strings point into the fields below */
-    char *data;
-    char channel[GL_CHAN_MAX + 1];
-    char user_id[GL_USER_ID_MAX];
-    char username[GL_USERNAME_MAX];
+    gl_db_batch_item st; /* st.m and st.keep from the submitter; st.rv is GL_OK once stored */
 } pd_wjob;
 
-/* Open its own database connection and start the thread. */
-int pd_writer_start(pd_server *srv, pd_writer **out, gl_err *err);
+typedef struct pd_writer_hooks {
+    void (*wake)(void *arg);       /* on the writer thread: done jobs wait (wake the loop) */
+    void (*discard)(pd_wjob *job); /* at stop: a stored job nobody took; free it */
+    void *arg;
+} pd_writer_hooks;
+
+/* Open its own connection to the database at db_path and start the thread. */
+int pd_writer_start(const char *db_path, const pd_writer_hooks *hooks, pd_writer **out,
+                    gl_err *err);
 
 /* Queue a job (taken). Called on the loop thread. */
 void pd_writer_submit(pd_writer *w, pd_wjob *job);
 
-/* On the loop: take the finished jobs (a list, oldest first) to deliver and free. */
+/* On the loop: take the finished jobs (a list, oldest first). */
 pd_wjob *pd_writer_take_done(pd_writer *w);
-
-void pd_wjob_free(pd_wjob *job);
 
 /* Store everything queued, stop the thread, close its database; NULL is a no-op. */
 void pd_writer_stop(pd_writer *w);

@@ -7,8 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Told when a connection is failed: queue nothing more to it (our Close is out). */
+typedef void (*pd_wsguard_fail_fn)(struct lws *wsi);
+
 /* Once, on the event-loop thread, before any connection: room for fds below max_fds. */
-int pd_wsguard_init(size_t max_fds, uint64_t max_message);
+int pd_wsguard_init(size_t max_fds, uint64_t max_message, pd_wsguard_fail_fn failed);
 
 /* From ESTABLISHED to CLOSED, wsi's client frames are checked. */
 void pd_wsguard_watch(struct lws *wsi);

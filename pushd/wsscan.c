@@ -30,8 +30,10 @@ judge(pd_wsscan *s, uint64_t max_message, const char **why)
     uint64_t len = len7 == 126 ? be(s->hdr + 2, 2) : len7 == 127 ? be(s->hdr + 2, 8) : len7;
 
     s->left = len;
-    if (op == OP_CLOSE) s->closed = 1;
-    if (s->failed) return 0;
+    if (s->failed) {
+        if (op == OP_CLOSE) s->closed = 1;
+        return 0;
+    }
     if (!(s->hdr[1] & 0x80)) {
         *why = "client frames must be masked";
         return PD_WS_PROTOCOL_ERROR;
@@ -43,10 +45,12 @@ judge(pd_wsscan *s, uint64_t max_message, const char **why)
     if (op & 0x8) { /* control frame */
         if (len > MAX_CONTROL_PAYLOAD) {
             *why = "control frame payload over 125 bytes";
+            s->closed = op == OP_CLOSE;
             return PD_WS_PROTOCOL_ERROR;
         }
         if (op == OP_CLOSE && len == 1) {
             *why = "Close payload of 1 byte";
+            s->closed = 1;
             return PD_WS_PROTOCOL_ERROR;
         }
         return 0;

@@ -20,14 +20,14 @@ typedef struct pd_wsscan {
     uint8_t have;     /* bytes of hdr read; 0 between headers */
     uint8_t need;     /* bytes the header has in all, once hdr[1] is known (else 2) */
     uint8_t failed;   /* a verdict was given: later bytes are only framed, not judged */
-    uint8_t closed;   /* a Close frame from the peer was seen */
+    uint8_t closed;   /* the peer's Close was seen: the faulty frame, or one after it */
 } pd_wsscan;
 
 /* Scan n bytes that follow what was scanned before. Returns 0 while every frame follows the
  * rules, else the close code to fail the connection with (PD_WS_PROTOCOL_ERROR or
  * PD_WS_TOO_BIG), *why a short static reason; once failed it returns 0 and only keeps track of
- * frames, so s->closed still tells when the peer's Close arrives. max_message bounds the
- * payload of one message (all its fragments). */
+ * frames, so that s->closed tells when the peer's Close arrives (or that the fault was one).
+ * max_message bounds the payload of one message (all its fragments). */
 int pd_wsscan_feed(pd_wsscan *s, const uint8_t *p, size_t n, uint64_t max_message,
                    const char **why);
 

@@ -39,12 +39,18 @@ def raw(request, stack):
         ws.close()
 
 
-def assert_failed_with(ws, code, reason):
-    """The server's Close carries code and reason, and the server ends the connection at once:
-    a failed connection does not wait for the client's answering Close (RFC 6455 7.1.7)."""
+def assert_failed_with(ws, code, reason, answer=True, within=1.0):
+    """The server's Close carries code and reason; then the connection ends: right after the
+    client's answering Close (answer), or without one within pushd's linger of 1 s."""
     got, why = ws.close_frame(timeout=3)
     assert (got, why) == (code, reason.encode()), (got, why)
-    assert ws.wait_eof(timeout=3) < 1
+    if answer:
+        try:
+            ws.send(OP_CLOSE, struct.pack(">H", code))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server had closed already
+    took = ws.wait_eof(timeout=5)
+    assert took < within, f"the connection ended {took:.2f} s after the Close"
 
 
 def assert_still_serving(stack):
@@ -66,6 +72,12 @@ def test_unmasked_client_frame_fails_with_1002_and_is_not_acted_on(stack, raw):
     assert_still_serving(stack)
 
 
+def test_a_client_that_does_not_answer_the_close_is_cut_after_a_second(stack, raw):
+    ws = raw()
+    ws.send(OP_TEXT, b"{}", masked=False)
+    assert_failed_with(ws, 1002, "client frames must be masked", answer=False, within=2.5)
+
+
 def test_masked_frames_are_served(stack, raw):
     """The control case: the same publish, masked, is answered (so the test above can fail)."""
     ws = raw()
@@ -81,7 +93,7 @@ def test_masked_frames_are_served(stack, raw):
 def test_one_byte_close_payload_fails_with_1002(stack, raw):
     ws = raw()
     ws.send(OP_CLOSE, b"\x03")
-    assert_failed_with(ws, 1002, "Close payload of 1 byte")
+    assert_failed_with(ws, 1002, "Close payload of 1 byte", answer=False)
 
 
 @pytest.mark.parametrize("reason", [b"bad \xc3\x28 utf-8", b"\xff", b"x" * 60 + b"\xed\xa0\x80"])
@@ -106,7 +118,8 @@ def test_control_frame_over_125_bytes_fails_with_1002(stack, raw):
 def test_header_over_the_limit_fails_with_1009_before_its_payload(stack, raw, announced):
     ws = raw()
     ws.send_raw(RawWS.header(OP_TEXT, announced))  # and not one byte of the payload
-    assert_failed_with(ws, 1009, "message too big")
+    # the client's Close is taken for the payload it announced: pushd lingers 1 s, then ends
+    assert_failed_with(ws, 1009, "message too big", within=2.5)
     assert_still_serving(stack)
 
 
@@ -115,13 +128,13 @@ def test_fragments_adding_up_over_the_limit_fail_with_1009_at_the_header(stack, 
     half = MAX_BYTES // 2 + 8
     ws.send(OP_TEXT, b"[" + b" " * (half - 1), fin=False)
     ws.send_raw(RawWS.header(OP_CONT, half))  # the second half's header only
-    assert_failed_with(ws, 1009, "message too big")
+    assert_failed_with(ws, 1009, "message too big", within=2.5)
 
 
 def test_length_with_top_bit_set_fails_with_1002(stack, raw):
     ws = raw()
     ws.send_raw(bytes([0x81, 0x80 | 127]) + struct.pack(">Q", 1 << 63) + b"\0\0\0\0")
-    assert_failed_with(ws, 1002, "frame length has its top bit set")
+    assert_failed_with(ws, 1002, "frame length has its top bit set", within=2.5)
 
 
 def test_what_follows_a_fault_is_not_acted_on(stack, raw):
@@ -130,7 +143,7 @@ def test_what_follows_a_fault_is_not_acted_on(stack, raw):
     ch = unique_channel()
     ws.send_raw(RawWS.header(OP_CLOSE, 1) + b"\x03" +
                 b"".join(RawWS.header(OP_TEXT, len(f)) + f for f in [publish_frame(ch)] * 20))
-    assert_failed_with(ws, 1002, "Close payload of 1 byte")
+    assert_failed_with(ws, 1002, "Close payload of 1 byte", answer=False)
     assert stack.db_messages(ch) == []
 
 

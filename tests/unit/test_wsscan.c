@@ -112,6 +112,11 @@ test_close_payloads_of_one_byte_and_long_controls_are_protocol_errors(void **sta
     buf[n] = 3;
     assert_int_equal(verdict(buf, n + 1, &why), PD_WS_PROTOCOL_ERROR);
     assert_string_equal(why, "Close payload of 1 byte");
+    {
+        pd_wsscan s = {0}; /* the faulty frame was the client's Close: it has closed */
+        assert_int_equal(pd_wsscan_feed(&s, buf, n + 1, MAX, &why), PD_WS_PROTOCOL_ERROR);
+        assert_int_equal(s.closed, 1);
+    }
 
     n = header(buf, 0x88, 0, 1); /* an empty Close is fine */
     assert_int_equal(verdict(buf, n, &why), 0);

@@ -1,0 +1,82 @@
+/* pushd's one server context and the constants and types every module shares, at the bottom
+ * of the include graph: this header includes no other pushd module (docs/architecture.md).
+ * The context is owned by the event-loop thread unless a field says otherwise; other threads
+ * (history writer, nng callbacks) hand work over through locked queues and lws_cancel_service().
+ * Each module keeps the bodies of its own types (conn.h, channel.c, modstate.c, ...). */
+#ifndef PD_CONTEXT_H
+#define PD_CONTEXT_H
+
+#include "shared/config.h"
+#include "shared/db.h"
+#include "shared/map.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PD_MAX_SUBS 128        /* subscriptions per connection */
+#define PD_QUEUE_MAX 1024      /* unsent frames per connection before it is dropped */
+#define PD_REPLAY_MAX 500      /* most messages one since replay carries: inside the queue */
+#define PD_CLOSE_PROTOCOL 1002 /* a frame that breaks RFC 6455 */
+#define PD_CLOSE_AUTH 4001     /* bad token, or token expired */
+#define PD_CLOSE_SLOW 4008     /* slow consumer */
+#define PD_HISTORY_LIMIT 50    /* default limit of the history command */
+#define PD_HISTORY_MAX 100     /* most messages one history reply carries (64 KiB each at worst) */
+#define PD_WBUF 16384          /* most bytes of queued frames gathered into one send */
+
+typedef struct pd_server pd_server;
+typedef struct pd_conn pd_conn;
+typedef struct pd_channel pd_channel;
+typedef struct pd_writer pd_writer;
+typedef struct pd_ipc pd_ipc;
+typedef struct pd_loop pd_loop;
+typedef struct pd_fanout pd_fanout;
+
+typedef struct pd_options {
+    const char *listen; /* "unix:/path" or "[host:]port" */
+    const char *db_path;
+    const char *ipc_url;
+    const char *config_path; /* NULL: built-in defaults */
+    size_t max_message;
+    uint32_t ping_secs;    /* PING a client silent this long */
+    uint32_t timeout_secs; /* close a client silent this long */
+} pd_options;
+
+struct pd_server {
+    pd_loop *loop; /* libev, shared with lws (loop.h) */
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    pd_options opt;
+    const char *secret;
+    gl_config *cfg;
+    gl_db *db; /* loop thread's connection: history reads, state loads */
+    pd_writer *writer;
+    pd_ipc *ipc;
+    pd_fanout *fanout; /* where stored messages and events go (fanout.h) */
+    gl_map channels;   /* name -> pd_channel */
+    gl_map modstates;  /* name -> pd_modstate */
+    gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */
+    pd_conn *conns;    /* list of open connections */
+    uint32_t nconns;
+    uint32_t churn;      /* connections opened or closed since the heap was last trimmed */
+    uint32_t churn_prev; /* churn at the previous sweep */
+    pd_conn *dirty;      /* connections with frames queued since the last flush */
+    unsigned char *wbuf; /* LWS_PRE + PD_WBUF: frames gathered for one send */
+    int fd_cap;          /* accepted sockets from this descriptor up are refused */
+    uint64_t refused;    /* connections refused at the open-file limit */
+    int64_t refused_logged_ms;
+    int64_t started_mono_ms;
+    lws_sorted_usec_list_t sweep;      /* every second: keep-alive and token expiry */
+    lws_sorted_usec_list_t drain_tick; /* during shutdown only */
+    volatile sig_atomic_t want_reload, want_stop;
+};
+
+/* The one server, reachable from any lws callback. */
+static inline pd_server *
+pd_server_get(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+#endif
