@@ -94,10 +94,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGOLIVE)
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS) -lcmocka
 
-# pushd's pure pieces, tested on their own.
+# pushd's pieces, tested on their own: the frame scanner (pure), and the channel table with
+# its connections (strdup wrapped, to make it run out of memory on purpose).
 $(BUILD)/tests/test_wsscan: $(BUILD)/tests/unit/test_wsscan.o $(BUILD)/pushd/wsscan.o
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $^ -lcmocka
+
+CHANNEL_TEST_OBJ := $(addprefix $(BUILD)/pushd/,channel.o conn.o frame.o user.o)
+$(BUILD)/tests/test_channel: $(BUILD)/tests/unit/test_channel.o $(CHANNEL_TEST_OBJ) $(LIBGOLIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_LDFLAGS) -Wl,--wrap=strdup -o $@ $< $(CHANNEL_TEST_OBJ) $(LIBGOLIVE) \
+	    $(PKG_LIBS) -lcmocka
 
 # The database is created from schema.sql when missing (golive-pushd also migrates on start).
 db: deps

@@ -99,18 +99,12 @@ send_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members, cons
                     const pd_user *u)
 {
     const gl_namespace *ns = ch->ns[0] != '\0' ? gl_config_namespace(srv->cfg, ch->ns) : NULL;
-    cJSON *ev, *user;
+    cJSON *ev;
 
     /* A join sent to every subscriber costs O(n²) frames as a room fills: big rooms get none
      * (Twitch stops membership events past 1000 chatters); presence still lists everyone. */
     if (members > (uint32_t)(ns != NULL ? ns->join_leave_max : GL_JOIN_LEAVE_DEFAULT)) return;
-    if ((ev = gl_event_new(type, ch->name)) == NULL ||
-        (user = cJSON_AddObjectToObject(ev, "user")) == NULL ||
-        cJSON_AddStringToObject(user, "id", u->id) == NULL ||
-        cJSON_AddStringToObject(user, "username", pd_user_name(u)) == NULL) {
-        cJSON_Delete(ev);
-        return;
-    }
+    if ((ev = gl_event_presence(type, ch->name, u->id, pd_user_name(u))) == NULL) return;
     pd_frame *f = pd_frame_from_json(gl_event_print_take(ev));
     if (f != NULL) {
         pd_channel_fanout(ch, f, 0);
@@ -150,13 +144,15 @@ ns_enter(pd_server *srv, const pd_conn *c, const gl_policy *pol, gl_err *err)
     return GL_OK;
 }
 
+/* The inverse of ns_enter: c leaves namespace ns ("" none) unless another of its
+ * subscriptions (besides skip) holds it there. */
 static void
-ns_leave(pd_server *srv, const pd_conn *c, const pd_channel *ch)
+ns_leave(pd_server *srv, const pd_conn *c, const char *ns, const pd_channel *skip)
 {
     ns_count *nc;
-    if (ch->ns[0] == '\0' || conn_in_namespace(c, ch->ns, ch)) return;
-    if ((nc = gl_map_get(&srv->ns_clients, ch->ns)) != NULL && --nc->n == 0)
-        free(gl_map_del(&srv->ns_clients, ch->ns));
+    if (ns[0] == '\0' || conn_in_namespace(c, ns, skip)) return;
+    if ((nc = gl_map_get(&srv->ns_clients, ns)) != NULL && --nc->n == 0)
+        free(gl_map_del(&srv->ns_clients, ns));
 }
 
 static int
@@ -230,11 +226,9 @@ pd_channel_subscribe(pd_server *srv, pd_conn *c, const char *name, const gl_poli
     return GL_OK;
 
 out_nomem:
-    /* ns_enter counted us; undo it as if we had a subscription in ch and left it. */
-    if (ch != NULL) {
-        ns_leave(srv, c, ch);
-        if (created) channel_destroy(srv, ch);
-    }
+    /* ns_enter counted us, also when the channel could not even be created. */
+    if (pol->ns != NULL) ns_leave(srv, c, pol->ns->name, ch);
+    if (created) channel_destroy(srv, ch);
     return gl_err_set(err, GL_ENOMEM, "out of memory");
 }
 
@@ -257,7 +251,7 @@ drop_sub(pd_server *srv, pd_conn *c, uint16_t i)
             }
     }
     c->subs[i] = c->subs[--c->nsubs];
-    ns_leave(srv, c, ch);
+    ns_leave(srv, c, ch->ns, ch);
     if (c->user != NULL)
         last = presence_remove(ch, c->user);
     else
@@ -286,11 +280,7 @@ pd_channel_kick(pd_server *srv, pd_conn *c, pd_channel *ch, const char *reason)
     cJSON *ev;
     for (uint16_t i = 0; i < c->nsubs; i++)
         if (c->subs[i].ch == ch) {
-            ev = gl_event_new("unsubscribed", ch->name);
-            if (ev != NULL && cJSON_AddStringToObject(ev, "reason", reason) == NULL) {
-                cJSON_Delete(ev);
-                ev = NULL;
-            }
+            ev = gl_event_unsubscribed(ch->name, reason);
             drop_sub(srv, c, i);
             pd_conn_send_json(c, gl_event_print_take(ev));
             return;

@@ -302,7 +302,7 @@ pd_command_deliver_stored(pd_server *srv)
             pd_frame_unref(f);
             if (c->wsi != NULL) {
                 cJSON *d = channel_data(job->channel);
-                if (d != NULL) cJSON_AddNumberToObject(d, "message_id", (double)job->m.id);
+                if (d != NULL) gl_json_add_int(d, "message_id", job->m.id);
                 pd_conn_send_reply(c, "publish", job->cmd_id, d);
             }
         } else if (c->wsi != NULL) {

@@ -1,6 +1,7 @@
 /* Client-facing JSON builders. Message data is embedded raw: it was validated as a JSON
  * object when published and is stored as printed, so it is never parsed again on the way out. */
 #include "event.h"
+#include "json.h"
 
 cJSON *
 gl_event_new(const char *type, const char *channel)
@@ -19,7 +20,7 @@ gl_event_message(const gl_msg *m)
 {
     cJSON *o = gl_event_new("message", m->channel), *user;
 
-    if (o == NULL || cJSON_AddNumberToObject(o, "id", (double)m->id) == NULL ||
+    if (o == NULL || gl_json_add_int(o, "id", m->id) == NULL ||
         cJSON_AddRawToObject(o, "data", m->data) == NULL)
         goto out_free;
     if (m->user_id != NULL) {
@@ -97,4 +98,57 @@ gl_event_print_take(cJSON *obj)
     s = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     return s;
+}
+
+cJSON *
+gl_event_presence(const char *type, const char *channel, const char *user_id, const char *username)
+{
+    cJSON *o = gl_event_new(type, channel), *user;
+
+    if (o == NULL || (user = cJSON_AddObjectToObject(o, "user")) == NULL ||
+        cJSON_AddStringToObject(user, "id", user_id) == NULL ||
+        cJSON_AddStringToObject(user, "username", username) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_event_unsubscribed(const char *channel, const char *reason)
+{
+    cJSON *o = gl_event_new("unsubscribed", channel);
+
+    if (o != NULL && cJSON_AddStringToObject(o, "reason", reason) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_event_user_action(const char *type, const char *channel, const char *user_id, const char *reason,
+                     const char *until)
+{
+    cJSON *o = gl_event_new(type, channel);
+
+    if (o == NULL || cJSON_AddStringToObject(o, "user_id", user_id) == NULL ||
+        (reason != NULL && cJSON_AddStringToObject(o, "reason", reason) == NULL) ||
+        (until != NULL && cJSON_AddStringToObject(o, "until", until) == NULL)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_event_message_deleted(const char *channel, int64_t message_id)
+{
+    cJSON *o = gl_event_new("message_deleted", channel);
+
+    if (o != NULL && gl_json_add_int(o, "message_id", message_id) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }

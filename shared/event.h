@@ -23,6 +23,21 @@ cJSON *gl_event_error(const cJSON *id, const char *channel, int code, const char
  * {"error":{"code":<name of code>,"message":msg}}. NULL when out of memory. */
 cJSON *gl_event_http_error(int code, const char *msg);
 
+/* join / leave: {"type":type,"channel":..,"user":{"id":..,"username":..}}. */
+cJSON *gl_event_presence(const char *type, const char *channel, const char *user_id,
+                         const char *username);
+
+/* The server ended a subscription: {"type":"unsubscribed","channel":..,"reason":..}. */
+cJSON *gl_event_unsubscribed(const char *channel, const char *reason);
+
+/* A moderation action on a user (user_banned, user_timeout, user_unbanned):
+ * {"type":type,"channel":..,"user_id":..} plus "reason" and "until" when not NULL. */
+cJSON *gl_event_user_action(const char *type, const char *channel, const char *user_id,
+                            const char *reason, const char *until);
+
+/* {"type":"message_deleted","channel":..,"message_id":id}. */
+cJSON *gl_event_message_deleted(const char *channel, int64_t message_id);
+
 /* {"type":type,"channel":channel} with nothing else yet; NULL when out of memory. */
 cJSON *gl_event_new(const char *type, const char *channel);
 

@@ -3,7 +3,9 @@
  * bounded (GL_JSON_DEPTH_MAX), so the recursion is too. */
 #include "json.h"
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -581,4 +583,13 @@ bool
 gl_json_raw_is_object(const char *raw)
 {
     return raw != NULL && raw[0] == '{';
+}
+
+cJSON *
+gl_json_add_int(cJSON *obj, const char *name, int64_t v)
+{
+    char text[24];
+
+    snprintf(text, sizeof(text), "%" PRId64, v);
+    return cJSON_AddRawToObject(obj, name, text);
 }

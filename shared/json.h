@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #define GL_JSON_DEPTH_MAX 64 /* deepest nesting of arrays and objects accepted */
@@ -46,5 +47,10 @@ const char *gl_json_raw(const cJSON *obj, const char *name);
 
 /* Whether the raw text of a value is a JSON object (its first byte is '{'). */
 bool gl_json_raw_is_object(const char *raw);
+
+/* Add the integer v to obj as name, printed exactly: cJSON prints numbers with 15 significant
+ * digits, so ids and counts past 10^15 would come out rounded. Returns the item, or NULL when
+ * out of memory. */
+cJSON *gl_json_add_int(cJSON *obj, const char *name, int64_t v);
 
 #endif

@@ -22,7 +22,7 @@ int
 gl_wire_add_message(cJSON *o, const gl_msg *m)
 {
     cJSON *ev = gl_event_message(m);
-    if (ev == NULL || cJSON_AddNumberToObject(o, "id", (double)m->id) == NULL) {
+    if (ev == NULL || gl_json_add_int(o, "id", m->id) == NULL) {
         cJSON_Delete(ev);
         return GL_ENOMEM;
     }

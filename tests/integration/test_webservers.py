@@ -151,11 +151,14 @@ def front(request):
     if killed:
         # not a failure of its own: it happens when a test left requests hanging in it
         print(f"note: {fr.server} did not stop within 5 s of SIGTERM; killed")
-    if st.failed or (rc != 0 and not killed):
+    # lighttpd 1.4.69 exits 1 when a connection (a client's keep-alive one) was still open at
+    # SIGTERM (server.c main: "if (NULL == srv->conns) rc = 0"): a clean stop all the same.
+    clean = (0, 1) if fr.server == "lighttpd" else (0,)
+    if st.failed or (rc not in clean and not killed):
         print(f"{fr.server} exited with {rc}; its logs:\n{fr.read_error_log()}")
     st.extra_logs = []
     st.stop()
-    assert killed or rc == 0, f"{fr.server} exited with {rc} after SIGTERM"
+    assert killed or rc in clean, f"{fr.server} exited with {rc} after SIGTERM"
 
 
 @pytest.fixture(autouse=True)

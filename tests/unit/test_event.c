@@ -216,10 +216,52 @@ test_event_http_error_is_the_rest_envelope(void **state)
     cJSON_free(text);
 }
 
+/* Each small event's exact bytes, as docs/protocol.md shows them. */
+static void
+test_small_events_have_their_documented_bytes(void **state)
+{
+    char *text;
+
+    (void)state;
+    text = gl_event_print_take(gl_event_presence("join", "chat:a", "u1", "Alice"));
+    assert_string_equal(text, "{\"type\":\"join\",\"channel\":\"chat:a\",\"user\":"
+                              "{\"id\":\"u1\",\"username\":\"Alice\"}}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_unsubscribed("chat:a", "banned"));
+    assert_string_equal(text,
+                        "{\"type\":\"unsubscribed\",\"channel\":\"chat:a\",\"reason\":\"banned\"}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_user_action("user_banned", "chat:a", "u2", "spam", NULL));
+    assert_string_equal(text, "{\"type\":\"user_banned\",\"channel\":\"chat:a\",\"user_id\":"
+                              "\"u2\",\"reason\":\"spam\"}");
+    cJSON_free(text);
+    text = gl_event_print_take(
+        gl_event_user_action("user_timeout", "chat:a", "u2", NULL, "2026-11-24T10:35:00.000Z"));
+    assert_string_equal(text, "{\"type\":\"user_timeout\",\"channel\":\"chat:a\",\"user_id\":"
+                              "\"u2\",\"until\":\"2026-11-24T10:35:00.000Z\"}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_user_action("user_unbanned", "chat:a", "u2", NULL, NULL));
+    assert_string_equal(text,
+                        "{\"type\":\"user_unbanned\",\"channel\":\"chat:a\",\"user_id\":\"u2\"}");
+    cJSON_free(text);
+    {
+        gl_msg m = make_msg("u1", "Alice");
+        m.id = 9007199254740991; /* ids print exactly, not with cJSON's 15 digits */
+        text = gl_event_print_take(gl_event_message(&m));
+        assert_non_null(strstr(text, "\"id\":9007199254740991,"));
+        cJSON_free(text);
+    }
+    text = gl_event_print_take(gl_event_message_deleted("chat:a", 9007199254740991));
+    assert_string_equal(text, "{\"type\":\"message_deleted\",\"channel\":\"chat:a\","
+                              "\"message_id\":9007199254740991}");
+    cJSON_free(text);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_small_events_have_their_documented_bytes),
         cmocka_unit_test(test_event_message_of_a_user_has_the_documented_shape),
         cmocka_unit_test(test_event_message_embeds_data_raw_without_reprinting),
         cmocka_unit_test(test_event_message_without_username_shows_the_user_id),
