@@ -227,11 +227,8 @@ handle_batch(pd_server *srv, const cJSON *req)
                  GL_WIRE_BATCH_MAX);
         return gl_wire_reply_error(GL_EINVAL, msg);
     }
-    if ((data = cJSON_CreateObject()) == NULL ||
-        (results = cJSON_AddArrayToObject(data, "results")) == NULL) {
-        cJSON_Delete(data);
+    if ((data = gl_wire_results(&results)) == NULL)
         return gl_wire_reply_error(GL_ENOMEM, "out of memory");
-    }
     cJSON_ArrayForEach(item, items)
     {
         const char *op, *channel;

@@ -21,13 +21,41 @@ gl_wire_request(const char *op, const char *channel)
 int
 gl_wire_add_message(cJSON *o, const gl_msg *m)
 {
-    cJSON *ev = gl_event_message(m);
-    if (ev == NULL || gl_json_add_int(o, "id", m->id) == NULL) {
+    if (gl_json_add_int(o, "id", m->id) == NULL) return GL_ENOMEM;
+    return gl_wire_add_event(o, gl_event_message(m));
+}
+
+int
+gl_wire_add_event(cJSON *o, cJSON *ev)
+{
+    if (ev == NULL || !cJSON_AddItemToObject(o, "event", ev)) {
         cJSON_Delete(ev);
         return GL_ENOMEM;
     }
-    cJSON_AddItemToObject(o, "event", ev);
     return GL_OK;
+}
+
+/* {<name>:[]} in a new object (o), *arr the array. */
+static cJSON *
+with_array(cJSON *o, const char *name, cJSON **arr)
+{
+    if (o == NULL || (*arr = cJSON_AddArrayToObject(o, name)) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_wire_batch(cJSON **items)
+{
+    return with_array(gl_wire_request(GL_OP_BATCH, NULL), "items", items);
+}
+
+cJSON *
+gl_wire_results(cJSON **results)
+{
+    return with_array(cJSON_CreateObject(), "results", results);
 }
 
 static const char *const raw_members[] = {"event", NULL};

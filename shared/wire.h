@@ -36,6 +36,18 @@ cJSON *gl_wire_request(const char *op, const char *channel);
  * item o. GL_OK or GL_ENOMEM. */
 int gl_wire_add_message(cJSON *o, const gl_msg *m);
 
+/* Add an event (taken, deleted on failure) to a request or batch item o as its "event": the
+ * object pushd fans out as is. GL_OK or GL_ENOMEM. */
+int gl_wire_add_event(cJSON *o, cJSON *ev);
+
+/* A batch request {"v","op":"batch","items":[]}, *items its array to add items to (each made
+ * with gl_wire_request(op, channel)); NULL when out of memory. */
+cJSON *gl_wire_batch(cJSON **items);
+
+/* A batch reply's data {"results":[]}, *results its array for one reply per item, in order;
+ * NULL when out of memory. */
+cJSON *gl_wire_results(cJSON **results);
+
 /* Parse and check a request: a JSON object with a known-version "v", a string "op" and, when
  * present, a string "channel". Every "event" member is kept as its exact text (a cJSON Raw node,
  * gl_json_raw), so events reach clients byte for byte as golive-api built them. On GL_OK *root is

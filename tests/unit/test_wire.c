@@ -253,6 +253,45 @@ test_wire_parse_request_rejects_an_oversized_message(void **state)
     free(buf);
 }
 
+/* The batch request, its results and an attached event have the bytes docs/wire.md shows, and
+ * a batch built here is one pushd's parser takes item by item. */
+static void
+test_wire_batch_results_and_event_have_their_documented_shape(void **state)
+{
+    cJSON *items = NULL, *results = NULL, *root = NULL, *batch, *item, *data;
+    const char *op, *channel;
+    char *text;
+    gl_err err;
+
+    (void)state;
+    assert_non_null(batch = gl_wire_batch(&items));
+    assert_non_null(item = gl_wire_request(GL_OP_EVENT, "chat:a"));
+    assert_int_equal(gl_wire_add_event(item, gl_event_message_deleted("chat:a", 7)), GL_OK);
+    cJSON_AddItemToArray(items, item);
+    text = print_take(batch);
+    assert_string_equal(text, "{\"v\":2,\"op\":\"batch\",\"items\":[{\"v\":2,\"op\":\"event\","
+                              "\"channel\":\"chat:a\",\"event\":{\"type\":\"message_deleted\","
+                              "\"channel\":\"chat:a\",\"message_id\":7}}]}");
+    assert_int_equal(gl_wire_parse_request(text, strlen(text), &root, &op, &channel, &err), GL_OK);
+    assert_string_equal(op, GL_OP_BATCH);
+    item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "items"), 0);
+    assert_int_equal(gl_wire_parse_item(item, &op, &channel, &err), GL_OK);
+    assert_string_equal(op, GL_OP_EVENT);
+    assert_string_equal(channel, "chat:a");
+    cJSON_Delete(root);
+    cJSON_free(text);
+
+    assert_non_null(data = gl_wire_results(&results));
+    cJSON_AddItemToArray(results, gl_wire_reply_error(GL_EINVAL, "bad"));
+    text = print_take(gl_wire_reply_ok(data));
+    assert_string_equal(text, "{\"ok\":true,\"data\":{\"results\":[{\"ok\":false,\"error\":"
+                              "{\"code\":\"bad_request\",\"message\":\"bad\"}}]}}");
+    cJSON_free(text);
+    assert_non_null(item = cJSON_CreateObject()); /* a NULL event (out of memory) is refused */
+    assert_int_equal(gl_wire_add_event(item, NULL), GL_ENOMEM);
+    cJSON_Delete(item);
+}
+
 static void
 test_wire_reply_ok_round_trips_its_data(void **state)
 {
@@ -392,6 +431,7 @@ main(void)
         cmocka_unit_test(test_wire_parse_request_rejects_non_string_op_or_channel),
         cmocka_unit_test(test_wire_parse_request_takes_exactly_the_largest_size),
         cmocka_unit_test(test_wire_parse_request_rejects_an_oversized_message),
+        cmocka_unit_test(test_wire_batch_results_and_event_have_their_documented_shape),
         cmocka_unit_test(test_wire_reply_ok_round_trips_its_data),
         cmocka_unit_test(test_wire_reply_ok_without_data_carries_an_empty_object),
         cmocka_unit_test(test_wire_reply_error_round_trips_code_and_message),
