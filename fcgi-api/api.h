@@ -9,6 +9,7 @@
 #include "shared/config.h"
 #include "shared/db.h"
 #include "shared/err.h"
+#include "shared/history_params.h"
 #include "shared/jwt.h"
 #include "shared/jwt_cache.h"
 
@@ -104,11 +105,14 @@ int api_require_user(api_req *r);
 /* Need a moderator or admin (401/403 otherwise). */
 int api_require_staff(api_req *r);
 
+/* Need a user who may moderate (gl_acl_may_moderate; 401/403 otherwise). */
+int api_require_moderator(api_req *r);
+
 /* The value of query parameter name (URL-decoded) into out; false when absent. */
 bool api_query(api_req *r, const char *name, char *out, size_t cap);
 
-/* An optional integer query parameter in [lo, hi]: 0 absent, 1 set, -1 after a 400 reply. */
-int api_query_int(api_req *r, const char *name, int64_t lo, int64_t hi, int64_t *out);
+/* Query parameter name as a history parameter (gl_history_params), its text kept in buf. */
+gl_history_arg api_query_arg(api_req *r, const char *name, char *buf, size_t cap);
 
 /* Effective policy and the user's facts for channel; GL_OK or a 503 was sent. */
 int api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override *ov,

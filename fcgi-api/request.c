@@ -172,6 +172,18 @@ api_require_staff(api_req *r)
 }
 
 int
+api_require_moderator(api_req *r)
+{
+    int rv;
+    if ((rv = api_require_user(r)) != GL_OK) return rv;
+    if (!gl_acl_may_moderate(&r->user))
+        return api_fail(r, GL_EFORBIDDEN,
+                        "this route needs the moderator or admin role, or the chat.moderate "
+                        "permission");
+    return GL_OK;
+}
+
+int
 api_read_body(api_req *r, bool required)
 {
     const char *cl = r->io.param(r->io.ctx, "CONTENT_LENGTH");
@@ -252,20 +264,10 @@ api_query(api_req *r, const char *name, char *out, size_t cap)
     return api_form_value(r->query, name, out, cap);
 }
 
-int
-api_query_int(api_req *r, const char *name, int64_t lo, int64_t hi, int64_t *out)
+gl_history_arg
+api_query_arg(api_req *r, const char *name, char *buf, size_t cap)
 {
-    char v[32], *end;
-    long long x;
-    if (!api_query(r, name, v, sizeof(v))) return 0;
-    x = strtoll(v, &end, 10);
-    if (v[0] == '\0' || *end != '\0' || x < lo || x > hi) {
-        api_fail(r, GL_EINVAL, "%s must be an integer from %lld to %lld", name, (long long)lo,
-                 (long long)hi);
-        return -1;
-    }
-    *out = x;
-    return 1;
+    return gl_history_arg_text(api_query(r, name, buf, cap) ? buf : NULL);
 }
 
 int

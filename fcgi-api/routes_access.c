@@ -25,18 +25,6 @@ tristate(api_req *r, const cJSON *v, const char *name, int *out)
     return 0;
 }
 
-static bool
-role_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= GL_NAME_MAX) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-              s[i] == '-'))
-            return false;
-    return true;
-}
-
 static int
 apply_roles(api_req *r, const cJSON *v, gl_override *ov)
 {
@@ -60,8 +48,9 @@ apply_roles(api_req *r, const cJSON *v, gl_override *ov)
     }
     cJSON_ArrayForEach(it, v)
     {
-        if (!cJSON_IsString(it) || !role_ok(it->valuestring)) {
-            api_fail(r, GL_EINVAL, "allowed_roles entries must be 1-63 bytes of [a-z0-9_-]");
+        if (!cJSON_IsString(it) || !gl_role_name_ok(it->valuestring)) {
+            api_fail(r, GL_EINVAL, "allowed_roles entries must be 1-%d bytes of %s",
+                     GL_ROLE_MAX - 1, GL_ROLE_CHARS);
             return -1;
         }
         snprintf(ov->roles[n++], GL_NAME_MAX, "%s", it->valuestring);

@@ -3,6 +3,7 @@
 #include "api.h"
 #include "routes.h"
 #include "shared/event.h"
+#include "shared/history_params.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/map.h"
@@ -13,7 +14,6 @@
 #include <string.h>
 
 #define LIST_MAX 1000
-#define HISTORY_DEFAULT 50
 
 int
 api_check_read(api_req *r, const char *channel, gl_policy *pol, gl_override *ov)
@@ -224,28 +224,26 @@ api_route_channels(api_req *r)
 void
 api_route_history(api_req *r)
 {
+    char limit[32], since[32], before[32];
     gl_override ov;
     gl_policy pol;
+    gl_history_query q;
     gl_err err;
-    int64_t limit = HISTORY_DEFAULT, since = 0, before = 0, ref = 0;
-    int has_since, has_before, mode;
     cJSON *out, *msgs;
 
     if (api_check_read(r, r->channel, &pol, &ov) != GL_OK) return;
     gl_override_free(&ov);
-    if (api_query_int(r, "limit", 1, GL_HISTORY_LIMIT, &limit) < 0 ||
-        (has_since = api_query_int(r, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
-        (has_before = api_query_int(r, "before", 1, INT64_C(1) << 53, &before)) < 0)
-        return;
-    if (gl_db_history_mode(has_since, since, has_before, before, &mode, &ref, &err) != GL_OK) {
+    if (gl_history_params(api_query_arg(r, "limit", limit, sizeof(limit)),
+                          api_query_arg(r, "since", since, sizeof(since)),
+                          api_query_arg(r, "before", before, sizeof(before)), pol.max_history, &q,
+                          &err) != GL_OK) {
         api_fail_err(r, &err);
         return;
     }
-    if (limit > pol.max_history) limit = pol.max_history;
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "channel", r->channel);
     msgs = cJSON_AddArrayToObject(out, "messages");
-    if (gl_db_history(r->db, r->channel, mode, ref, (int)limit, gl_event_append_message, msgs,
+    if (gl_db_history(r->db, r->channel, q.mode, q.ref, q.limit, gl_event_append_message, msgs,
                       &err) != GL_OK) {
         cJSON_Delete(out);
         api_fail_err(r, &err);

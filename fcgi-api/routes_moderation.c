@@ -133,7 +133,7 @@ api_route_delete_message(api_req *r)
     cJSON *out, *ev;
     bool pushed = false;
 
-    if (api_require_staff(r) != GL_OK) return;
+    if (api_require_moderator(r) != GL_OK) return;
     errno = 0;
     id = strtoll(r->segs[3], &end, 10);
     if (r->segs[3][0] < '1' || r->segs[3][0] > '9' || *end != '\0' || errno == ERANGE) {
@@ -189,7 +189,7 @@ api_route_timeout(api_req *r)
     gl_audit a;
     cJSON *ev;
 
-    if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL ||
+    if (api_require_moderator(r) != GL_OK || (user = api_path_user(r, 3)) == NULL ||
         api_read_json_body(r, true) != GL_OK || body_reason(r, &reason) < 0)
         return;
     dur = cJSON_GetObjectItemCaseSensitive(r->body, "duration");
@@ -219,7 +219,7 @@ api_route_ban(api_req *r)
     restrict_args x;
     gl_audit a;
 
-    if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL ||
+    if (api_require_moderator(r) != GL_OK || (user = api_path_user(r, 3)) == NULL ||
         api_read_json_body(r, false) != GL_OK || body_reason(r, &reason) < 0)
         return;
     gl_time_now_iso(at);
@@ -251,7 +251,7 @@ api_route_unban(api_req *r)
     restrict_args x;
     gl_audit a;
 
-    if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL) return;
+    if (api_require_moderator(r) != GL_OK || (user = api_path_user(r, 3)) == NULL) return;
     gl_time_now_iso(at);
     x = (restrict_args){user, NULL, at, NULL, false};
     a = (gl_audit){r->channel, "unban", user, 0, r->user.id, r->user.username, NULL, NULL, at};

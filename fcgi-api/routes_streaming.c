@@ -23,20 +23,6 @@
 #define FIELD_MAX 256 /* form fields we read: call, name, key */
 #define APP_PREFIX "live/"
 
-static bool
-is_admin(const gl_user *u)
-{
-    return strcmp(u->role, "admin") == 0;
-}
-
-/* May create stream keys: the stream.create permission, or the streamer or admin role. */
-static bool
-may_stream(const gl_user *u)
-{
-    return (u->perms & GL_PERM_STREAM_CREATE) != 0 || strcmp(u->role, "streamer") == 0 ||
-           is_admin(u);
-}
-
 static cJSON *
 string_or_null(const char *s)
 {
@@ -110,7 +96,7 @@ api_route_stream_key_create(api_req *r)
     int rv;
 
     if (api_require_user(r) != GL_OK) return;
-    if (!may_stream(&r->user)) {
+    if (!gl_acl_may_stream(&r->user)) {
         api_fail(r, GL_EFORBIDDEN,
                  "stream keys need the stream.create permission or the streamer role");
         return;
@@ -180,12 +166,12 @@ api_route_stream_keys(api_req *r)
     if (api_require_user(r) != GL_OK) return;
     user = r->user.id;
     if (api_query(r, "user_id", who, sizeof(who))) {
-        if (!is_admin(&r->user) && strcmp(who, r->user.id) != 0) {
+        if (!gl_acl_is_admin(&r->user) && strcmp(who, r->user.id) != 0) {
             api_fail(r, GL_EFORBIDDEN, "only an admin may list another user's keys");
             return;
         }
         user = who;
-    } else if (is_admin(&r->user)) {
+    } else if (gl_acl_is_admin(&r->user)) {
         user = NULL; /* an admin sees every key */
     }
     out = cJSON_CreateObject();
@@ -213,8 +199,8 @@ api_route_stream_key_revoke(api_req *r)
         return;
     }
     gl_time_now_iso(at);
-    if (gl_db_stream_key_revoke(r->db, id, is_admin(&r->user) ? NULL : r->user.id, r->user.id, at,
-                                &outcome, name, &err) != GL_OK) {
+    if (gl_db_stream_key_revoke(r->db, id, gl_acl_is_admin(&r->user) ? NULL : r->user.id,
+                                r->user.id, at, &outcome, name, &err) != GL_OK) {
         api_fail_err(r, &err);
         return;
     }
