@@ -3,6 +3,7 @@
  * an inherited socket on fd 0 (spawn-fcgi, or a web server that spawns us), --listen, CGI
  * (REQUEST_METHOD in the environment), else $GOLIVE_RUNDIR/api.sock. */
 #include "api.h"
+#include "routes.h"
 #include "shared/env.h"
 #include "shared/log.h"
 
@@ -247,6 +248,8 @@ main(int argc, char **argv)
     int c, status = 1;
 
     memset(&app, 0, sizeof(app));
+    app.routes = api_route_table;
+    app.n_routes = api_route_table_len;
     while ((c = getopt_long(argc, argv, "l:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
