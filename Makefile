@@ -43,7 +43,7 @@ LOADGEN_BIN := $(BUILD)/golive-loadgen
 
 PYTHON := /usr/bin/python3
 # Folders whose files may not form a cycle, by includes or by calls (docs/architecture.md).
-ONE_WAY_DIRS := pushd
+ONE_WAY_DIRS := shared pushd fcgi-api
 PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench

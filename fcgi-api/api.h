@@ -9,6 +9,7 @@
 #include "shared/config.h"
 #include "shared/db.h"
 #include "shared/err.h"
+#include "shared/history_params.h"
 #include "shared/jwt.h"
 #include "shared/jwt_cache.h"
 
@@ -21,19 +22,35 @@
 #define API_MAX_SEGS 8
 
 typedef struct api_publisher api_publisher;
+typedef struct api_req api_req;
+
+/* A route handler: replies itself on success and returns GL_OK; otherwise returns a GL_E* with
+ * the client's message in err, and api_handle replies with it (the one error reply). */
+typedef int (*api_handler)(api_req *r, gl_err *err);
+
+/* One route: method + '/'-separated pattern under /api/<service>/; "{name}" matches one segment,
+ * which the handler reads with api_param(r, "name"). */
+typedef struct api_route_def {
+    const char *service; /* the segment after /api/ */
+    const char *method;
+    const char *pattern;
+    api_handler fn;
+} api_route_def;
 
 typedef struct api_app {
     gl_config *cfg;
     const char *secret;
     const char *db_path;
     const char *ipc_url;
-    const char *webhook_secret; /* GOLIVE_WEBHOOK_SECRET, NULL when unset (hooks refused) */
-    const char *hls_url;        /* GOLIVE_HLS_URL: public HLS base, + /<name>/index.m3u8 */
-    const char *rtmp_url;       /* GOLIVE_RTMP_URL: where encoders publish */
-    size_t max_body;            /* GOLIVE_MAX_BODY_BYTES */
-    int ipc_timeout_ms;         /* GOLIVE_IPC_TIMEOUT_MS */
-    nng_socket pushd;           /* req socket, dialled without blocking */
-    api_publisher *publisher;   /* the group-commit writer; NULL in CGI mode */
+    const char *webhook_secret;  /* GOLIVE_WEBHOOK_SECRET, NULL when unset (hooks refused) */
+    const char *hls_url;         /* GOLIVE_HLS_URL: public HLS base, + /<name>/index.m3u8 */
+    const char *rtmp_url;        /* GOLIVE_RTMP_URL: where encoders publish */
+    size_t max_body;             /* GOLIVE_MAX_BODY_BYTES */
+    int ipc_timeout_ms;          /* GOLIVE_IPC_TIMEOUT_MS */
+    nng_socket pushd;            /* req socket, dialled without blocking */
+    api_publisher *publisher;    /* the group-commit writer; NULL in CGI mode */
+    const api_route_def *routes; /* the route table main hands in (route_table.c) */
+    size_t n_routes;
 } api_app;
 
 /* How a request's bytes move: FastCGI streams or CGI's stdin/stdout/environ. */
@@ -44,7 +61,7 @@ typedef struct api_io {
     int (*write)(void *ctx, const char *buf, int n);
 } api_io;
 
-typedef struct api_req {
+struct api_req {
     api_app *app;
     gl_db *db;
     gl_jwt_cache *jwt_cache; /* the worker thread's; NULL in CGI mode */
@@ -53,6 +70,10 @@ typedef struct api_req {
     char service[16];         /* "realtime" or "streaming": the segment after /api/ */
     char *segs[API_MAX_SEGS]; /* decoded path segments after /api/<service>/ */
     int nsegs;
+    const char *pnames[API_MAX_SEGS]; /* the matched route's "{name}"s (in its pattern) */
+    size_t pname_len[API_MAX_SEGS];
+    const char *pvals[API_MAX_SEGS]; /* ... and their segments */
+    int nparams;
     char pathbuf[2048];
     const char *query; /* raw QUERY_STRING, "" if none */
     gl_user user;
@@ -60,10 +81,10 @@ typedef struct api_req {
     char *raw; /* the request body, NUL-terminated, or NULL (api_read_body) */
     size_t raw_len;
     cJSON *body;             /* parsed JSON body, or NULL */
-    const char *channel;     /* segs[1] once validated */
+    const char *channel;     /* api_param(r, "channel") once validated */
     const char *cors_origin; /* Access-Control-Allow-Origin of every reply, NULL for none */
     bool replied;
-} api_req;
+};
 
 /* ---- request.c ---- */
 
@@ -76,16 +97,19 @@ void api_reply(api_req *r, int status, cJSON *obj);
 /* Reply 302 with Location: location (a safe token: no CR/LF) and {"location": ...}. */
 void api_reply_redirect(api_req *r, const char *location);
 
-/* Reply {"error":{"code","message"}} with the status of code. Returns code. */
+/* Reply {"error":{"code","message"}} with the status of code. Returns code. For api_handle, and
+ * for main when no request can be served (CGI without a database). */
 int api_fail(api_req *r, int code, const char *fmt, ...)
     __attribute__((__format__(__printf__, 3, 4)));
 
-/* Reply with err's code and message. Returns err->code. */
+/* Reply with err's code and message (a generic one for GL_EDB, GL_ENOMEM). Returns err->code. */
 int api_fail_err(api_req *r, const gl_err *err);
 
-/* Read the body (at most max_body bytes) into r->raw (freed with the request). GL_OK, or an
- * error after a reply was sent. required: a body must be present. */
-int api_read_body(api_req *r, bool required);
+/* The helpers below return GL_OK or a GL_E* with a client-safe message in err; they never reply. */
+
+/* Read the body (at most max_body bytes) into r->raw (freed with the request). required: a
+ * body must be present. */
+int api_read_body(api_req *r, bool required, gl_err *err);
 
 /* CONTENT_TYPE is type (case-insensitive), with or without parameters. */
 bool api_content_type_is(api_req *r, const char *type);
@@ -94,25 +118,34 @@ bool api_content_type_is(api_req *r, const char *type);
  * or a form body) into out, truncated to cap; false when absent. */
 bool api_form_value(const char *src, const char *name, char *out, size_t cap);
 
-/* Read and parse the JSON body (GL_OK; on error a reply was sent). required: a body must
- * be present. The parsed body is r->body (freed with the request). */
-int api_read_json_body(api_req *r, bool required);
+/* Read and parse the JSON body into r->body (freed with the request), an object. required: a
+ * body must be present. */
+int api_read_json_body(api_req *r, bool required, gl_err *err);
 
-/* Need an authenticated user (401 otherwise). */
-int api_require_user(api_req *r);
+/* Need an authenticated user (GL_EAUTH). */
+int api_require_user(api_req *r, gl_err *err);
 
-/* Need a moderator or admin (401/403 otherwise). */
-int api_require_staff(api_req *r);
+/* Need a moderator or admin (GL_EAUTH, GL_EFORBIDDEN). */
+int api_require_staff(api_req *r, gl_err *err);
+
+/* Need a user who may moderate (gl_acl_may_moderate: GL_EAUTH, GL_EFORBIDDEN). */
+int api_require_moderator(api_req *r, gl_err *err);
 
 /* The value of query parameter name (URL-decoded) into out; false when absent. */
 bool api_query(api_req *r, const char *name, char *out, size_t cap);
 
-/* An optional integer query parameter in [lo, hi]: 0 absent, 1 set, -1 after a 400 reply. */
-int api_query_int(api_req *r, const char *name, int64_t lo, int64_t hi, int64_t *out);
+/* Query parameter name as a history parameter (gl_history_params), its text kept in buf. */
+gl_history_arg api_query_arg(api_req *r, const char *name, char *buf, size_t cap);
 
-/* Effective policy and the user's facts for channel; GL_OK or a 503 was sent. */
+/* Effective policy and the user's facts for channel. On GL_OK *ov must be freed
+ * (gl_override_free); on error nothing is left to free. */
 int api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override *ov,
-                       gl_acl_facts *facts);
+                       gl_acl_facts *facts, gl_err *err);
+
+/* ---- router.c ---- */
+
+/* The decoded path segment the matched route names "{name}", or NULL. */
+const char *api_param(const api_req *r, const char *name);
 
 /* ---- publisher.c ---- */
 
@@ -123,11 +156,13 @@ int api_publisher_start(api_app *app, gl_err *err);
 /* Store what is queued, then stop the writer (after the worker threads have stopped). */
 void api_publisher_stop(api_app *app);
 
-/* Insert m (and audit, when not NULL) and prune m's channel to keep rows, in a transaction
- * shared with other requests' messages; then fan it out through pushd. Waits for both. On GL_OK
- * m->id is the row id and *pushed says whether pushd acknowledged. Borrows everything. Without
- * a publisher (CGI) it runs on r->db at once. */
-int api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pushed, gl_err *err);
+/* The one way golive-api publishes: store it (its before hook, it->m, it->audit; then prune
+ * it->m's channel to it->keep rows) in a transaction shared with other requests' messages, then
+ * fan the message out through pushd. Waits for both, so a reply comes after the row exists. On
+ * GL_OK it->m->id is the row id (unless it->skipped) and *pushed says whether pushd acknowledged
+ * (false when skipped). it's out fields are set. Borrows everything. Without a publisher (CGI)
+ * it runs on r->db at once. */
+int api_publish(api_req *r, gl_db_batch_item *it, bool *pushed, gl_err *err);
 
 /* ---- notify.c ---- */
 
@@ -166,31 +201,5 @@ int api_notify(api_app *app, cJSON *req, cJSON **reply, gl_err *err);
 
 /* Fire-and-report: true when pushd acknowledged. */
 bool api_push(api_app *app, cJSON *req);
-
-/* ---- route handlers (routes_*.c) ---- */
-void api_route_channels(api_req *r);
-void api_route_channel_info(api_req *r);
-void api_route_history(api_req *r);
-void api_route_presence(api_req *r);
-void api_route_publish(api_req *r);
-void api_route_broadcast(api_req *r);
-void api_route_delete_message(api_req *r);
-void api_route_timeout(api_req *r);
-void api_route_ban(api_req *r);
-void api_route_unban(api_req *r);
-void api_route_settings(api_req *r);
-void api_route_access_add(api_req *r);
-void api_route_access_remove(api_req *r);
-
-void api_route_stream_key_create(api_req *r);
-void api_route_stream_keys(api_req *r);
-void api_route_stream_key_revoke(api_req *r);
-void api_route_stream_auth(api_req *r);
-void api_route_stream_webhook(api_req *r);
-void api_route_streams(api_req *r);
-void api_route_stream(api_req *r);
-
-/* Channel info JSON (effective settings + live counts), shared by GET info and PUT settings. */
-cJSON *api_channel_info_json(api_req *r, const char *channel);
 
 #endif

@@ -3,6 +3,8 @@
  * an inherited socket on fd 0 (spawn-fcgi, or a web server that spawns us), --listen, CGI
  * (REQUEST_METHOD in the environment), else $GOLIVE_RUNDIR/api.sock. */
 #include "api.h"
+#include "routes.h"
+#include "shared/env.h"
 #include "shared/log.h"
 
 #include <errno.h>
@@ -198,13 +200,6 @@ inherited_socket(void)
     return -1;
 }
 
-static const char *
-env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v != NULL && *v != '\0' ? v : def;
-}
-
 static int
 env_int(const char *name, long def, long lo, long hi, long *out)
 {
@@ -243,7 +238,7 @@ main(int argc, char **argv)
                                          {"threads", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *listen_addr = NULL, *rundir = env_or("GOLIVE_RUNDIR", "var");
+    const char *listen_addr = NULL;
     char db_path[1024], ipc_url[1100], sock_path[1100];
     long threads = DEFAULT_THREADS, max_body, ipc_ms;
     api_app app;
@@ -253,6 +248,8 @@ main(int argc, char **argv)
     int c, status = 1;
 
     memset(&app, 0, sizeof(app));
+    app.routes = api_route_table;
+    app.n_routes = api_route_table_len;
     while ((c = getopt_long(argc, argv, "l:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
@@ -275,26 +272,26 @@ main(int argc, char **argv)
     }
     if (!gl_log_init_from_env())
         gl_log(GL_LOG_WARN, "api", "LOG_LEVEL must be debug, info, warn or error; using info");
-    snprintf(db_path, sizeof(db_path), "%s/golive.db", rundir);
-    snprintf(ipc_url, sizeof(ipc_url), "ipc://%s/pushd.ipc", rundir);
-    snprintf(sock_path, sizeof(sock_path), "%s/api.sock", rundir);
+    gl_env_rundir_path(db_path, sizeof(db_path), "", GL_RUNDIR_DB);
+    gl_env_rundir_path(ipc_url, sizeof(ipc_url), "ipc://", GL_RUNDIR_IPC);
+    gl_env_rundir_path(sock_path, sizeof(sock_path), "", GL_RUNDIR_API_SOCK);
     app.secret = gl_jwt_secret_from_env();
-    app.db_path = env_or("GOLIVE_DB", db_path);
-    app.ipc_url = env_or("GOLIVE_IPC_URL", ipc_url);
+    app.db_path = gl_env_or("GOLIVE_DB", db_path);
+    app.ipc_url = gl_env_or("GOLIVE_IPC_URL", ipc_url);
     if (env_int("GOLIVE_MAX_BODY_BYTES", 65536, 256, 16 * 1024 * 1024, &max_body) != GL_OK ||
         env_int("GOLIVE_IPC_TIMEOUT_MS", 100, 1, 60000, &ipc_ms) != GL_OK)
         return 1;
-    app.webhook_secret = env_or("GOLIVE_WEBHOOK_SECRET", NULL);
+    app.webhook_secret = gl_env_or("GOLIVE_WEBHOOK_SECRET", NULL);
     if (app.webhook_secret == NULL)
         gl_log(GL_LOG_WARN, "api",
                "GOLIVE_WEBHOOK_SECRET is not set: the media server's auth hook and webhooks "
                "are refused until it is");
-    app.hls_url = env_or("GOLIVE_HLS_URL", "http://localhost:8888/live");
-    app.rtmp_url = env_or("GOLIVE_RTMP_URL", "rtmp://localhost:1935/live");
+    app.hls_url = gl_env_or("GOLIVE_HLS_URL", "http://localhost:8888/live");
+    app.rtmp_url = gl_env_or("GOLIVE_RTMP_URL", "rtmp://localhost:1935/live");
     app.max_body = (size_t)max_body;
     app.ipc_timeout_ms = (int)ipc_ms;
     {
-        const char *cfg = env_or("REALTIME_CONFIG_PATH", NULL);
+        const char *cfg = gl_env_or("REALTIME_CONFIG_PATH", NULL);
         int rv = cfg ? gl_config_load(cfg, &app.cfg, &err) : gl_config_empty(&app.cfg, &err);
         if (rv != GL_OK) {
             gl_log(GL_LOG_ERROR, "api", "%s", err.msg);

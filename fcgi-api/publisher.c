@@ -7,7 +7,6 @@
  * pushd has answered, so the promises of a single publish hold; under load each pays a share of
  * a commit and of a round trip. */
 #include "api.h"
-#include "routes.h"
 #include "shared/event.h"
 #include "shared/log.h"
 #include "shared/wire.h"
@@ -85,7 +84,7 @@ batch_request(job *list)
         return NULL;
     }
     for (job *j = list; j != NULL; j = j->next)
-        if (j->st.rv == GL_OK) cJSON_AddItemToArray(items, publish_item(j->st.m));
+        if (j->st.rv == GL_OK && !j->st.skipped) cJSON_AddItemToArray(items, publish_item(j->st.m));
     if (cJSON_GetArraySize(items) == 0) {
         cJSON_Delete(req);
         return NULL;
@@ -100,7 +99,7 @@ mark_pushed(job *list, const cJSON *data)
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(data, "results");
     const cJSON *res = cJSON_IsArray(results) ? results->child : NULL;
     for (job *j = list; j != NULL && res != NULL; j = j->next) {
-        if (j->st.rv != GL_OK) continue;
+        if (j->st.rv != GL_OK || j->st.skipped) continue;
         j->pushed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "ok"));
         res = res->next;
     }
@@ -292,10 +291,10 @@ api_publisher_stop(api_app *app)
 }
 
 int
-api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pushed, gl_err *err)
+api_publish(api_req *r, gl_db_batch_item *it, bool *pushed, gl_err *err)
 {
     api_publisher *p = r->app->publisher;
-    job j = {.st = {.m = m, .keep = keep, .audit = audit}};
+    job j = {.st = *it};
 
     if (p == NULL) { /* CGI: one request per process, a batch of one on the request's db */
         store_batch(r->db, &j);
@@ -311,6 +310,7 @@ api_publish(api_req *r, gl_msg *m, int keep, const gl_audit *audit, bool *pushed
         pthread_mutex_unlock(&p->mu);
         pthread_cond_destroy(&j.cv);
     }
+    *it = j.st;
     *pushed = j.pushed;
     if (j.st.rv != GL_OK && err != NULL) *err = j.st.err;
     return j.st.rv;

@@ -154,45 +154,59 @@ api_fail_err(api_req *r, const gl_err *err)
 }
 
 int
-api_require_user(api_req *r)
+api_require_user(api_req *r, gl_err *err)
 {
     if (!r->authed)
-        return api_fail(r, GL_EAUTH, "this route needs a token (Authorization: Bearer ...)");
+        return gl_err_set(err, GL_EAUTH, "this route needs a token (Authorization: Bearer ...)");
     return GL_OK;
 }
 
 int
-api_require_staff(api_req *r)
+api_require_staff(api_req *r, gl_err *err)
 {
     int rv;
-    if ((rv = api_require_user(r)) != GL_OK) return rv;
+    if ((rv = api_require_user(r, err)) != GL_OK) return rv;
     if (!gl_acl_is_staff(&r->user))
-        return api_fail(r, GL_EFORBIDDEN, "this route needs the moderator or admin role");
+        return gl_err_set(err, GL_EFORBIDDEN, "this route needs the moderator or admin role");
     return GL_OK;
 }
 
 int
-api_read_body(api_req *r, bool required)
+api_require_moderator(api_req *r, gl_err *err)
+{
+    int rv;
+    if ((rv = api_require_user(r, err)) != GL_OK) return rv;
+    if (!gl_acl_may_moderate(&r->user))
+        return gl_err_set(err, GL_EFORBIDDEN,
+                          "this route needs the moderator or admin role, or the chat.moderate "
+                          "permission");
+    return GL_OK;
+}
+
+int
+api_read_body(api_req *r, bool required, gl_err *err)
 {
     const char *cl = r->io.param(r->io.ctx, "CONTENT_LENGTH");
     char *end;
     long long len = cl && *cl ? strtoll(cl, &end, 10) : 0;
     int got = 0;
 
-    if (cl && *cl && (*end != '\0' || len < 0)) return api_fail(r, GL_EINVAL, "bad Content-Length");
+    if (cl && *cl && (*end != '\0' || len < 0))
+        return gl_err_set(err, GL_EINVAL, "bad Content-Length");
     if ((size_t)len > r->app->max_body)
-        return api_fail(r, GL_ETOOBIG, "request body larger than %zu bytes", r->app->max_body);
+        return gl_err_set(err, GL_ETOOBIG, "request body larger than %zu bytes", r->app->max_body);
     if (len == 0) {
-        if (required) return api_fail(r, GL_EINVAL, "a request body is required");
+        if (required) return gl_err_set(err, GL_EINVAL, "a request body is required");
         return GL_OK;
     }
-    if ((r->raw = malloc((size_t)len + 1)) == NULL) return api_fail(r, GL_ENOMEM, "out of memory");
+    if ((r->raw = malloc((size_t)len + 1)) == NULL)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
     while (got < len) {
         int n = r->io.read(r->io.ctx, r->raw + got, (int)(len - got));
         if (n <= 0) break;
         got += n;
     }
-    if (got < len) return api_fail(r, GL_EINVAL, "request body shorter than Content-Length");
+    if (got < len) return gl_err_set(err, GL_EINVAL, "request body shorter than Content-Length");
     r->raw[len] = '\0';
     r->raw_len = (size_t)len;
     return GL_OK;
@@ -202,19 +216,20 @@ api_read_body(api_req *r, bool required)
 static const char *const raw_members[] = {"data", NULL};
 
 int
-api_read_json_body(api_req *r, bool required)
+api_read_json_body(api_req *r, bool required, gl_err *err)
 {
-    gl_err err;
+    gl_err perr;
+    int rv;
 
-    if (api_read_body(r, false) != GL_OK) return GL_EINVAL;
+    if ((rv = api_read_body(r, false, err)) != GL_OK) return rv;
     if (r->raw == NULL) {
-        if (required) return api_fail(r, GL_EINVAL, "a JSON body is required");
+        if (required) return gl_err_set(err, GL_EINVAL, "a JSON body is required");
         return GL_OK;
     }
-    r->body = gl_json_parse(r->raw, r->raw_len, raw_members, &err);
-    if (r->body == NULL) return api_fail(r, GL_EINVAL, "request body: %s", err.msg);
+    r->body = gl_json_parse(r->raw, r->raw_len, raw_members, &perr);
+    if (r->body == NULL) return gl_err_set(err, GL_EINVAL, "request body: %s", perr.msg);
     if (!cJSON_IsObject(r->body))
-        return api_fail(r, GL_EINVAL, "request body must be a JSON object");
+        return gl_err_set(err, GL_EINVAL, "request body must be a JSON object");
     return GL_OK;
 }
 
@@ -252,32 +267,22 @@ api_query(api_req *r, const char *name, char *out, size_t cap)
     return api_form_value(r->query, name, out, cap);
 }
 
-int
-api_query_int(api_req *r, const char *name, int64_t lo, int64_t hi, int64_t *out)
+gl_history_arg
+api_query_arg(api_req *r, const char *name, char *buf, size_t cap)
 {
-    char v[32], *end;
-    long long x;
-    if (!api_query(r, name, v, sizeof(v))) return 0;
-    x = strtoll(v, &end, 10);
-    if (v[0] == '\0' || *end != '\0' || x < lo || x > hi) {
-        api_fail(r, GL_EINVAL, "%s must be an integer from %lld to %lld", name, (long long)lo,
-                 (long long)hi);
-        return -1;
-    }
-    *out = x;
-    return 1;
+    return gl_history_arg_text(api_query(r, name, buf, cap) ? buf : NULL);
 }
 
 int
 api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override *ov,
-                   gl_acl_facts *facts)
+                   gl_acl_facts *facts, gl_err *err)
 {
-    gl_err err;
-    if (gl_db_get_override(r->db, channel, ov, &err) != GL_OK ||
-        gl_db_user_facts(r->db, channel, r->authed ? r->user.id : NULL, gl_time_now_ms(), facts,
-                         &err) != GL_OK) {
+    int rv;
+    if ((rv = gl_db_get_override(r->db, channel, ov, err)) != GL_OK) return rv;
+    if ((rv = gl_db_user_facts(r->db, channel, r->authed ? r->user.id : NULL, gl_time_now_ms(),
+                               facts, err)) != GL_OK) {
         gl_override_free(ov);
-        return api_fail_err(r, &err);
+        return rv;
     }
     gl_policy_resolve(r->app->cfg, channel, ov, pol);
     return GL_OK;
@@ -285,22 +290,21 @@ api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override 
 
 /* A token, when present, must be valid: a bad one is refused even on optional-auth routes. */
 static int
-authenticate(api_req *r)
+authenticate(api_req *r, gl_err *err)
 {
     const char *tok;
     char token[GL_TOKEN_MAX + 1];
     size_t len;
-    gl_err err;
-    int found = gl_jwt_bearer(r->io.param(r->io.ctx, "HTTP_AUTHORIZATION"), &tok, &len);
+    int rv, found = gl_jwt_bearer(r->io.param(r->io.ctx, "HTTP_AUTHORIZATION"), &tok, &len);
 
     if (found == 0) return GL_OK;
-    if (found < 0) return api_fail(r, GL_EAUTH, "Authorization must be 'Bearer <token>'");
-    if (len > GL_TOKEN_MAX) return api_fail(r, GL_EAUTH, "token is too long");
+    if (found < 0) return gl_err_set(err, GL_EAUTH, "Authorization must be 'Bearer <token>'");
+    if (len > GL_TOKEN_MAX) return gl_err_set(err, GL_EAUTH, "token is too long");
     memcpy(token, tok, len);
     token[len] = '\0';
-    if (gl_jwt_verify_cached(r->jwt_cache, r->app->secret, token, (int64_t)time(NULL), &r->user,
-                             &err) != GL_OK)
-        return api_fail_err(r, &err);
+    if ((rv = gl_jwt_verify_cached(r->jwt_cache, r->app->secret, token, (int64_t)time(NULL),
+                                   &r->user, err)) != GL_OK)
+        return rv;
     r->authed = true;
     return GL_OK;
 }
@@ -309,7 +313,7 @@ authenticate(api_req *r)
  * allowed (gl_config_origin_allowed), and then with Access-Control-Allow-Origin on every reply,
  * errors included, so that the page can read them. No Origin: not a browser, nothing to add. */
 static int
-check_origin(api_req *r)
+check_origin(api_req *r, gl_err *err)
 {
     const char *origin = r->io.param(r->io.ctx, "HTTP_ORIGIN");
     const char *host = r->io.param(r->io.ctx, "HTTP_HOST");
@@ -323,8 +327,8 @@ check_origin(api_req *r)
     }
     gl_log(GL_LOG_INFO, "api", "refused a request from origin %s (Host %s)",
            gl_log_clean(origin, o_log, sizeof(o_log)), gl_log_clean(host, h_log, sizeof(h_log)));
-    return api_fail(r, GL_EFORBIDDEN,
-                    "requests from this origin are not allowed (allowed_origins)");
+    return gl_err_set(err, GL_EFORBIDDEN,
+                      "requests from this origin are not allowed (allowed_origins)");
 }
 
 /* OPTIONS on a route (a CORS preflight, or a plain question): 204, the route's methods. */
@@ -343,11 +347,40 @@ reply_options(api_req *r, const char *methods)
     write_head(r, 204, NULL, hdr);
 }
 
+/* Origin, route, path parameters and token: GL_OK with *fn to run, GL_EMETHOD after the OPTIONS
+ * or 405 reply (it carries the Allow header), else an error for api_handle to reply. */
+static int
+prepare(api_req *r, api_handler *fn, gl_err *err)
+{
+    char allow[128], hdr[160];
+    const char *channel;
+    int rv;
+
+    if ((rv = check_origin(r, err)) != GL_OK) return rv;
+    rv = api_route(r, r->app->routes, r->app->n_routes, fn, allow, sizeof(allow));
+    if (rv == GL_ENOTFOUND) return gl_err_set(err, GL_ENOTFOUND, "no such route");
+    if (rv == GL_EINVAL) return gl_err_set(err, GL_EINVAL, "bad percent-encoding in the path");
+    if (rv == GL_EMETHOD && strcmp(r->method, "OPTIONS") == 0) {
+        reply_options(r, allow);
+        return GL_EMETHOD;
+    }
+    if (rv == GL_EMETHOD) {
+        cJSON *e = gl_event_http_error(GL_EMETHOD, "method not allowed on this route");
+        snprintf(hdr, sizeof(hdr), "Allow: %s, OPTIONS\r\n", allow);
+        reply_with_headers(r, 405, e, hdr);
+        return GL_EMETHOD;
+    }
+    if ((channel = api_param(r, "channel")) != NULL) {
+        if ((rv = gl_chan_validate(channel, err)) != GL_OK) return rv;
+        r->channel = channel;
+    }
+    return authenticate(r, err);
+}
+
 void
 api_handle(api_req *r)
 {
-    void (*fn)(api_req *) = NULL;
-    char allow[128], hdr[160];
+    api_handler fn = NULL;
     gl_err err;
     int rv;
 
@@ -355,37 +388,11 @@ api_handle(api_req *r)
     r->query = r->io.param(r->io.ctx, "QUERY_STRING");
     if (r->method == NULL) r->method = "GET";
     if (r->query == NULL) r->query = "";
-    if (check_origin(r) != GL_OK) goto out;
-    rv = api_route(r, &fn, allow, sizeof(allow));
-    if (rv == GL_ENOTFOUND) {
-        api_fail(r, GL_ENOTFOUND, "no such route");
-        goto out;
-    }
-    if (rv == GL_EINVAL) {
-        api_fail(r, GL_EINVAL, "bad percent-encoding in the path");
-        goto out;
-    }
-    if (rv == GL_EMETHOD && strcmp(r->method, "OPTIONS") == 0) {
-        reply_options(r, allow);
-        goto out;
-    }
-    if (rv == GL_EMETHOD) {
-        cJSON *e = gl_event_http_error(GL_EMETHOD, "method not allowed on this route");
-        snprintf(hdr, sizeof(hdr), "Allow: %s, OPTIONS\r\n", allow);
-        reply_with_headers(r, 405, e, hdr);
-        goto out;
-    }
-    if (strcmp(r->service, "realtime") == 0 && r->nsegs >= 2) {
-        if (gl_chan_validate(r->segs[1], &err) != GL_OK) {
-            api_fail_err(r, &err);
-            goto out;
-        }
-        r->channel = r->segs[1];
-    }
-    if (authenticate(r) != GL_OK) goto out;
-    fn(r);
+    gl_err_clear(&err);
+    if ((rv = prepare(r, &fn, &err)) == GL_OK) rv = fn(r, &err);
+    /* The one error reply: handlers and helpers return a code with its message. */
+    if (rv != GL_OK && !r->replied) api_fail_err(r, &err);
     if (!r->replied) api_fail(r, GL_EINTERNAL, "no reply");
-out:
     cJSON_Delete(r->body);
     r->body = NULL;
     free(r->raw);

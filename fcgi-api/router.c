@@ -1,43 +1,13 @@
 /* Method + path -> handler, for /api/<service>/... Routing uses REQUEST_URI (raw in nginx, lighttpd
  * and Apache alike) and percent-decodes each segment itself, so "chat:x" and "chat%3Ax" name the
- * same channel and an encoded '/' stays inside its segment. */
+ * same channel and an encoded '/' stays inside its segment. The table comes from the caller
+ * (main hands route_table.c's to the app), so this file calls nothing above it. */
 #include "api.h"
 #include "router.h"
-#include "shared/chan.h"
 
 #include <string.h>
 
 #define PREFIX "/api/"
-
-typedef struct route {
-    const char *service; /* the segment after /api/ */
-    const char *method;
-    const char *pattern; /* '/'-separated; "*" matches one segment */
-    void (*fn)(api_req *r);
-} route;
-
-static const route routes[] = {
-    {"realtime", "GET", "channels", api_route_channels},
-    {"realtime", "GET", "channels/*", api_route_channel_info},
-    {"realtime", "GET", "channels/*/history", api_route_history},
-    {"realtime", "GET", "channels/*/presence", api_route_presence},
-    {"realtime", "POST", "channels/*/publish", api_route_publish},
-    {"realtime", "POST", "channels/*/broadcast", api_route_broadcast},
-    {"realtime", "DELETE", "channels/*/messages/*", api_route_delete_message},
-    {"realtime", "POST", "channels/*/users/*/timeout", api_route_timeout},
-    {"realtime", "POST", "channels/*/users/*/ban", api_route_ban},
-    {"realtime", "DELETE", "channels/*/users/*/ban", api_route_unban},
-    {"realtime", "PUT", "channels/*/settings", api_route_settings},
-    {"realtime", "POST", "channels/*/access", api_route_access_add},
-    {"realtime", "DELETE", "channels/*/access/*", api_route_access_remove},
-    {"streaming", "POST", "keys", api_route_stream_key_create},
-    {"streaming", "GET", "keys", api_route_stream_keys},
-    {"streaming", "DELETE", "keys/*", api_route_stream_key_revoke},
-    {"streaming", "POST", "auth", api_route_stream_auth},
-    {"streaming", "POST", "webhook", api_route_stream_webhook},
-    {"streaming", "GET", "streams", api_route_streams},
-    {"streaming", "GET", "streams/*", api_route_stream},
-};
 
 static int
 hexval(char c)
@@ -67,29 +37,45 @@ api_url_decode(char *s, bool plus_is_space)
     return true;
 }
 
+/* Does rt's pattern match r's segments? When capture, r's parameters are set from it. */
 static bool
-matches(const route *rt, const api_req *r)
+matches(const api_route_def *rt, api_req *r, bool capture)
 {
     const char *p = rt->pattern;
+    if (capture) r->nparams = 0;
     for (int i = 0; i < r->nsegs; i++) {
         const char *slash = strchr(p, '/');
         size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        bool param = n >= 3 && p[0] == '{' && p[n - 1] == '}';
         if (n == 0) return false;
-        if (!(n == 1 && *p == '*') && (strlen(r->segs[i]) != n || strncmp(p, r->segs[i], n) != 0))
-            return false;
+        if (!param && (strlen(r->segs[i]) != n || strncmp(p, r->segs[i], n) != 0)) return false;
+        if (param && capture) {
+            r->pnames[r->nparams] = p + 1;
+            r->pname_len[r->nparams] = n - 2;
+            r->pvals[r->nparams++] = r->segs[i];
+        }
         if (slash == NULL) return i == r->nsegs - 1;
         p = slash + 1;
     }
     return false;
 }
 
-int
-api_route(api_req *r, void (**fn)(api_req *), char *allow, size_t cap)
+const char *
+api_param(const api_req *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < r->nparams; i++)
+        if (r->pname_len[i] == n && strncmp(r->pnames[i], name, n) == 0) return r->pvals[i];
+    return NULL;
+}
+
+/* Split the path after /api/ into r->service and r->segs, decoded. */
+static int
+split_path(api_req *r)
 {
     const char *uri = r->io.param(r->io.ctx, "REQUEST_URI");
     size_t n;
     char *p;
-    bool any = false;
 
     if (uri == NULL || strncmp(uri, PREFIX, strlen(PREFIX)) != 0) return GL_ENOTFOUND;
     uri += strlen(PREFIX);
@@ -114,16 +100,28 @@ api_route(api_req *r, void (**fn)(api_req *), char *allow, size_t cap)
     }
     for (int i = 0; i < r->nsegs; i++)
         if (!api_url_decode(r->segs[i], false)) return GL_EINVAL;
+    return GL_OK;
+}
+
+int
+api_route(api_req *r, const api_route_def *table, size_t n, api_handler *fn, char *allow,
+          size_t cap)
+{
+    bool any = false;
+    int rv;
+
+    if ((rv = split_path(r)) != GL_OK) return rv;
     allow[0] = '\0';
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(routes[i].service, r->service) != 0 || !matches(&routes[i], r)) continue;
-        if (strcmp(routes[i].method, r->method) == 0) {
-            *fn = routes[i].fn;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(table[i].service, r->service) != 0 || !matches(&table[i], r, false)) continue;
+        if (strcmp(table[i].method, r->method) == 0) {
+            matches(&table[i], r, true);
+            *fn = table[i].fn;
             return GL_OK;
         }
-        if (strlen(allow) + strlen(routes[i].method) + 3 < cap) {
+        if (strlen(allow) + strlen(table[i].method) + 3 < cap) {
             if (any) strcat(allow, ", ");
-            strcat(allow, routes[i].method);
+            strcat(allow, table[i].method);
         }
         any = true;
     }

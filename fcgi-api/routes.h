@@ -1,38 +1,41 @@
-/* Helpers the route files share (routes_channels.c). */
+/* The route handlers (routes_*.c) and the table of them (route_table.c). Each handler replies on
+ * success and returns GL_OK, else returns a GL_E* with the message in err (api_handler). */
 #ifndef API_ROUTES_H
 #define API_ROUTES_H
 
 #include "api.h"
 
-/* Resolve channel's policy and check that the caller may read it; on GL_OK *ov must be freed
- * (gl_override_free), on error a reply was sent and nothing is left to free. */
-int api_check_read(api_req *r, const char *channel, gl_policy *pol, gl_override *ov);
+extern const api_route_def api_route_table[];
+extern const size_t api_route_table_len;
 
-/* A user id as JWT sub allows: 1..127 bytes, no control characters. */
-bool api_user_id_ok(const char *s);
+/* routes_channels.c */
+int api_route_channels(api_req *r, gl_err *err);
+int api_route_channel_info(api_req *r, gl_err *err);
+int api_route_history(api_req *r, gl_err *err);
+int api_route_presence(api_req *r, gl_err *err);
+int api_route_publish(api_req *r, gl_err *err);
+int api_route_broadcast(api_req *r, gl_err *err);
 
-/* A user id from the path (segs[i]): 1..127 bytes without control characters, else a 400. */
-const char *api_path_user(api_req *r, int i);
+/* routes_moderation.c */
+int api_route_delete_message(api_req *r, gl_err *err);
+int api_route_timeout(api_req *r, gl_err *err);
+int api_route_ban(api_req *r, gl_err *err);
+int api_route_unban(api_req *r, gl_err *err);
 
-/* Tell pushd to reload channel's moderation state, re-check its subscribers and fan out ev
- * (taken, may be NULL). Returns whether pushd acknowledged. */
-bool api_push_reload(api_req *r, const char *channel, cJSON *ev);
+/* routes_access.c */
+int api_route_settings(api_req *r, gl_err *err);
+int api_route_access_add(api_req *r, gl_err *err);
+int api_route_access_remove(api_req *r, gl_err *err);
 
-/* Tell pushd to reload channel (fan out ev, taken) and reply 200 with
- * {"channel","user_id", <flag>: true when flag, "until" when until, "pushed"}. */
-void api_reply_user_action(api_req *r, const char *user, const char *flag, const char *until,
-                           cJSON *ev);
+/* routes_stream_keys.c */
+int api_route_stream_key_create(api_req *r, gl_err *err);
+int api_route_stream_keys(api_req *r, gl_err *err);
+int api_route_stream_key_revoke(api_req *r, gl_err *err);
 
-/* Insert m and prune its channel to keep rows, inside the caller's transaction. */
-int api_insert_message(api_req *r, gl_msg *m, int keep, gl_err *err);
+/* routes_streaming.c */
+int api_route_stream_auth(api_req *r, gl_err *err);
+int api_route_stream_webhook(api_req *r, gl_err *err);
+int api_route_streams(api_req *r, gl_err *err);
+int api_route_stream(api_req *r, gl_err *err);
 
-/* Fan stored message m out through pushd; true when pushd acknowledged. */
-bool api_push_message(api_req *r, const gl_msg *m);
-
-/* A stream as REST shows it: name, owner, channel, live, hls_url, started_at, ended_at. */
-cJSON *api_stream_json(api_req *r, const gl_stream *s);
-
-/* Run a write (fn) and its audit row in one transaction; on failure a reply was sent. */
-int api_write_audited(api_req *r, int (*fn)(api_req *r, void *arg, gl_err *err), void *arg,
-                      const gl_audit *a);
 #endif

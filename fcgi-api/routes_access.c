@@ -1,7 +1,7 @@
 /* Channel settings (stored overrides of the YAML rules) and access lists. Changes are written
  * with an audit row, then pushd reloads the channel and ends subscriptions that lost access. */
-#include "api.h"
 #include "routes.h"
+#include "route_util.h"
 #include "shared/timefmt.h"
 
 #include <stdio.h>
@@ -10,35 +10,21 @@
 
 #define ACCESS_BATCH_MAX 1000
 
-/* A boolean override: true/false sets, null unsets. -1 after a 400. */
+/* A boolean override: true/false sets, null unsets. */
 static int
-tristate(api_req *r, const cJSON *v, const char *name, int *out)
+tristate(const cJSON *v, const char *name, int *out, gl_err *err)
 {
     if (cJSON_IsNull(v))
         *out = -1;
     else if (cJSON_IsBool(v))
         *out = cJSON_IsTrue(v) ? 1 : 0;
-    else {
-        api_fail(r, GL_EINVAL, "%s must be true, false or null", name);
-        return -1;
-    }
-    return 0;
-}
-
-static bool
-role_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= GL_NAME_MAX) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-              s[i] == '-'))
-            return false;
-    return true;
+    else
+        return gl_err_set(err, GL_EINVAL, "%s must be true, false or null", name);
+    return GL_OK;
 }
 
 static int
-apply_roles(api_req *r, const cJSON *v, gl_override *ov)
+apply_roles(const cJSON *v, gl_override *ov, gl_err *err)
 {
     const cJSON *it;
     size_t n = 0;
@@ -47,68 +33,60 @@ apply_roles(api_req *r, const cJSON *v, gl_override *ov)
     ov->roles = NULL;
     ov->n_roles = 0;
     ov->has_roles = false;
-    if (cJSON_IsNull(v)) return 0;
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 1000) {
-        api_fail(r, GL_EINVAL,
-                 "allowed_roles must be an array of at most 1000 role names, or null");
-        return -1;
-    }
+    if (cJSON_IsNull(v)) return GL_OK;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 1000)
+        return gl_err_set(err, GL_EINVAL,
+                          "allowed_roles must be an array of at most 1000 role names, or null");
     ov->roles = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*ov->roles));
-    if (ov->roles == NULL) {
-        api_fail(r, GL_ENOMEM, "out of memory");
-        return -1;
-    }
+    if (ov->roles == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     cJSON_ArrayForEach(it, v)
     {
-        if (!cJSON_IsString(it) || !role_ok(it->valuestring)) {
-            api_fail(r, GL_EINVAL, "allowed_roles entries must be 1-63 bytes of [a-z0-9_-]");
-            return -1;
-        }
+        if (!cJSON_IsString(it) || !gl_role_name_ok(it->valuestring))
+            return gl_err_set(err, GL_EINVAL, "allowed_roles entries must be 1-%d bytes of %s",
+                              GL_ROLE_MAX - 1, GL_ROLE_CHARS);
         snprintf(ov->roles[n++], GL_NAME_MAX, "%s", it->valuestring);
     }
     ov->n_roles = n;
     ov->has_roles = true;
-    return 0;
+    return GL_OK;
 }
 
-/* Merge the body into ov; -1 after a 400. */
+/* Merge the body into ov. */
 static int
-apply_settings(api_req *r, gl_override *ov)
+apply_settings(api_req *r, gl_override *ov, gl_err *err)
 {
     const cJSON *it;
+    int rv = GL_OK;
 
-    if (r->body->child == NULL) {
-        api_fail(r, GL_EINVAL,
-                 "no settings given (private, max_history, allow_publish, "
-                 "allowed_roles)");
-        return -1;
-    }
+    if (r->body->child == NULL)
+        return gl_err_set(err, GL_EINVAL,
+                          "no settings given (private, max_history, allow_publish, "
+                          "allowed_roles)");
     cJSON_ArrayForEach(it, r->body)
     {
         const char *k = it->string;
         if (strcmp(k, "private") == 0) {
-            if (tristate(r, it, k, &ov->private_) < 0) return -1;
+            rv = tristate(it, k, &ov->private_, err);
         } else if (strcmp(k, "allow_publish") == 0) {
-            if (tristate(r, it, k, &ov->allow_publish) < 0) return -1;
+            rv = tristate(it, k, &ov->allow_publish, err);
         } else if (strcmp(k, "max_history") == 0) {
-            if (cJSON_IsNull(it)) {
+            if (cJSON_IsNull(it))
                 ov->max_history = 0;
-            } else if (!cJSON_IsNumber(it) || it->valuedouble != (double)(int)it->valuedouble ||
-                       it->valuedouble < 1 || it->valuedouble > GL_HISTORY_LIMIT) {
-                api_fail(r, GL_EINVAL, "max_history must be an integer from 1 to %d, or null",
-                         GL_HISTORY_LIMIT);
-                return -1;
-            } else {
+            else if (!cJSON_IsNumber(it) || it->valuedouble != (double)(int)it->valuedouble ||
+                     it->valuedouble < 1 || it->valuedouble > GL_HISTORY_LIMIT)
+                rv = gl_err_set(err, GL_EINVAL,
+                                "max_history must be an integer from 1 to %d, or null",
+                                GL_HISTORY_LIMIT);
+            else
                 ov->max_history = (int)it->valuedouble;
-            }
         } else if (strcmp(k, "allowed_roles") == 0) {
-            if (apply_roles(r, it, ov) < 0) return -1;
+            rv = apply_roles(it, ov, err);
         } else {
-            api_fail(r, GL_EINVAL, "unknown setting '%.64s'", k);
-            return -1;
+            rv = gl_err_set(err, GL_EINVAL, "unknown setting '%.64s'", k);
         }
+        if (rv != GL_OK) return rv;
     }
-    return 0;
+    return GL_OK;
 }
 
 typedef struct settings_args {
@@ -123,35 +101,36 @@ do_settings(api_req *r, void *arg, gl_err *err)
     return gl_db_put_override(r->db, r->channel, x->ov, r->user.id, x->at, err);
 }
 
-void
-api_route_settings(api_req *r)
+int
+api_route_settings(api_req *r, gl_err *err)
 {
     gl_override ov;
-    gl_err err;
     char at[GL_TIME_MAX], *detail;
     settings_args x;
     gl_audit a;
     cJSON *info;
+    int rv;
 
-    if (api_require_staff(r) != GL_OK || api_read_json_body(r, true) != GL_OK) return;
-    if (gl_db_get_override(r->db, r->channel, &ov, &err) != GL_OK) {
-        api_fail_err(r, &err);
-        return;
-    }
-    if (apply_settings(r, &ov) < 0) {
+    if ((rv = api_require_staff(r, err)) != GL_OK ||
+        (rv = api_read_json_body(r, true, err)) != GL_OK ||
+        (rv = gl_db_get_override(r->db, r->channel, &ov, err)) != GL_OK)
+        return rv;
+    if ((rv = apply_settings(r, &ov, err)) != GL_OK) {
         gl_override_free(&ov);
-        return;
+        return rv;
     }
     gl_time_now_iso(at);
     detail = cJSON_PrintUnformatted(r->body);
     x = (settings_args){&ov, at};
     a = (gl_audit){r->channel, "settings", NULL, 0, r->user.id, r->user.username, NULL, detail, at};
-    if (api_write_audited(r, do_settings, &x, &a) == GL_OK) {
+    if ((rv = api_write_audited(r, do_settings, &x, &a, err)) == GL_OK) {
         api_push_reload(r, r->channel, NULL);
-        if ((info = api_channel_info_json(r, r->channel)) != NULL) api_reply(r, 200, info);
+        if ((rv = api_channel_info_json(r, r->channel, &info, err)) == GL_OK)
+            api_reply(r, 200, info);
     }
     cJSON_free(detail);
     gl_override_free(&ov);
+    return rv;
 }
 
 typedef struct access_args {
@@ -179,35 +158,39 @@ do_access_add(api_req *r, void *arg, gl_err *err)
     return rv;
 }
 
-void
-api_route_access_add(api_req *r)
+int
+api_route_access_add(api_req *r, gl_err *err)
 {
     const cJSON *users, *it;
     char at[GL_TIME_MAX];
     access_args x;
     cJSON *out;
+    int rv;
 
-    if (api_require_staff(r) != GL_OK || api_read_json_body(r, true) != GL_OK) return;
+    if ((rv = api_require_staff(r, err)) != GL_OK ||
+        (rv = api_read_json_body(r, true, err)) != GL_OK)
+        return rv;
     users = cJSON_GetObjectItemCaseSensitive(r->body, "users");
     if (!cJSON_IsArray(users) || cJSON_GetArraySize(users) < 1 ||
-        cJSON_GetArraySize(users) > ACCESS_BATCH_MAX) {
-        api_fail(r, GL_EINVAL, "users must be an array of 1 to %d user ids", ACCESS_BATCH_MAX);
-        return;
-    }
-    cJSON_ArrayForEach(it, users) if (!cJSON_IsString(it) || !api_user_id_ok(it->valuestring))
-    {
-        api_fail(r, GL_EINVAL, "each user id must be a string of 1 to %d bytes",
-                 GL_USER_ID_MAX - 1);
-        return;
-    }
+        cJSON_GetArraySize(users) > ACCESS_BATCH_MAX)
+        return gl_err_set(err, GL_EINVAL, "users must be an array of 1 to %d user ids",
+                          ACCESS_BATCH_MAX);
+    cJSON_ArrayForEach(
+        it,
+        users) if (!cJSON_IsString(it) ||
+                   !api_user_id_ok(it->valuestring)) return gl_err_set(err, GL_EINVAL,
+                                                                       "each user id must be a "
+                                                                       "string of 1 to %d bytes",
+                                                                       GL_USER_ID_MAX - 1);
     gl_time_now_iso(at);
     x = (access_args){users, NULL, at};
-    if (api_write_audited(r, do_access_add, &x, NULL) != GL_OK) return;
+    if ((rv = api_write_audited(r, do_access_add, &x, NULL, err)) != GL_OK) return rv;
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "channel", r->channel);
     cJSON_AddItemToObject(out, "added", cJSON_Duplicate(users, 1));
     cJSON_AddBoolToObject(out, "pushed", api_push_reload(r, r->channel, NULL));
     api_reply(r, 200, out);
+    return GL_OK;
 }
 
 static int
@@ -215,26 +198,29 @@ do_access_remove(api_req *r, void *arg, gl_err *err)
 {
     access_args *x = arg;
     int removed = 0, rv = gl_db_access_remove(r->db, r->channel, x->user, &removed, err);
-    if (rv == GL_OK && removed == 0) {
-        api_fail(r, GL_ENOTFOUND, "%s is not in the access list of %s", x->user, r->channel);
-        return GL_ENOTFOUND;
-    }
+    if (rv == GL_OK && removed == 0)
+        return gl_err_set(err, GL_ENOTFOUND, "%s is not in the access list of %s", x->user,
+                          r->channel);
     return rv;
 }
 
-void
-api_route_access_remove(api_req *r)
+int
+api_route_access_remove(api_req *r, gl_err *err)
 {
     const char *user;
     char at[GL_TIME_MAX];
     access_args x;
     gl_audit a;
+    int rv;
 
-    if (api_require_staff(r) != GL_OK || (user = api_path_user(r, 3)) == NULL) return;
+    if ((rv = api_require_staff(r, err)) != GL_OK ||
+        (rv = api_path_user(r, "user", &user, err)) != GL_OK)
+        return rv;
     gl_time_now_iso(at);
     x = (access_args){NULL, user, at};
     a = (gl_audit){r->channel, "access_remove", user, 0, r->user.id, r->user.username, NULL, NULL,
                    at};
-    if (api_write_audited(r, do_access_remove, &x, &a) != GL_OK) return;
+    if ((rv = api_write_audited(r, do_access_remove, &x, &a, err)) != GL_OK) return rv;
     api_reply_user_action(r, user, "removed", NULL, NULL);
+    return GL_OK;
 }

@@ -1,130 +1,32 @@
-/* Channel routes: list, info, history, presence, publish, broadcast. Writes go to SQLite
- * first (message row, pruning to max_history, in one transaction), then to pushd. */
-#include "api.h"
+/* Channel routes: list, info, history, presence, publish, broadcast. Publishes and broadcasts go
+ * through the publisher (api_publish): stored first (message row, pruning to max_history, in one
+ * transaction), then pushed. */
 #include "routes.h"
+#include "route_util.h"
 #include "shared/event.h"
+#include "shared/history_params.h"
 #include "shared/json.h"
-#include "shared/log.h"
 #include "shared/map.h"
 #include "shared/timefmt.h"
 #include "shared/wire.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define LIST_MAX 1000
-#define HISTORY_DEFAULT 50
 
 int
-api_check_read(api_req *r, const char *channel, gl_policy *pol, gl_override *ov)
+api_route_channel_info(api_req *r, gl_err *err)
 {
-    gl_acl_facts facts;
-    gl_err err;
+    gl_override ov;
+    gl_policy pol;
+    cJSON *o;
     int rv;
 
-    if ((rv = api_channel_policy(r, channel, pol, ov, &facts)) != GL_OK) return rv;
-    if (gl_acl_check_read(pol, r->authed ? &r->user : NULL, &facts, &err) != GL_OK) {
-        gl_override_free(ov);
-        return api_fail_err(r, &err);
-    }
+    if ((rv = api_check_read(r, r->channel, &pol, &ov, err)) != GL_OK) return rv;
+    gl_override_free(&ov);
+    if ((rv = api_channel_info_json(r, r->channel, &o, err)) != GL_OK) return rv;
+    api_reply(r, 200, o);
     return GL_OK;
-}
-
-static cJSON *
-roles_json(const gl_policy *pol)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a != NULL && i < pol->n_roles; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(pol->roles[i]));
-    return a;
-}
-
-/* Copy pushd's live counts of one channel from src (NULL: zeros) into dst. */
-static void
-copy_counts(cJSON *dst, const cJSON *src)
-{
-    static const char *const keys[] = {"subscribers", "users", "anonymous"};
-    for (size_t i = 0; i < 3; i++) {
-        const cJSON *v = src ? cJSON_GetObjectItemCaseSensitive(src, keys[i]) : NULL;
-        cJSON_AddNumberToObject(dst, keys[i], cJSON_IsNumber(v) ? v->valuedouble : 0);
-    }
-}
-
-/* Counts from pushd into o (zeros when it does not answer); returns whether it answered. */
-static bool
-add_live_counts(api_req *r, const char *channel, cJSON *o)
-{
-    cJSON *live = NULL;
-    gl_err err;
-    bool ok = api_notify(r->app, gl_wire_request(GL_OP_CHANNEL, channel), &live, &err) == GL_OK;
-
-    copy_counts(o, ok ? live : NULL);
-    cJSON_Delete(live);
-    return ok;
-}
-
-/* A stream's chat channel says whether its stream is live ("stream": {...} or null when no
- * key was ever made for the name). NULL after a reply. */
-static cJSON *
-add_stream(api_req *r, const char *channel, cJSON *o)
-{
-    const char *name = gl_stream_of_channel(channel);
-    gl_stream s;
-    gl_err err;
-    bool found;
-
-    if (name == NULL) return o;
-    if (gl_db_stream_get(r->db, name, &s, &found, &err) != GL_OK) {
-        cJSON_Delete(o);
-        api_fail_err(r, &err);
-        return NULL;
-    }
-    cJSON_AddItemToObject(o, "stream", found ? api_stream_json(r, &s) : cJSON_CreateNull());
-    return o;
-}
-
-cJSON *
-api_channel_info_json(api_req *r, const char *channel)
-{
-    gl_override ov;
-    gl_policy pol;
-    gl_acl_facts facts;
-    gl_err err;
-    int64_t last = 0;
-    cJSON *o;
-
-    if (api_channel_policy(r, channel, &pol, &ov, &facts) != GL_OK) return NULL;
-    if (gl_db_last_id(r->db, channel, &last, &err) != GL_OK) {
-        gl_override_free(&ov);
-        api_fail_err(r, &err);
-        return NULL;
-    }
-    o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "channel", channel);
-    if (pol.ns != NULL)
-        cJSON_AddStringToObject(o, "namespace", pol.ns->name);
-    else
-        cJSON_AddNullToObject(o, "namespace");
-    cJSON_AddBoolToObject(o, "private", pol.private_);
-    cJSON_AddBoolToObject(o, "allow_publish", pol.allow_publish);
-    cJSON_AddNumberToObject(o, "max_history", pol.max_history);
-    cJSON_AddItemToObject(o, "allowed_roles", roles_json(&pol));
-    gl_override_free(&ov);
-    cJSON_AddBoolToObject(o, "live", add_live_counts(r, channel, o));
-    cJSON_AddNumberToObject(o, "last_message_id", (double)last);
-    return add_stream(r, channel, o);
-}
-
-void
-api_route_channel_info(api_req *r)
-{
-    gl_override ov;
-    gl_policy pol;
-    cJSON *o;
-
-    if (api_check_read(r, r->channel, &pol, &ov) != GL_OK) return;
-    gl_override_free(&ov);
-    if ((o = api_channel_info_json(r, r->channel)) != NULL) api_reply(r, 200, o);
 }
 
 typedef struct listing {
@@ -178,29 +80,29 @@ visible(api_req *r, const char *channel)
     return ok;
 }
 
-void
-api_route_channels(api_req *r)
+int
+api_route_channels(api_req *r, gl_err *err)
 {
     listing l = {r, {0}, cJSON_CreateArray()};
     cJSON *live = NULL, *out, *it, *next;
     const cJSON *chans, *lc;
-    gl_err err;
+    gl_err nerr;
     bool ok;
+    int rv;
 
-    ok = api_notify(r->app, gl_wire_request(GL_OP_CHANNELS, NULL), &live, &err) == GL_OK;
+    ok = api_notify(r->app, gl_wire_request(GL_OP_CHANNELS, NULL), &live, &nerr) == GL_OK;
     chans = cJSON_GetObjectItemCaseSensitive(live, "channels");
     cJSON_ArrayForEach(lc, chans)
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(lc, "channel");
         cJSON *e = cJSON_IsString(name) ? list_entry(&l, name->valuestring) : NULL;
-        if (e != NULL) copy_counts(e, lc);
+        if (e != NULL) api_copy_counts(e, lc);
     }
     cJSON_Delete(live);
-    if (gl_db_channels_with_history(r->db, LIST_MAX, on_history_channel, &l, &err) != GL_OK) {
+    if ((rv = gl_db_channels_with_history(r->db, LIST_MAX, on_history_channel, &l, err)) != GL_OK) {
         gl_map_free(&l.seen);
         cJSON_Delete(l.arr);
-        api_fail_err(r, &err);
-        return;
+        return rv;
     }
     gl_map_free(&l.seen);
     /* Fill the counts a side did not give, and drop what the caller may not see. */
@@ -219,143 +121,116 @@ api_route_channels(api_req *r)
     cJSON_AddItemToObject(out, "channels", l.arr);
     cJSON_AddBoolToObject(out, "live", ok);
     api_reply(r, 200, out);
-}
-
-void
-api_route_history(api_req *r)
-{
-    gl_override ov;
-    gl_policy pol;
-    gl_err err;
-    int64_t limit = HISTORY_DEFAULT, since = 0, before = 0, ref = 0;
-    int has_since, has_before, mode;
-    cJSON *out, *msgs;
-
-    if (api_check_read(r, r->channel, &pol, &ov) != GL_OK) return;
-    gl_override_free(&ov);
-    if (api_query_int(r, "limit", 1, GL_HISTORY_LIMIT, &limit) < 0 ||
-        (has_since = api_query_int(r, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
-        (has_before = api_query_int(r, "before", 1, INT64_C(1) << 53, &before)) < 0)
-        return;
-    if (gl_db_history_mode(has_since, since, has_before, before, &mode, &ref, &err) != GL_OK) {
-        api_fail_err(r, &err);
-        return;
-    }
-    if (limit > pol.max_history) limit = pol.max_history;
-    out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "channel", r->channel);
-    msgs = cJSON_AddArrayToObject(out, "messages");
-    if (gl_db_history(r->db, r->channel, mode, ref, (int)limit, gl_event_append_message, msgs,
-                      &err) != GL_OK) {
-        cJSON_Delete(out);
-        api_fail_err(r, &err);
-        return;
-    }
-    api_reply(r, 200, out);
-}
-
-void
-api_route_presence(api_req *r)
-{
-    gl_override ov;
-    gl_policy pol;
-    gl_err err;
-    cJSON *data;
-
-    if (api_check_read(r, r->channel, &pol, &ov) != GL_OK) return;
-    gl_override_free(&ov);
-    if (api_notify(r->app, gl_wire_request(GL_OP_PRESENCE, r->channel), &data, &err) != GL_OK) {
-        api_fail(r, GL_EUNAVAIL, "presence is live data and golive-pushd is not answering");
-        return;
-    }
-    api_reply(r, 200, data);
+    return GL_OK;
 }
 
 int
-api_insert_message(api_req *r, gl_msg *m, int keep, gl_err *err)
+api_route_history(api_req *r, gl_err *err)
 {
+    char limit[32], since[32], before[32];
+    gl_override ov;
+    gl_policy pol;
+    gl_history_query q;
+    cJSON *out, *msgs;
     int rv;
-    if ((rv = gl_db_insert_message(r->db, m, err)) != GL_OK) return rv;
-    return gl_db_prune(r->db, m->channel, keep, err);
-}
 
-bool
-api_push_message(api_req *r, const gl_msg *m)
-{
-    cJSON *req = gl_wire_request(GL_OP_PUBLISH, m->channel);
-    if (req != NULL && gl_wire_add_message(req, m) != GL_OK) {
-        cJSON_Delete(req);
-        req = NULL;
+    if ((rv = api_check_read(r, r->channel, &pol, &ov, err)) != GL_OK) return rv;
+    gl_override_free(&ov);
+    if ((rv = gl_history_params(api_query_arg(r, "limit", limit, sizeof(limit)),
+                                api_query_arg(r, "since", since, sizeof(since)),
+                                api_query_arg(r, "before", before, sizeof(before)), pol.max_history,
+                                &q, err)) != GL_OK)
+        return rv;
+    out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "channel", r->channel);
+    msgs = cJSON_AddArrayToObject(out, "messages");
+    if ((rv = gl_db_history(r->db, r->channel, q.mode, q.ref, q.limit, gl_event_append_message,
+                            msgs, err)) != GL_OK) {
+        cJSON_Delete(out);
+        return rv;
     }
-    return api_push(r->app, req);
+    api_reply(r, 200, out);
+    return GL_OK;
 }
 
-/* Store m (pruning the channel to keep) and tell pushd; reply with the id. */
-static void
-store_and_push(api_req *r, gl_msg *m, int keep, const gl_audit *audit)
+int
+api_route_presence(api_req *r, gl_err *err)
 {
-    gl_err err;
+    gl_override ov;
+    gl_policy pol;
+    gl_err nerr;
+    cJSON *data;
+    int rv;
+
+    if ((rv = api_check_read(r, r->channel, &pol, &ov, err)) != GL_OK) return rv;
+    gl_override_free(&ov);
+    if (api_notify(r->app, gl_wire_request(GL_OP_PRESENCE, r->channel), &data, &nerr) != GL_OK)
+        return gl_err_set(err, GL_EUNAVAIL,
+                          "presence is live data and golive-pushd is not answering");
+    api_reply(r, 200, data);
+    return GL_OK;
+}
+
+/* Store m (pruning the channel to keep) and tell pushd, through the publisher; reply with the id.
+ */
+static int
+store_and_push(api_req *r, gl_msg *m, int keep, const gl_audit *audit, gl_err *err)
+{
+    gl_db_batch_item it = {.m = m, .keep = keep, .audit = audit};
     cJSON *out;
     bool pushed;
+    int rv;
 
-    if (api_publish(r, m, keep, audit, &pushed, &err) != GL_OK) {
-        api_fail_err(r, &err);
-        return;
-    }
+    if ((rv = api_publish(r, &it, &pushed, err)) != GL_OK) return rv;
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "id", (double)m->id);
     cJSON_AddStringToObject(out, "channel", m->channel);
     cJSON_AddStringToObject(out, "created_at", m->created_at);
     cJSON_AddBoolToObject(out, "pushed", pushed);
     api_reply(r, 200, out);
+    return GL_OK;
 }
 
-/* The body's "data": a JSON object, exactly as written (borrowed from r->body). NULL after a
- * 400. */
-static const char *
-body_data(api_req *r)
+/* The body's "data": a JSON object, exactly as written (borrowed from r->body). */
+static int
+body_data(api_req *r, const char **out, gl_err *err)
 {
     const char *data;
-    if (api_read_json_body(r, true) != GL_OK) return NULL;
+    int rv;
+    if ((rv = api_read_json_body(r, true, err)) != GL_OK) return rv;
     data = gl_json_raw(r->body, "data");
-    if (!gl_json_raw_is_object(data)) {
-        api_fail(r, GL_EINVAL, data ? "data must be a JSON object" : "data is required");
-        return NULL;
-    }
-    return data;
+    if (!gl_json_raw_is_object(data))
+        return gl_err_set(err, GL_EINVAL, data ? "data must be a JSON object" : "data is required");
+    *out = data;
+    return GL_OK;
 }
 
-void
-api_route_publish(api_req *r)
+int
+api_route_publish(api_req *r, gl_err *err)
 {
     gl_override ov;
     gl_policy pol;
     gl_acl_facts facts;
-    gl_err err;
     int64_t now = gl_time_now_ms();
     const char *data;
     gl_msg m;
+    int rv;
 
-    if (api_require_user(r) != GL_OK ||
-        api_channel_policy(r, r->channel, &pol, &ov, &facts) != GL_OK)
-        return;
-    if (gl_acl_check_publish(&pol, &r->user, &facts, now, &err) != GL_OK) {
-        gl_override_free(&ov);
-        api_fail_err(r, &err);
-        return;
+    if ((rv = api_require_user(r, err)) != GL_OK ||
+        (rv = api_channel_policy(r, r->channel, &pol, &ov, &facts, err)) != GL_OK)
+        return rv;
+    if ((rv = gl_acl_check_publish(&pol, &r->user, &facts, now, err)) == GL_OK &&
+        (rv = body_data(r, &data, err)) == GL_OK) {
+        m = (gl_msg){0, r->channel, r->user.id, r->user.username, data, ""};
+        gl_time_format_iso(now, m.created_at);
+        rv = store_and_push(r, &m, pol.max_history, NULL, err);
     }
-    if ((data = body_data(r)) == NULL) {
-        gl_override_free(&ov);
-        return;
-    }
-    m = (gl_msg){0, r->channel, r->user.id, r->user.username, data, ""};
-    gl_time_format_iso(now, m.created_at);
-    store_and_push(r, &m, pol.max_history, NULL);
     gl_override_free(&ov);
+    return rv;
 }
 
-void
-api_route_broadcast(api_req *r)
+int
+api_route_broadcast(api_req *r, gl_err *err)
 {
     gl_override ov;
     gl_policy pol;
@@ -363,18 +238,18 @@ api_route_broadcast(api_req *r)
     const char *data;
     gl_msg m;
     gl_audit a;
+    int rv;
 
-    if (api_require_staff(r) != GL_OK ||
-        api_channel_policy(r, r->channel, &pol, &ov, &facts) != GL_OK)
-        return;
-    if ((data = body_data(r)) == NULL) {
-        gl_override_free(&ov);
-        return;
+    if ((rv = api_require_staff(r, err)) != GL_OK ||
+        (rv = api_channel_policy(r, r->channel, &pol, &ov, &facts, err)) != GL_OK)
+        return rv;
+    if ((rv = body_data(r, &data, err)) == GL_OK) {
+        m = (gl_msg){0, r->channel, NULL, NULL, data, ""};
+        gl_time_now_iso(m.created_at);
+        a = (gl_audit){r->channel,       "broadcast", NULL, 0,           r->user.id,
+                       r->user.username, NULL,        data, m.created_at};
+        rv = store_and_push(r, &m, pol.max_history, &a, err);
     }
-    m = (gl_msg){0, r->channel, NULL, NULL, data, ""};
-    gl_time_now_iso(m.created_at);
-    a = (gl_audit){r->channel,       "broadcast", NULL, 0,           r->user.id,
-                   r->user.username, NULL,        data, m.created_at};
-    store_and_push(r, &m, pol.max_history, &a);
     gl_override_free(&ov);
+    return rv;
 }

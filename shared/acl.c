@@ -56,6 +56,25 @@ gl_acl_is_staff(const gl_user *u)
     return u != NULL && (strcmp(u->role, "moderator") == 0 || strcmp(u->role, "admin") == 0);
 }
 
+bool
+gl_acl_is_admin(const gl_user *u)
+{
+    return u != NULL && strcmp(u->role, "admin") == 0;
+}
+
+bool
+gl_acl_may_stream(const gl_user *u)
+{
+    return u != NULL && ((u->perms & GL_PERM_STREAM_CREATE) != 0 ||
+                         strcmp(u->role, "streamer") == 0 || gl_acl_is_admin(u));
+}
+
+bool
+gl_acl_may_moderate(const gl_user *u)
+{
+    return u != NULL && (gl_acl_is_staff(u) || (u->perms & GL_PERM_CHAT_MODERATE) != 0);
+}
+
 static bool
 private_admits(const gl_policy *p, const gl_user *u, const gl_acl_facts *f)
 {

@@ -53,8 +53,20 @@ typedef struct gl_acl_facts {
     int64_t timeout_until_ms; /* 0 = none */
 } gl_acl_facts;
 
+/* What a user may do by its token: one rule each, for both binaries (u may be NULL: no). */
+
 /* Moderators and admins: they pass private and allow_publish checks. */
 bool gl_acl_is_staff(const gl_user *u);
+
+/* The admin role: sees and revokes every stream key. */
+bool gl_acl_is_admin(const gl_user *u);
+
+/* May create stream keys: the stream.create permission, or the streamer or admin role. */
+bool gl_acl_may_stream(const gl_user *u);
+
+/* May use the REST moderation routes (delete a message, time out, ban, unban): staff, or a
+ * token with the chat.moderate permission. Broadcast, settings and access stay staff-only. */
+bool gl_acl_may_moderate(const gl_user *u);
 
 /* May u (NULL = anonymous) read the channel? GL_OK, GL_EAUTH (anonymous on a private
  * channel) or GL_EFORBIDDEN, with a client-safe message. */

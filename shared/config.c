@@ -5,6 +5,7 @@
 #include "config.h"
 #include "chan.h"
 #include "origin.h"
+#include "role.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -360,6 +361,17 @@ out_free_buf:
     return rv;
 }
 
+/* An allowed_roles entry must be a name a token's role can have, or it never matches. */
+static int
+check_role(ctx *c, const char *path, char *buf, size_t n, size_t elem)
+{
+    const char *role = buf + n * elem;
+    if (gl_role_name_ok(role)) return GL_OK;
+    return fail(c, path,
+                "role '%.64s' can never match a token's role: role names are 1 to %d bytes of %s",
+                role, GL_ROLE_MAX - 1, GL_ROLE_CHARS);
+}
+
 static int
 parse_namespace(ctx *c, const char *path)
 {
@@ -436,7 +448,7 @@ parse_channel(ctx *c, const char *path)
             rv = read_bool(c, vpath, &r->private_);
             break;
         case 3:
-            rv = read_list(c, vpath, GL_NAME_MAX, NULL, &list, &r->n_allowed_roles);
+            rv = read_list(c, vpath, GL_NAME_MAX, check_role, &list, &r->n_allowed_roles);
             r->allowed_roles = (char(*)[GL_NAME_MAX])(void *)list;
             break;
         case 4:

@@ -5,6 +5,7 @@
 #define GL_CONFIG_H
 
 #include "err.h"
+#include "origin.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,7 +18,6 @@
 #define GL_RPC_TIMEOUT_DEFAULT_MS 5000
 
 #define GL_JOIN_LEAVE_DEFAULT 1000 /* join_leave_max when no namespace sets it */
-#define GL_ORIGIN_MAX 256          /* "scheme://host[:port]": 255 bytes + NUL */
 
 typedef struct gl_namespace {
     char name[GL_NAME_MAX];

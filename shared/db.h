@@ -142,8 +142,13 @@ typedef struct gl_db_batch_item {
     gl_msg *m;             /* stored; on GL_OK m->id is its row id */
     int keep;              /* then m's channel is pruned to this many rows */
     const gl_audit *audit; /* also written when not NULL */
-    int rv;                /* out: GL_OK or this item's error */
-    gl_err err;            /* out: the detail when rv != GL_OK */
+    /* When not NULL, runs first in the item's transaction (a state change the message announces:
+     * both or neither are written); setting *store false writes nothing more for the item. */
+    int (*before)(gl_db *db, void *arg, bool *store, gl_err *err);
+    void *before_arg;
+    bool skipped; /* out: before said not to store (m->id untouched) */
+    int rv;       /* out: GL_OK or this item's error */
+    gl_err err;   /* out: the detail when rv != GL_OK */
 } gl_db_batch_item;
 
 /* Store n items in one transaction, each channel pruned once after all its inserts (the same

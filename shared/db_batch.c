@@ -8,7 +8,17 @@
 static int
 store_one(gl_db *db, gl_db_batch_item *it)
 {
-    int rv = gl_db_insert_message(db, it->m, &it->err);
+    bool store = true;
+    int rv;
+
+    it->skipped = false;
+    if (it->before != NULL && (rv = it->before(db, it->before_arg, &store, &it->err)) != GL_OK)
+        return rv;
+    if (!store) {
+        it->skipped = true;
+        return GL_OK;
+    }
+    rv = gl_db_insert_message(db, it->m, &it->err);
     if (rv == GL_OK && it->audit != NULL) rv = gl_db_audit(db, it->audit, &it->err);
     return rv;
 }

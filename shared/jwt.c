@@ -61,21 +61,6 @@ text_ok(const char *s, size_t max)
     return true;
 }
 
-/* Roles are matched by name in config and ACLs: 1..31 bytes of [a-z0-9_-]. */
-static bool
-role_ok(const char *s)
-{
-    size_t len = strnlen(s, GL_ROLE_MAX);
-
-    if (len == 0 || len >= GL_ROLE_MAX) return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 int
 gl_jwt_bearer(const char *header, const char **token, size_t *token_len)
 {
@@ -260,7 +245,7 @@ check_identity(const cJSON *claims, gl_user *u, gl_err *err)
     if (role == NULL) {
         strcpy(u->role, "user");
     } else {
-        if (!cJSON_IsString(role) || !role_ok(role->valuestring))
+        if (!cJSON_IsString(role) || !gl_role_name_ok(role->valuestring))
             return gl_err_set(err, GL_EAUTH,
                               "token role claim must be 1-%d characters of [a-z0-9_-]",
                               GL_ROLE_MAX - 1);
@@ -379,7 +364,7 @@ check_mint_claims(const gl_jwt_claims *c, gl_err *err)
     if (c->username != NULL && !text_ok(c->username, GL_USERNAME_MAX))
         return gl_err_set(err, GL_EINVAL, "username must be 1-%d bytes, without control characters",
                           GL_USERNAME_MAX - 1);
-    if (c->role != NULL && !role_ok(c->role))
+    if (c->role != NULL && !gl_role_name_ok(c->role))
         return gl_err_set(err, GL_EINVAL, "role must be 1-%d characters of [a-z0-9_-]",
                           GL_ROLE_MAX - 1);
     if (c->with_permissions && c->n_permissions > 0 && c->permissions == NULL)

@@ -6,6 +6,7 @@
 #define GL_JWT_H
 
 #include "err.h"
+#include "role.h" /* GL_ROLE_MAX, the role name rule */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +14,6 @@
 
 #define GL_USER_ID_MAX 128 /* sub: 127 bytes + NUL */
 #define GL_USERNAME_MAX 64 /* username: 63 bytes + NUL */
-#define GL_ROLE_MAX 32     /* role: 31 bytes + NUL */
 #define GL_TOKEN_MAX 8192  /* longer tokens are refused before parsing */
 
 /* Permissions GoLive knows, as bits; unknown names in a token are ignored. */

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#define GL_ORIGIN_MAX 256 /* "scheme://host[:port]": 255 bytes + NUL */
 
 /* Normalise the len bytes at s into out (GL_ORIGIN_MAX bytes): scheme and host lowercased,
  * ":80" after http and ":443" after https dropped. Returns NULL when s is an origin, else what

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The one-way rule of docs/architecture.md: no cycle among the files of a folder, by includes
-(a.c or a.h includes b.h, b.c holding what b.h declares: a module is its .c/.h pair) or by calls
+(a.c or a.h includes b.h, b.c holding what b.h declares: a module is its .c/.h pair, and
+b_internal.h belongs to b) or by calls
 (a.c names a function or variable that b.c defines with external linkage). Like the kit's
 include_cycles.py and call_cycles.py, with a real C tokenizer, so that a string holding "//" or a
 '"' character does not hide the rest of a file. Usage: check-cycles.py DIR...; prints each cycle,
@@ -100,16 +101,22 @@ def read(path):
         return f.read()
 
 
+def module_of(name):
+    """a.c and a.h are module a; so is a_internal.h, a's private header."""
+    base = os.path.basename(name).rsplit('.', 1)[0]
+    return base[:-len('_internal')] if base.endswith('_internal') else base
+
+
 def include_edges(d):
     mods = {}
     for f in os.listdir(d):
         if f.endswith(('.c', '.h')):
-            mods.setdefault(f.rsplit('.', 1)[0], []).append(os.path.join(d, f))
+            mods.setdefault(module_of(f), []).append(os.path.join(d, f))
     edges = {m: set() for m in mods}
     for m, files in mods.items():
         for f in files:
             for inc in INCLUDE.findall(read(f)):
-                t = os.path.basename(inc).rsplit('.', 1)[0]
+                t = module_of(inc)
                 if t in mods and t != m and os.path.dirname(inc) in ('', os.path.basename(d)):
                     edges[m].add(t)
     return edges

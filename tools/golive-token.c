@@ -23,7 +23,7 @@ usage(FILE *f)
             "\n"
             "  --sub ID            user id (sub claim), required\n"
             "  --username NAME     display name (default: the servers use the sub)\n"
-            "  --role ROLE         role claim, [a-z0-9_-] (default: user)\n"
+            "  --role ROLE         role claim, 1-31 bytes of [a-z0-9_-] (default: user)\n"
             "  --perm NAME         add a permission (chat.publish, stream.create, chat.moderate);\n"
             "                      may repeat. Without --perm the token has no permissions claim\n"
             "  --no-permissions    carry an empty permissions array (explicitly none)\n"

@@ -208,6 +208,36 @@ def test_history_limit_is_capped_at_max_history(stack):
     assert len(got) <= 5 and got == sorted(got), got
 
 
+def test_history_limit_is_capped_at_100_over_rest_and_ws_alike(stack):
+    """One parser for REST and WS (shared/history_params.c): a limit over 100 returns the newest
+    100, not an error; over 1000000 or 0 is the same 400 message on both."""
+    ch = unique_channel("big")  # max_history 1000
+    tok = stack.token("u_alice")
+    ids = [stack.publish_rest(ch, {"n": i}, tok)["id"] for i in range(105)]
+    for limit in (101, 1000, 1000000):
+        got = [m["id"] for m in stack.history_rest(ch, limit=limit)]
+        assert got == ids[-100:], (limit, got[:3], len(got))
+    got = [m["id"] for m in stack.history_rest(ch, since=0, limit=500)]
+    assert got == ids[:100], (got[:3], len(got))
+
+    async def ws_side():
+        c = await stack.client(tok)
+        try:
+            reply = await c.request({"type": "history", "channel": ch, "limit": 1000})
+            assert [m["id"] for m in reply["data"]["messages"]] == ids[-100:]
+            for bad in (0, 1000001):
+                err = await c.request({"type": "history", "channel": ch, "limit": bad})
+                r = stack.rest("GET", ch, "history", params={"limit": bad})
+                rest_err = json_body(r, 400)["error"]
+                assert err["type"] == "error", err
+                assert err["error"]["message"] == rest_err["message"], (err, rest_err)
+                assert rest_err["message"] == "limit must be an integer from 1 to 1000000"
+        finally:
+            await c.close()
+
+    run(ws_side())
+
+
 def test_concurrent_rest_publishes_are_each_stored_pushed_and_pruned(stack):
     """Publishes that arrive together share a transaction and one message to pushd
     (fcgi-api/publisher.c): each still gets its own id, reply and delivery, and pruning to

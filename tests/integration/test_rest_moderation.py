@@ -254,6 +254,38 @@ def test_ban_is_per_channel_and_needs_staff(stack):
     assert stack.db_rows("SELECT * FROM bans WHERE channel = ?", (ch,)) == []
 
 
+def test_chat_moderate_permission_opens_the_moderation_routes_only(stack):
+    """docs/moderation.md: a token with the chat.moderate permission (any role) may delete,
+    time out, ban and unban over REST, audited under its own sub; broadcast, settings and access
+    stay with the moderator and admin roles. Without it, the same user gets 403."""
+    ch = unique_channel()
+    cm = stack.token("u_cm", username="chanmod", permissions=["chat.publish", "chat.moderate"])
+    plain = stack.token("u_cm2", username="plain", permissions=["chat.publish"])
+    dan_t = stack.token("u_dan", username="dan")
+    mid = stack.publish_rest(ch, {"n": 1}, dan_t)["id"]
+
+    for tok in (plain, dan_t):
+        err = expect_error(stack.rest("POST", ch, "users", "u_x", "ban", token=tok), 403)
+        assert "chat.moderate" in err["message"], err
+    expect_error(stack.rest("DELETE", ch, "messages", mid, token=plain), 403)
+
+    assert json_body(stack.rest("DELETE", ch, "messages", mid, token=cm), 200)["deleted"] is True
+    assert json_body(stack.rest("POST", ch, "users", "u_dan", "timeout", token=cm,
+                                json={"duration": 60}), 200)["user_id"] == "u_dan"
+    assert json_body(stack.rest("POST", ch, "users", "u_dan", "ban", token=cm),
+                     200)["banned"] is True
+    assert json_body(stack.rest("DELETE", ch, "users", "u_dan", "ban", token=cm),
+                     200)["unbanned"] is True
+    rows = audit_rows(stack, ch)
+    assert [r["action"] for r in rows] == ["delete_message", "timeout", "ban", "unban"], rows
+    for row in rows:
+        assert row["actor_id"] == "u_cm" and row["actor_name"] == "chanmod", row
+
+    expect_error(stack.rest("POST", ch, "broadcast", token=cm, json={"data": {"t": 1}}), 403)
+    expect_error(stack.rest("PUT", ch, "settings", token=cm, json={"private": True}), 403)
+    expect_error(stack.rest("POST", ch, "access", token=cm, json={"users": ["u_x"]}), 403)
+
+
 # ---------------------------------------------------------------------------------------------
 # Timeout
 

@@ -331,6 +331,56 @@ test_acl_is_staff_means_moderator_or_admin(void **state)
 }
 
 static void
+test_acl_role_names_are_1_to_31_bytes_of_a_z_0_9_underscore_dash(void **state)
+{
+    char longest[GL_ROLE_MAX], too_long[GL_ROLE_MAX + 1];
+
+    (void)state;
+    memset(longest, 'r', sizeof(longest) - 1);
+    longest[sizeof(longest) - 1] = '\0';
+    memset(too_long, 'r', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0';
+    assert_int_equal(strlen(longest), 31);
+    assert_true(gl_role_name_ok(longest));
+    assert_false(gl_role_name_ok(too_long));
+    assert_true(gl_role_name_ok("vip_2-x"));
+    assert_false(gl_role_name_ok(""));
+    assert_false(gl_role_name_ok("VIP"));
+    assert_false(gl_role_name_ok("v i p"));
+    assert_false(gl_role_name_ok("vip.x"));
+}
+
+static void
+test_acl_admin_stream_and_moderate_rules(void **state)
+{
+    gl_user mod = make_user("m", "moderator"), admin = make_user("a", "admin");
+    gl_user u = make_user("u", "user"), streamer = make_user("s", "streamer");
+    gl_user creator = make_user("c", "user"), permmod = make_user("p", "user");
+
+    (void)state;
+    creator.has_permissions = permmod.has_permissions = true;
+    creator.perms = GL_PERM_STREAM_CREATE;
+    permmod.perms = GL_PERM_CHAT_MODERATE | GL_PERM_CHAT_PUBLISH;
+    assert_true(gl_acl_is_admin(&admin));
+    assert_false(gl_acl_is_admin(&mod));
+    assert_false(gl_acl_is_admin(NULL));
+    assert_true(gl_acl_may_stream(&streamer));
+    assert_true(gl_acl_may_stream(&admin));
+    assert_true(gl_acl_may_stream(&creator));
+    assert_false(gl_acl_may_stream(&mod));
+    assert_false(gl_acl_may_stream(&u));
+    assert_false(gl_acl_may_stream(NULL));
+    assert_true(gl_acl_may_moderate(&mod));
+    assert_true(gl_acl_may_moderate(&admin));
+    assert_true(gl_acl_may_moderate(&permmod));
+    assert_false(gl_acl_may_moderate(&u));
+    assert_false(gl_acl_may_moderate(&creator));
+    assert_false(gl_acl_may_moderate(NULL));
+    /* chat.moderate grants the moderation routes only, not staff's pass on private channels. */
+    assert_false(gl_acl_is_staff(&permmod));
+}
+
+static void
 test_acl_anonymous_may_not_publish(void **state)
 {
     gl_policy p = resolve(state, "public:lobby", NULL);
@@ -475,6 +525,8 @@ main(void)
         ACL_TEST(test_acl_private_channel_forbids_everyone_else),
         ACL_TEST(test_acl_banned_user_is_forbidden_even_on_a_public_channel),
         cmocka_unit_test(test_acl_is_staff_means_moderator_or_admin),
+        cmocka_unit_test(test_acl_role_names_are_1_to_31_bytes_of_a_z_0_9_underscore_dash),
+        cmocka_unit_test(test_acl_admin_stream_and_moderate_rules),
         ACL_TEST(test_acl_anonymous_may_not_publish),
         ACL_TEST(test_acl_user_may_publish_on_a_public_channel),
         ACL_TEST(test_acl_publish_needs_read_access_first),

@@ -249,6 +249,34 @@ test_config_rejects_invalid_names_patterns_and_urls(void **state)
                  "x.yaml:3: channels[0].allowed_roles[0]: expected 1 to 63 bytes");
 }
 
+/* A role no token can carry (gl_role_name_ok) would never match: refused with its line. */
+static void
+test_config_rejects_allowed_roles_no_token_can_match(void **state)
+{
+    (void)state;
+    expect_error("channels:\n  - pattern: a\n    allowed_roles:\n      - vip\n"
+                 "      - rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr\n",
+                 "x.yaml:5: channels[0].allowed_roles[1]: role 'rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr' "
+                 "can never match a token's role: role names are 1 to 31 bytes of [a-z0-9_-]");
+    expect_error("channels:\n  - pattern: a\n    allowed_roles: [VIP]\n",
+                 "x.yaml:3: channels[0].allowed_roles[0]: role 'VIP' can never match");
+    expect_error("channels:\n  - pattern: a\n    allowed_roles: ['vip x']\n",
+                 "x.yaml:3: channels[0].allowed_roles[0]: role 'vip x' can never match");
+}
+
+static void
+test_config_accepts_a_31_byte_role(void **state)
+{
+    static const char yaml[] =
+        "channels:\n  - pattern: a\n    allowed_roles: [rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr]\n";
+    gl_config *cfg = NULL;
+    gl_err err;
+    (void)state;
+    assert_int_equal(gl_config_parse(yaml, strlen(yaml), "x.yaml", &cfg, &err), GL_OK);
+    assert_int_equal(cfg->channels[0].n_allowed_roles, 1);
+    gl_config_destroy(cfg);
+}
+
 static void
 test_config_rejects_missing_required_keys(void **state)
 {
@@ -633,6 +661,8 @@ main(void)
         cmocka_unit_test(test_config_rejects_unknown_key_with_line),
         cmocka_unit_test(test_config_rejects_wrong_types_with_path),
         cmocka_unit_test(test_config_rejects_invalid_names_patterns_and_urls),
+        cmocka_unit_test(test_config_rejects_allowed_roles_no_token_can_match),
+        cmocka_unit_test(test_config_accepts_a_31_byte_role),
         cmocka_unit_test(test_config_rejects_missing_required_keys),
         cmocka_unit_test(test_config_rejects_unknown_namespace_with_line),
         cmocka_unit_test(test_config_rejects_duplicate_namespace_and_method),

@@ -1,0 +1,29 @@
+/* Every REST route of golive-api, method + pattern -> handler. main hands this table to the app
+ * (api_app.routes); the router matches against it without knowing any handler, so the route
+ * files sit above the router and below this table, one-way. */
+#include "routes.h"
+
+const api_route_def api_route_table[] = {
+    {"realtime", "GET", "channels", api_route_channels},
+    {"realtime", "GET", "channels/{channel}", api_route_channel_info},
+    {"realtime", "GET", "channels/{channel}/history", api_route_history},
+    {"realtime", "GET", "channels/{channel}/presence", api_route_presence},
+    {"realtime", "POST", "channels/{channel}/publish", api_route_publish},
+    {"realtime", "POST", "channels/{channel}/broadcast", api_route_broadcast},
+    {"realtime", "DELETE", "channels/{channel}/messages/{id}", api_route_delete_message},
+    {"realtime", "POST", "channels/{channel}/users/{user}/timeout", api_route_timeout},
+    {"realtime", "POST", "channels/{channel}/users/{user}/ban", api_route_ban},
+    {"realtime", "DELETE", "channels/{channel}/users/{user}/ban", api_route_unban},
+    {"realtime", "PUT", "channels/{channel}/settings", api_route_settings},
+    {"realtime", "POST", "channels/{channel}/access", api_route_access_add},
+    {"realtime", "DELETE", "channels/{channel}/access/{user}", api_route_access_remove},
+    {"streaming", "POST", "keys", api_route_stream_key_create},
+    {"streaming", "GET", "keys", api_route_stream_keys},
+    {"streaming", "DELETE", "keys/{id}", api_route_stream_key_revoke},
+    {"streaming", "POST", "auth", api_route_stream_auth},
+    {"streaming", "POST", "webhook", api_route_stream_webhook},
+    {"streaming", "GET", "streams", api_route_streams},
+    {"streaming", "GET", "streams/{name}", api_route_stream},
+};
+
+const size_t api_route_table_len = sizeof(api_route_table) / sizeof(api_route_table[0]);

@@ -1,0 +1,161 @@
+/* Helpers shared by the route files (route_util.h): one module below them all, so that no route
+ * file calls another. */
+#include "route_util.h"
+#include "stream_state.h"
+#include "shared/stream.h"
+#include "shared/wire.h"
+
+#include <string.h>
+
+int
+api_check_read(api_req *r, const char *channel, gl_policy *pol, gl_override *ov, gl_err *err)
+{
+    gl_acl_facts facts;
+    int rv;
+
+    if ((rv = api_channel_policy(r, channel, pol, ov, &facts, err)) != GL_OK) return rv;
+    if ((rv = gl_acl_check_read(pol, r->authed ? &r->user : NULL, &facts, err)) != GL_OK)
+        gl_override_free(ov);
+    return rv;
+}
+
+bool
+api_user_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= GL_USER_ID_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return false;
+    return true;
+}
+
+int
+api_path_user(api_req *r, const char *name, const char **user, gl_err *err)
+{
+    const char *v = api_param(r, name);
+    if (v == NULL || !api_user_id_ok(v))
+        return gl_err_set(err, GL_EINVAL,
+                          "user id must be 1 to %d bytes without control characters",
+                          GL_USER_ID_MAX - 1);
+    *user = v;
+    return GL_OK;
+}
+
+bool
+api_push_reload(api_req *r, const char *channel, cJSON *ev)
+{
+    cJSON *req = gl_wire_request(GL_OP_RELOAD, channel);
+    if (req != NULL && ev != NULL)
+        cJSON_AddItemToObject(req, "event", ev);
+    else
+        cJSON_Delete(ev);
+    return api_push(r->app, req);
+}
+
+void
+api_reply_user_action(api_req *r, const char *user, const char *flag, const char *until, cJSON *ev)
+{
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "channel", r->channel);
+    cJSON_AddStringToObject(out, "user_id", user);
+    if (flag != NULL) cJSON_AddTrueToObject(out, flag);
+    if (until != NULL) cJSON_AddStringToObject(out, "until", until);
+    cJSON_AddBoolToObject(out, "pushed", api_push_reload(r, r->channel, ev));
+    api_reply(r, 200, out);
+}
+
+int
+api_write_audited(api_req *r, int (*fn)(api_req *r, void *arg, gl_err *err), void *arg,
+                  const gl_audit *a, gl_err *err)
+{
+    int rv;
+    if ((rv = gl_db_begin(r->db, err)) == GL_OK && (rv = fn(r, arg, err)) == GL_OK &&
+        (a == NULL || (rv = gl_db_audit(r->db, a, err)) == GL_OK))
+        rv = gl_db_commit(r->db, err);
+    if (rv != GL_OK) gl_db_rollback(r->db);
+    return rv;
+}
+
+static cJSON *
+roles_json(const gl_policy *pol)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && i < pol->n_roles; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(pol->roles[i]));
+    return a;
+}
+
+void
+api_copy_counts(cJSON *dst, const cJSON *src)
+{
+    static const char *const keys[] = {"subscribers", "users", "anonymous"};
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *v = src ? cJSON_GetObjectItemCaseSensitive(src, keys[i]) : NULL;
+        cJSON_AddNumberToObject(dst, keys[i], cJSON_IsNumber(v) ? v->valuedouble : 0);
+    }
+}
+
+/* Counts from pushd into o (zeros when it does not answer); returns whether it answered. */
+static bool
+add_live_counts(api_req *r, const char *channel, cJSON *o)
+{
+    cJSON *live = NULL;
+    gl_err err;
+    bool ok = api_notify(r->app, gl_wire_request(GL_OP_CHANNEL, channel), &live, &err) == GL_OK;
+
+    api_copy_counts(o, ok ? live : NULL);
+    cJSON_Delete(live);
+    return ok;
+}
+
+/* A stream's chat channel says whether its stream is live ("stream": {...} or null when no
+ * key was ever made for the name). */
+static int
+add_stream(api_req *r, const char *channel, cJSON *o, gl_err *err)
+{
+    const char *name = gl_stream_of_channel(channel);
+    gl_stream s;
+    bool found;
+    int rv;
+
+    if (name == NULL) return GL_OK;
+    if ((rv = gl_db_stream_get(r->db, name, &s, &found, err)) != GL_OK) return rv;
+    cJSON_AddItemToObject(o, "stream", found ? api_stream_json(r, &s) : cJSON_CreateNull());
+    return GL_OK;
+}
+
+int
+api_channel_info_json(api_req *r, const char *channel, cJSON **out, gl_err *err)
+{
+    gl_override ov;
+    gl_policy pol;
+    gl_acl_facts facts;
+    int64_t last = 0;
+    cJSON *o;
+    int rv;
+
+    if ((rv = api_channel_policy(r, channel, &pol, &ov, &facts, err)) != GL_OK) return rv;
+    if ((rv = gl_db_last_id(r->db, channel, &last, err)) != GL_OK) {
+        gl_override_free(&ov);
+        return rv;
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "channel", channel);
+    if (pol.ns != NULL)
+        cJSON_AddStringToObject(o, "namespace", pol.ns->name);
+    else
+        cJSON_AddNullToObject(o, "namespace");
+    cJSON_AddBoolToObject(o, "private", pol.private_);
+    cJSON_AddBoolToObject(o, "allow_publish", pol.allow_publish);
+    cJSON_AddNumberToObject(o, "max_history", pol.max_history);
+    cJSON_AddItemToObject(o, "allowed_roles", roles_json(&pol));
+    gl_override_free(&ov);
+    cJSON_AddBoolToObject(o, "live", add_live_counts(r, channel, o));
+    cJSON_AddNumberToObject(o, "last_message_id", (double)last);
+    if ((rv = add_stream(r, channel, o, err)) != GL_OK) {
+        cJSON_Delete(o);
+        return rv;
+    }
+    *out = o;
+    return GL_OK;
+}
