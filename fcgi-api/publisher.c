@@ -77,12 +77,9 @@ publish_item(const gl_msg *m)
 static cJSON *
 batch_request(job *list)
 {
-    cJSON *req = gl_wire_request(GL_OP_BATCH, NULL), *items;
+    cJSON *items, *req = gl_wire_batch(&items);
 
-    if (req == NULL || (items = cJSON_AddArrayToObject(req, "items")) == NULL) {
-        cJSON_Delete(req);
-        return NULL;
-    }
+    if (req == NULL) return NULL;
     for (job *j = list; j != NULL; j = j->next)
         if (j->st.rv == GL_OK && !j->st.skipped) cJSON_AddItemToArray(items, publish_item(j->st.m));
     if (cJSON_GetArraySize(items) == 0) {

@@ -45,10 +45,14 @@ bool
 api_push_reload(api_req *r, const char *channel, cJSON *ev)
 {
     cJSON *req = gl_wire_request(GL_OP_RELOAD, channel);
-    if (req != NULL && ev != NULL)
-        cJSON_AddItemToObject(req, "event", ev);
-    else
+    if (req == NULL) {
         cJSON_Delete(ev);
+        return false;
+    }
+    if (ev != NULL && gl_wire_add_event(req, ev) != GL_OK) {
+        cJSON_Delete(req);
+        return false;
+    }
     return api_push(r->app, req);
 }
 

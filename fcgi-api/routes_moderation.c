@@ -5,6 +5,7 @@
 #include "routes.h"
 #include "route_util.h"
 #include "shared/event.h"
+#include "shared/json.h"
 #include "shared/timefmt.h"
 #include "shared/wire.h"
 
@@ -29,16 +30,6 @@ body_reason(api_req *r, const char **out, gl_err *err)
                           REASON_MAX);
     *out = v->valuestring;
     return GL_OK;
-}
-
-static cJSON *
-user_event(const char *type, const char *channel, const char *user, const char *reason)
-{
-    cJSON *ev = gl_event_new(type, channel);
-    if (ev == NULL) return NULL;
-    cJSON_AddStringToObject(ev, "user_id", user);
-    if (reason != NULL) cJSON_AddStringToObject(ev, "reason", reason);
-    return ev;
 }
 
 typedef struct del_args {
@@ -70,7 +61,7 @@ api_route_delete_message(api_req *r, gl_err *err)
     long long id;
     del_args d;
     gl_audit a;
-    cJSON *out, *ev;
+    cJSON *out;
     bool pushed = false;
     int rv;
 
@@ -86,20 +77,17 @@ api_route_delete_message(api_req *r, gl_err *err)
     d = (del_args){id, at, &a, 0};
     if ((rv = api_write_audited(r, do_delete, &d, NULL, err)) != GL_OK) return rv;
     if (d.outcome == 1) {
-        ev = gl_event_new("message_deleted", r->channel);
-        if (ev != NULL) {
-            cJSON *req = gl_wire_request(GL_OP_EVENT, r->channel);
-            cJSON_AddNumberToObject(ev, "message_id", (double)id);
-            if (req != NULL)
-                cJSON_AddItemToObject(req, "event", ev);
-            else
-                cJSON_Delete(ev);
-            pushed = api_push(r->app, req);
+        cJSON *req = gl_wire_request(GL_OP_EVENT, r->channel);
+        if (req != NULL &&
+            gl_wire_add_event(req, gl_event_message_deleted(r->channel, id)) != GL_OK) {
+            cJSON_Delete(req);
+            req = NULL;
         }
+        pushed = req != NULL && api_push(r->app, req);
     }
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "channel", r->channel);
-    cJSON_AddNumberToObject(out, "message_id", (double)id);
+    gl_json_add_int(out, "message_id", id);
     cJSON_AddTrueToObject(out, "deleted");
     cJSON_AddBoolToObject(out, "pushed", pushed);
     api_reply(r, 200, out);
@@ -149,8 +137,7 @@ api_route_timeout(api_req *r, gl_err *err)
     a = (gl_audit){r->channel,       "timeout", user,   0, r->user.id,
                    r->user.username, reason,    detail, at};
     if ((rv = api_write_audited(r, do_restrict, &x, &a, err)) != GL_OK) return rv;
-    ev = user_event("user_timeout", r->channel, user, reason);
-    if (ev != NULL) cJSON_AddStringToObject(ev, "until", until);
+    ev = gl_event_user_action("user_timeout", r->channel, user, reason, until);
     api_reply_user_action(r, user, NULL, until, ev);
     return GL_OK;
 }
@@ -174,7 +161,7 @@ api_route_ban(api_req *r, gl_err *err)
     a = (gl_audit){r->channel, "ban", user, 0, r->user.id, r->user.username, reason, NULL, at};
     if ((rv = api_write_audited(r, do_restrict, &x, &a, err)) != GL_OK) return rv;
     api_reply_user_action(r, user, "banned", NULL,
-                          user_event("user_banned", r->channel, user, reason));
+                          gl_event_user_action("user_banned", r->channel, user, reason, NULL));
     return GL_OK;
 }
 
@@ -207,6 +194,6 @@ api_route_unban(api_req *r, gl_err *err)
     a = (gl_audit){r->channel, "unban", user, 0, r->user.id, r->user.username, NULL, NULL, at};
     if ((rv = api_write_audited(r, do_unban, &x, &a, err)) != GL_OK) return rv;
     api_reply_user_action(r, user, "unbanned", NULL,
-                          user_event("user_unbanned", r->channel, user, NULL));
+                          gl_event_user_action("user_unbanned", r->channel, user, NULL, NULL));
     return GL_OK;
 }

@@ -81,18 +81,11 @@ api_stream_key_for(api_req *r, const char *key, const char *name, int64_t *id, g
 static char *
 announcement(api_req *r, const gl_stream *s, bool live)
 {
-    char text[GL_USERNAME_MAX + 32], url[1024];
-    cJSON *d = cJSON_CreateObject();
+    char url[1024];
 
-    snprintf(text, sizeof(text), live ? "%s is live" : "%s's stream ended", s->username);
     api_hls_url(r, s->name, url, sizeof(url));
-    cJSON_AddStringToObject(d, "type", live ? "stream_started" : "stream_stopped");
-    cJSON_AddStringToObject(d, "text", text);
-    cJSON_AddStringToObject(d, "stream", s->name);
-    cJSON_AddStringToObject(d, "user_id", s->user_id);
-    cJSON_AddStringToObject(d, "username", s->username);
-    cJSON_AddStringToObject(d, "hls_url", url);
-    return gl_event_print_take(d);
+    return gl_event_print_take(
+        gl_event_stream_announcement(live, s->name, s->user_id, s->username, url));
 }
 
 /* The state change, run by the publisher inside the announcement's transaction. */

@@ -10,6 +10,7 @@
 #include "writer.h"
 #include "shared/chan.h"
 #include "shared/event.h"
+#include "shared/history_params.h"
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -325,36 +326,35 @@ cmd_presence(cmd *k)
                        pd_channel_presence_json(channel, pd_channel_find(k->srv, channel)));
 }
 
+/* The command's member name as a history parameter (shared/history_params: REST's rules). */
+static gl_history_arg
+history_arg(cmd *k, const char *name)
+{
+    return gl_history_arg_json(cJSON_GetObjectItemCaseSensitive(k->root, name));
+}
+
 static void
 cmd_history(cmd *k)
 {
     const char *channel = get_channel(k);
     gl_policy pol;
     gl_err err;
-    int64_t limit = PD_HISTORY_LIMIT, ref = 0, since = 0, before = 0;
-    int has_since, has_before, mode;
+    gl_history_query q;
     cJSON *data, *msgs;
 
-    if (channel == NULL || check_read(k, channel, &pol) != GL_OK ||
-        get_int(k, "limit", 1, GL_HISTORY_LIMIT, &limit) < 0 ||
-        (has_since = get_int(k, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
-        (has_before = get_int(k, "before", 1, INT64_C(1) << 53, &before)) < 0)
-        return;
-    if (gl_db_history_mode(has_since, since, has_before, before, &mode, &ref, &err) != GL_OK) {
+    if (channel == NULL || check_read(k, channel, &pol) != GL_OK) return;
+    if (gl_history_params(history_arg(k, "limit"), history_arg(k, "since"),
+                          history_arg(k, "before"), pol.max_history, &q, &err) != GL_OK) {
         fail_err(k, &err);
         return;
     }
-    /* One reply carries at most PD_HISTORY_MAX messages (up to 6 MiB at 64 KiB each); clients
-     * scroll back further with "before". */
-    if (limit > pol.max_history) limit = pol.max_history;
-    if (limit > PD_HISTORY_MAX) limit = PD_HISTORY_MAX;
     if ((data = channel_data(channel)) == NULL ||
         (msgs = cJSON_AddArrayToObject(data, "messages")) == NULL) {
         cJSON_Delete(data);
         fail(k, GL_ENOMEM, "out of memory");
         return;
     }
-    if (gl_db_history(k->srv->db, channel, mode, ref, (int)limit, gl_event_append_message, msgs,
+    if (gl_db_history(k->srv->db, channel, q.mode, q.ref, q.limit, gl_event_append_message, msgs,
                       &err) != GL_OK) {
         cJSON_Delete(data);
         fail(k, GL_EUNAVAIL, "history is unavailable right now");

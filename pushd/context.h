@@ -21,8 +21,6 @@
 #define PD_CLOSE_PROTOCOL 1002 /* a frame that breaks RFC 6455 */
 #define PD_CLOSE_AUTH 4001     /* bad token, or token expired */
 #define PD_CLOSE_SLOW 4008     /* slow consumer */
-#define PD_HISTORY_LIMIT 50    /* default limit of the history command */
-#define PD_HISTORY_MAX 100     /* most messages one history reply carries (64 KiB each at worst) */
 #define PD_WBUF 16384          /* most bytes of queued frames gathered into one send */
 
 typedef struct pd_server pd_server;

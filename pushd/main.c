@@ -11,6 +11,7 @@
 #include "modstate.h"
 #include "writer.h"
 #include "wsguard.h"
+#include "shared/env.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
@@ -59,13 +60,6 @@ sd_notify_msg(const char *msg)
     close(fd);
 }
 
-static const char *
-env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v != NULL && *v != '\0' ? v : def;
-}
-
 /* A whole number of seconds from 1 to 86400 in variable name, or def when unset. */
 static int
 env_secs(const char *name, uint32_t def, uint32_t *out, gl_err *err)
@@ -91,20 +85,20 @@ typedef struct paths {
 static int
 read_options(pd_options *o, paths *p, gl_err *err)
 {
-    const char *rundir = env_or("GOLIVE_RUNDIR", "var");
-    const char *max = env_or("GOLIVE_MAX_MESSAGE_BYTES", "65536");
+    const char *rundir = gl_env_rundir();
+    const char *max = gl_env_or("GOLIVE_MAX_MESSAGE_BYTES", "65536");
     char *end;
     long long m;
 
     if (mkdir(rundir, 0755) != 0 && errno != EEXIST)
         return gl_err_set(err, GL_EINVAL, "cannot create %s: %s", rundir, strerror(errno));
-    snprintf(p->db, sizeof(p->db), "%s/golive.db", rundir);
-    snprintf(p->listen, sizeof(p->listen), "unix:%s/pushd.sock", rundir);
-    snprintf(p->ipc, sizeof(p->ipc), "ipc://%s/pushd.ipc", rundir);
-    o->db_path = env_or("GOLIVE_DB", p->db);
-    o->listen = env_or("GOLIVE_PUSHD_LISTEN", p->listen);
-    o->ipc_url = env_or("GOLIVE_IPC_URL", p->ipc);
-    o->config_path = env_or("REALTIME_CONFIG_PATH", NULL);
+    gl_env_rundir_path(p->db, sizeof(p->db), "", GL_RUNDIR_DB);
+    gl_env_rundir_path(p->listen, sizeof(p->listen), "unix:", GL_RUNDIR_PUSHD_SOCK);
+    gl_env_rundir_path(p->ipc, sizeof(p->ipc), "ipc://", GL_RUNDIR_IPC);
+    o->db_path = gl_env_or("GOLIVE_DB", p->db);
+    o->listen = gl_env_or("GOLIVE_PUSHD_LISTEN", p->listen);
+    o->ipc_url = gl_env_or("GOLIVE_IPC_URL", p->ipc);
+    o->config_path = gl_env_or("REALTIME_CONFIG_PATH", NULL);
     m = strtoll(max, &end, 10);
     if (*end != '\0' || m < 256 || m > 16 * 1024 * 1024)
         return gl_err_set(err, GL_EINVAL,

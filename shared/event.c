@@ -3,6 +3,8 @@
 #include "event.h"
 #include "json.h"
 
+#include <stdio.h>
+
 cJSON *
 gl_event_new(const char *type, const char *channel)
 {
@@ -147,6 +149,27 @@ gl_event_message_deleted(const char *channel, int64_t message_id)
     cJSON *o = gl_event_new("message_deleted", channel);
 
     if (o != NULL && gl_json_add_int(o, "message_id", message_id) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_event_stream_announcement(bool live, const char *stream, const char *user_id,
+                             const char *username, const char *hls_url)
+{
+    char text[GL_USERNAME_MAX + 32];
+    cJSON *o = cJSON_CreateObject();
+
+    snprintf(text, sizeof(text), live ? "%s is live" : "%s's stream ended", username);
+    if (o == NULL ||
+        cJSON_AddStringToObject(o, "type", live ? "stream_started" : "stream_stopped") == NULL ||
+        cJSON_AddStringToObject(o, "text", text) == NULL ||
+        cJSON_AddStringToObject(o, "stream", stream) == NULL ||
+        cJSON_AddStringToObject(o, "user_id", user_id) == NULL ||
+        cJSON_AddStringToObject(o, "username", username) == NULL ||
+        cJSON_AddStringToObject(o, "hls_url", hls_url) == NULL) {
         cJSON_Delete(o);
         return NULL;
     }

@@ -6,6 +6,8 @@
 #include "db.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 /* {"type":"message","channel":..,"id":..,"data":<m->data raw>,"user":{..}|null,"created_at":..}
  * plus "system":true when m has no user. m->data must be valid JSON (it is embedded as is).
@@ -37,6 +39,12 @@ cJSON *gl_event_user_action(const char *type, const char *channel, const char *u
 
 /* {"type":"message_deleted","channel":..,"message_id":id}. */
 cJSON *gl_event_message_deleted(const char *channel, int64_t message_id);
+
+/* The data of the system message announcing a stream going live or ending (stored in history
+ * like any message): {"type":"stream_started"|"stream_stopped","text":"<username> is live" |
+ * "<username>'s stream ended","stream","user_id","username","hls_url"}. */
+cJSON *gl_event_stream_announcement(bool live, const char *stream, const char *user_id,
+                                    const char *username, const char *hls_url);
 
 /* {"type":type,"channel":channel} with nothing else yet; NULL when out of memory. */
 cJSON *gl_event_new(const char *type, const char *channel);

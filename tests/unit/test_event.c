@@ -251,6 +251,15 @@ test_small_events_have_their_documented_bytes(void **state)
         assert_non_null(strstr(text, "\"id\":9007199254740991,"));
         cJSON_free(text);
     }
+    text = gl_event_print_take(
+        gl_event_stream_announcement(true, "abc", "u1", "Alice", "/hls/abc.m3u8"));
+    assert_string_equal(text, "{\"type\":\"stream_started\",\"text\":\"Alice is live\",\"stream\":"
+                              "\"abc\",\"user_id\":\"u1\",\"username\":\"Alice\",\"hls_url\":"
+                              "\"/hls/abc.m3u8\"}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_stream_announcement(false, "abc", "u1", "Alice", "/h"));
+    assert_non_null(strstr(text, "\"type\":\"stream_stopped\",\"text\":\"Alice's stream ended\""));
+    cJSON_free(text);
     text = gl_event_print_take(gl_event_message_deleted("chat:a", 9007199254740991));
     assert_string_equal(text, "{\"type\":\"message_deleted\",\"channel\":\"chat:a\","
                               "\"message_id\":9007199254740991}");
