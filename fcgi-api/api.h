@@ -23,6 +23,7 @@
 
 typedef struct api_publisher api_publisher;
 typedef struct api_req api_req;
+typedef struct api_rate_limits api_rate_limits;
 
 /* A route handler: replies itself on success and returns GL_OK; otherwise returns a GL_E* with
  * the client's message in err, and api_handle replies with it (the one error reply). */
@@ -42,14 +43,15 @@ typedef struct api_app {
     const char *secret;
     const char *db_path;
     const char *ipc_url;
-    const char *webhook_secret;  /* GOLIVE_WEBHOOK_SECRET, NULL when unset (hooks refused) */
-    const char *hls_url;         /* GOLIVE_HLS_URL: public HLS base, + /<name>/index.m3u8 */
-    const char *rtmp_url;        /* GOLIVE_RTMP_URL: where encoders publish */
-    size_t max_body;             /* GOLIVE_MAX_BODY_BYTES */
-    int ipc_timeout_ms;          /* GOLIVE_IPC_TIMEOUT_MS */
-    nng_socket pushd;            /* req socket, dialled without blocking */
-    api_publisher *publisher;    /* the group-commit writer; NULL in CGI mode */
-    const api_route_def *routes; /* the route table main hands in (route_table.c) */
+    const char *webhook_secret;   /* GOLIVE_WEBHOOK_SECRET, NULL when unset (hooks refused) */
+    const char *hls_url;          /* GOLIVE_HLS_URL: public HLS base, + /<name>/index.m3u8 */
+    const char *rtmp_url;         /* GOLIVE_RTMP_URL: where encoders publish */
+    size_t max_body;              /* GOLIVE_MAX_BODY_BYTES */
+    int ipc_timeout_ms;           /* GOLIVE_IPC_TIMEOUT_MS */
+    nng_socket pushd;             /* req socket, dialled without blocking */
+    api_publisher *publisher;     /* the group-commit writer; NULL in CGI mode */
+    api_rate_limits *rate_limits; /* REST publish limits (rate_limits.c); NULL in CGI mode */
+    const api_route_def *routes;  /* the route table main hands in (route_table.c) */
     size_t n_routes;
 } api_app;
 
@@ -83,6 +85,7 @@ struct api_req {
     cJSON *body;             /* parsed JSON body, or NULL */
     const char *channel;     /* api_param(r, "channel") once validated */
     const char *cors_origin; /* Access-Control-Allow-Origin of every reply, NULL for none */
+    uint32_t retry_after_ms; /* a rate_limited reply's wait (Retry-After), 0 for none */
     bool replied;
 };
 

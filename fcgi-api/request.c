@@ -72,13 +72,16 @@ redact_uri(const char *uri, char *out, size_t cap)
 static void
 write_head(api_req *r, int status, const char *type, const char *extra)
 {
-    char head[1024], ctype[64] = "", acao[GL_ORIGIN_MAX + 40] = "";
+    char head[1024], ctype[64] = "", acao[GL_ORIGIN_MAX + 96] = "";
     int n;
 
     if (type != NULL) snprintf(ctype, sizeof(ctype), "Content-Type: %s\r\n", type);
     /* The origin was checked by gl_origin_normalize: no CR, LF or spaces, at most 255 bytes. */
     if (r->cors_origin != NULL)
-        snprintf(acao, sizeof(acao), "Access-Control-Allow-Origin: %s\r\n", r->cors_origin);
+        snprintf(
+            acao, sizeof(acao),
+            "Access-Control-Allow-Origin: %s\r\nAccess-Control-Expose-Headers: Retry-After\r\n",
+            r->cors_origin);
     /* Vary on every reply, with or without Origin: a cache must not serve one origin's answer
      * to another. */
     n = snprintf(head, sizeof(head),
@@ -140,6 +143,16 @@ api_fail(api_req *r, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (code == GL_ERATE && r->retry_after_ms > 0) {
+        /* A limit's refusal says when to come back, in the body and in Retry-After (seconds). */
+        cJSON *body = gl_event_http_error(code, msg), *e;
+        char hdr[48];
+        if ((e = cJSON_GetObjectItemCaseSensitive(body, "error")) != NULL)
+            gl_json_add_int(e, "retry_after_ms", r->retry_after_ms);
+        snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", (r->retry_after_ms + 999) / 1000);
+        reply_with_headers(r, gl_err_http_status(code), body, hdr);
+        return code;
+    }
     api_reply(r, gl_err_http_status(code), gl_event_http_error(code, msg));
     return code;
 }

@@ -1,6 +1,7 @@
 /* Channel routes: list, info, history, presence, publish, broadcast. Publishes and broadcasts go
  * through the publisher (api_publish): stored first (message row, pruning to max_history, in one
  * transaction), then pushed. */
+#include "rate_limits.h"
 #include "routes.h"
 #include "route_util.h"
 #include "shared/event.h"
@@ -220,7 +221,8 @@ api_route_publish(api_req *r, gl_err *err)
         (rv = api_channel_policy(r, r->channel, &pol, &ov, &facts, err)) != GL_OK)
         return rv;
     if ((rv = gl_acl_check_publish(&pol, &r->user, &facts, now, err)) == GL_OK &&
-        (rv = body_data(r, &data, err)) == GL_OK) {
+        (rv = body_data(r, &data, err)) == GL_OK &&
+        (rv = api_rate_limit_publish(r, pol.ns, err)) == GL_OK) {
         m = (gl_msg){0, r->channel, r->user.id, r->user.username, data, ""};
         gl_time_format_iso(now, m.created_at);
         rv = store_and_push(r, &m, pol.max_history, NULL, err);

@@ -5,6 +5,7 @@
 #include "channel.h"
 #include "conn.h"
 #include "fanout.h"
+#include "limits.h"
 #include "modstate.h"
 #include "rpc.h"
 #include "writer.h"
@@ -40,6 +41,7 @@ typedef struct cmd {
     const cJSON *id;     /* may be NULL; a Raw node, echoed as the client wrote it */
     const char *channel; /* the command's "channel" when a string of sane length, for errors */
     const char *type;
+    bool rate_refused; /* a rate limit refused it (limits.c counts the run) */
 } cmd;
 
 /* What a command keeps as written: the published data (stored and delivered byte for byte) and
@@ -78,6 +80,25 @@ get_channel(cmd *k)
         return NULL;
     }
     return ch->valuestring;
+}
+
+/* Refused by a rate limit: rate_limited with retry_after_ms. */
+static void
+refuse_rate(cmd *k, const char *msg, uint32_t retry_after_ms)
+{
+    k->rate_refused = true;
+    pd_conn_send_json(
+        k->c, gl_event_print_take(gl_event_rate_limited(k->id, k->channel, msg, retry_after_ms)));
+}
+
+/* The connection's command limit, before anything else is done for the command. */
+static bool
+admit(cmd *k)
+{
+    uint32_t retry;
+    if (pd_limits_command(k->srv, k->c, &retry)) return true;
+    refuse_rate(k, "too many commands; slow down", retry);
+    return false;
 }
 
 /* An optional integer field in [lo, hi]. Returns 0 absent, 1 present (*out set), -1 after an
@@ -244,6 +265,7 @@ cmd_publish(cmd *k)
     gl_acl_facts facts;
     gl_err err;
     publish_job *job;
+    uint32_t retry;
     int64_t now = gl_time_now_ms();
 
     if (channel == NULL) return;
@@ -255,6 +277,10 @@ cmd_publish(cmd *k)
     pd_modstate_facts(k->srv, channel, u, now, &facts);
     if (gl_acl_check_publish(&pol, u, &facts, now, &err) != GL_OK) {
         fail_err(k, &err);
+        return;
+    }
+    if (!pd_limits_publish(k->srv, k->c, pol.ns, &retry)) {
+        refuse_rate(k, "too many messages; slow down", retry);
         return;
     }
     if ((job = calloc(1, sizeof(*job))) == NULL || (job->data = strdup(data)) == NULL ||
@@ -508,7 +534,7 @@ command_id(const cJSON *id)
 void
 pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
 {
-    cmd k = {srv, c, NULL, NULL, NULL, NULL};
+    cmd k = {srv, c, NULL, NULL, NULL, NULL, false};
     const cJSON *id, *type, *channel;
     gl_err err;
 
@@ -518,12 +544,13 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
         cJSON *salvage =
             err.code == GL_EINVAL ? gl_json_parse_lenient(buf, len, raw_members) : NULL;
         k.id = command_id(cJSON_GetObjectItemCaseSensitive(salvage, "id"));
-        fail_err(&k, &err);
+        if (admit(&k)) fail_err(&k, &err);
+        pd_limits_after(srv, c, k.rate_refused);
         cJSON_Delete(salvage);
         return;
     }
     if (!cJSON_IsObject(k.root)) {
-        fail(&k, GL_EINVAL, "message must be a JSON object");
+        if (admit(&k)) fail(&k, GL_EINVAL, "message must be a JSON object");
         goto out;
     }
     channel = cJSON_GetObjectItemCaseSensitive(k.root, "channel");
@@ -531,9 +558,10 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
         k.channel = channel->valuestring;
     id = cJSON_GetObjectItemCaseSensitive(k.root, "id");
     if (id != NULL && (k.id = command_id(id)) == NULL) {
-        fail(&k, GL_EINVAL, "id must be a number or a string of at most 64 bytes");
+        if (admit(&k)) fail(&k, GL_EINVAL, "id must be a number or a string of at most 64 bytes");
         goto out;
     }
+    if (!admit(&k)) goto out;
     type = cJSON_GetObjectItemCaseSensitive(k.root, "type");
     if (!cJSON_IsString(type)) {
         fail(&k, GL_EINVAL, type ? "type must be a string" : "type is required");
@@ -547,5 +575,6 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
         }
     fail(&k, GL_EINVAL, "unknown command type");
 out:
+    pd_limits_after(srv, c, k.rate_refused);
     cJSON_Delete(k.root);
 }

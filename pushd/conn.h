@@ -5,6 +5,7 @@
 #include "context.h"
 #include "frame.h"
 #include "user.h"
+#include "shared/ratelimit.h"
 
 #include <cjson/cJSON.h>
 
@@ -19,7 +20,7 @@ typedef struct pd_conn_sub {
 /* A WebSocket client. Allocated by us (not lws's per-session data) and refcounted, because
  * history-writer jobs and RPC calls may finish after the socket has closed. */
 struct pd_conn {
-    /* Pointers, then 32-bit, then 16-bit fields, then flags: 104 bytes, a 112-byte malloc
+    /* Pointers, then 32-bit, then 16-bit fields, then flags: 120 bytes, a 128-byte malloc
      * chunk, on every socket. */
     struct lws *wsi;             /* NULL once closed */
     pd_user *user;               /* NULL: anonymous */
@@ -31,10 +32,12 @@ struct pd_conn {
     const char *close_reason; /* static string */
     uint32_t refs;
     uint32_t rxlen, rxcap;
-    uint32_t seen_ms; /* monotonic ms (truncated) of the last frame from the peer */
+    uint32_t seen_ms;   /* monotonic ms (truncated) of the last frame from the peer */
+    gl_bucket commands; /* the connection's command rate (limits.c) */
     uint16_t qcap, qhead, qlen;
     uint16_t nsubs, capsubs;
     uint16_t close_code; /* nonzero: close with it once the queue is flushed */
+    uint16_t refused;    /* rate-limit refusals in a row (limits.c) */
     bool close_sent;     /* our Close frame is out; waiting for the peer's */
     bool dirty;          /* on the server's flush list */
     uint8_t ping;        /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */

@@ -9,6 +9,7 @@
 #include "shared/config.h"
 #include "shared/db.h"
 #include "shared/map.h"
+#include "shared/ratelimit.h"
 
 #include <libwebsockets.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #define PD_CLOSE_PROTOCOL 1002 /* a frame that breaks RFC 6455 */
 #define PD_CLOSE_AUTH 4001     /* bad token, or token expired */
 #define PD_CLOSE_SLOW 4008     /* slow consumer */
+#define PD_CLOSE_FLOOD 4029    /* kept sending after rate_limited refusals */
 #define PD_WBUF 16384          /* most bytes of queued frames gathered into one send */
 
 typedef struct pd_server pd_server;
@@ -55,7 +57,8 @@ struct pd_server {
     gl_map channels;   /* name -> pd_channel */
     gl_map modstates;  /* name -> pd_modstate */
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */
-    pd_conn *conns;    /* list of open connections */
+    gl_bucket_table publish_buckets; /* a user's publishes per namespace (limits.c) */
+    pd_conn *conns;                  /* list of open connections */
     uint32_t nconns;
     uint32_t churn;      /* connections opened or closed since the heap was last trimmed */
     uint32_t churn_prev; /* churn at the previous sweep */

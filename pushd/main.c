@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "fanout.h"
 #include "ipc.h"
+#include "limits.h"
 #include "loop.h"
 #include "modstate.h"
 #include "writer.h"
@@ -283,6 +284,7 @@ out:
     pd_loop_destroy(&srv);
     the_server = NULL;
     pd_modstate_free_all(&srv);
+    pd_limits_free(&srv);
     gl_map_free(&srv.channels);
     gl_map_free(&srv.ns_clients);
     gl_db_close(srv.db);

@@ -49,8 +49,12 @@ typedef bool (*char_ok_fn)(unsigned char c);
 /* Checks (and may rewrite) entry n of a list read by read_list; entries are elem bytes apart. */
 typedef int (*entry_check_fn)(ctx *c, const char *path, char *buf, size_t n, size_t elem);
 
-static const char *const top_keys[] = {"namespaces", "channels", "rpc_proxies", "allowed_origins"};
-static const char *const ns_keys[] = {"name", "max_clients", "allow_publish", "join_leave_max"};
+static const char *const top_keys[] = {"namespaces", "channels", "rpc_proxies", "allowed_origins",
+                                       "rate_limits"};
+static const char *const ns_keys[] = {"name", "max_clients", "allow_publish", "join_leave_max",
+                                      "rate_limits"};
+static const char *const limits_keys[] = {"publish", "commands", "flood_close_after"};
+static const char *const rate_keys[] = {"burst", "per_second"};
 static const char *const ch_keys[] = {"pattern",       "namespace",     "private",
                                       "allowed_roles", "allowed_users", "max_history"};
 static const char *const rpc_keys[] = {"method", "url", "timeout_ms"};
@@ -372,6 +376,86 @@ check_role(ctx *c, const char *path, char *buf, size_t n, size_t elem)
                 role, GL_ROLE_MAX - 1, GL_ROLE_CHARS);
 }
 
+/* A plain decimal number in (0, max]: digits, optionally a point and digits (0.5, 2, 100). */
+static int
+read_rate(ctx *c, const char *path, float max, float *out)
+{
+    const unsigned char *s = c->ev.data.scalar.value;
+    size_t len = c->ev.data.scalar.length, i = 0, digits = 0;
+    char buf[24], got[80];
+    double v;
+
+    if (c->ev.type != YAML_SCALAR_EVENT || c->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+        len == 0 || len >= sizeof(buf))
+        goto bad;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        digits++;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+    if (i != len || digits == 0) goto bad;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    v = strtod(buf, NULL);
+    if (!(v > 0 && v <= max)) goto bad;
+    *out = (float)v;
+    return GL_OK;
+bad:
+    return fail(c, path, "expected a number above 0 and at most %g, got %s", (double)max,
+                describe(c, got, sizeof(got)));
+}
+
+/* {burst: N, per_second: X}; burst 0 turns the limit off (per_second is then not needed). */
+static int
+parse_rate(ctx *c, const char *path, gl_rate *out)
+{
+    size_t line = c->ev.start_mark.line + 1;
+    char vpath[PATH_MAX_LEN], got[80];
+    unsigned seen = 0;
+    int rv, k, burst = 0;
+    float per_second = 0;
+
+    if (c->ev.type != YAML_MAPPING_START_EVENT)
+        return fail(c, path, "expected a mapping {burst, per_second}, got %s",
+                    describe(c, got, sizeof(got)));
+    while ((rv = next_key(c, path, rate_keys, NKEYS(rate_keys), &seen, &k, vpath)) == GL_OK &&
+           k >= 0) {
+        rv = k == 0 ? read_int(c, vpath, 0, 1000000, &burst)
+                    : read_rate(c, vpath, 1000000.0f, &per_second);
+        if (rv != GL_OK) return rv;
+    }
+    if (rv != GL_OK) return rv;
+    if (!(seen & 1u)) return fail_at(c, line, path, "missing key 'burst'");
+    if (burst > 0 && !(seen & 2u)) return fail_at(c, line, path, "missing key 'per_second'");
+    *out = (gl_rate){(uint32_t)burst, burst > 0 ? per_second : 0};
+    return GL_OK;
+}
+
+/* rate_limits: publish (also in a namespace), and at the top level commands and
+ * flood_close_after. */
+static int
+parse_limits(ctx *c, const char *path, gl_rate *publish, bool top)
+{
+    char vpath[PATH_MAX_LEN], got[80];
+    unsigned seen = 0;
+    int rv, k;
+
+    if (c->ev.type != YAML_MAPPING_START_EVENT)
+        return fail(c, path, "expected a mapping, got %s", describe(c, got, sizeof(got)));
+    while ((rv = next_key(c, path, limits_keys, top ? NKEYS(limits_keys) : 1, &seen, &k, vpath)) ==
+               GL_OK &&
+           k >= 0) {
+        if (k == 0)
+            rv = parse_rate(c, vpath, publish);
+        else if (k == 1)
+            rv = parse_rate(c, vpath, &c->cfg->command_rate);
+        else
+            rv = read_int(c, vpath, 0, 1000000, &c->cfg->flood_close_after);
+        if (rv != GL_OK) return rv;
+    }
+    return rv;
+}
+
 static int
 parse_namespace(ctx *c, const char *path)
 {
@@ -389,6 +473,7 @@ parse_namespace(ctx *c, const char *path)
     memset(ns, 0, sizeof(*ns));
     ns->allow_publish = true;
     ns->join_leave_max = GL_JOIN_LEAVE_DEFAULT;
+    ns->publish_rate.burst = UINT32_MAX; /* not set: the top level's (gl_config_publish_rate) */
     while ((rv = next_key(c, path, ns_keys, NKEYS(ns_keys), &seen, &k, vpath)) == GL_OK && k >= 0) {
         if (k == 0) {
             rv = read_token(c, vpath, GL_NAME_MAX - 1, ns_char, "[a-z0-9_-]", ns->name);
@@ -399,8 +484,10 @@ parse_namespace(ctx *c, const char *path)
             rv = read_int(c, vpath, 0, INT_MAX, &ns->max_clients);
         } else if (k == 2) {
             rv = read_bool(c, vpath, &ns->allow_publish);
-        } else {
+        } else if (k == 3) {
             rv = read_int(c, vpath, 0, INT_MAX, &ns->join_leave_max);
+        } else {
+            rv = parse_limits(c, vpath, &ns->publish_rate, false);
         }
         if (rv != GL_OK) return rv;
     }
@@ -594,8 +681,10 @@ parse_document(ctx *c)
             rv = parse_list(c, vpath, MAX_CHANNELS, parse_channel);
         else if (k == 2)
             rv = parse_list(c, vpath, MAX_PROXIES, parse_rpc_proxy);
-        else
+        else if (k == 3)
             rv = parse_origins(c, vpath);
+        else
+            rv = parse_limits(c, vpath, &c->cfg->publish_rate, true);
         if (rv != GL_OK) return rv;
     }
     return rv;
@@ -710,8 +799,18 @@ gl_config_empty(gl_config **out, gl_err *err)
     gl_config *cfg = calloc(1, sizeof(*cfg));
 
     if (cfg == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
+    cfg->publish_rate = GL_PUBLISH_RATE_DEFAULT;
+    cfg->command_rate = GL_COMMAND_RATE_DEFAULT;
+    cfg->flood_close_after = GL_FLOOD_CLOSE_DEFAULT;
     *out = cfg;
     return GL_OK;
+}
+
+const gl_rate *
+gl_config_publish_rate(const gl_config *cfg, const gl_namespace *ns)
+{
+    return ns != NULL && ns->publish_rate.burst != UINT32_MAX ? &ns->publish_rate
+                                                              : &cfg->publish_rate;
 }
 
 void

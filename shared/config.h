@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "origin.h"
+#include "ratelimit.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,12 +20,20 @@
 
 #define GL_JOIN_LEAVE_DEFAULT 1000 /* join_leave_max when no namespace sets it */
 
+/* rate_limits when the YAML sets none (docs/moderation.md "Rate limits"): a user may publish 10
+ * messages at once and then 2 a second in a namespace; a connection may send 60 commands at once
+ * and then 20 a second; 20 refusals in a row close it with 4029. */
+#define GL_PUBLISH_RATE_DEFAULT ((gl_rate){10, 2.0f})
+#define GL_COMMAND_RATE_DEFAULT ((gl_rate){60, 20.0f})
+#define GL_FLOOD_CLOSE_DEFAULT 20
+
 typedef struct gl_namespace {
     char name[GL_NAME_MAX];
-    int max_clients;    /* 0 = unlimited */
-    bool allow_publish; /* default true */
-    int join_leave_max; /* join/leave events only while a channel has at most this many
-                           subscribers (0 = never); default GL_JOIN_LEAVE_DEFAULT */
+    int max_clients;      /* 0 = unlimited */
+    bool allow_publish;   /* default true */
+    int join_leave_max;   /* join/leave events only while a channel has at most this many
+                             subscribers (0 = never); default GL_JOIN_LEAVE_DEFAULT */
+    gl_rate publish_rate; /* rate_limits.publish, else the top level's */
 } gl_namespace;
 
 typedef struct gl_chan_rule {
@@ -58,6 +67,11 @@ typedef struct gl_config {
     char (*allowed_origins)[GL_ORIGIN_MAX];
     size_t n_allowed_origins;
     bool any_origin;
+    /* rate_limits: publish per user and namespace (a namespace may set its own), commands per
+     * connection, and how many refusals in a row close a connection (0 = never). Admins are
+     * exempt. */
+    gl_rate publish_rate, command_rate;
+    int flood_close_after;
 } gl_config;
 
 /* Load and validate the YAML file at path. On GL_OK *out is a new config (gl_config_destroy).
@@ -79,6 +93,9 @@ const gl_chan_rule *gl_config_match(const gl_config *cfg, const char *channel);
 
 /* The namespace called name, or NULL. */
 const gl_namespace *gl_config_namespace(const gl_config *cfg, const char *name);
+
+/* The publish rate of channels in namespace ns (NULL: none). */
+const gl_rate *gl_config_publish_rate(const gl_config *cfg, const gl_namespace *ns);
 
 /* The proxy for an RPC method, or NULL. */
 const gl_rpc_proxy *gl_config_rpc_proxy(const gl_config *cfg, const char *method);

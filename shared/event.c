@@ -175,3 +175,17 @@ gl_event_stream_announcement(bool live, const char *stream, const char *user_id,
     }
     return o;
 }
+
+cJSON *
+gl_event_rate_limited(const cJSON *id, const char *channel, const char *msg,
+                      uint32_t retry_after_ms)
+{
+    cJSON *o = gl_event_error(id, channel, GL_ERATE, msg);
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+
+    if (e == NULL || gl_json_add_int(e, "retry_after_ms", retry_after_ms) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}

@@ -21,6 +21,11 @@ int gl_event_append_message(void *arr, const gl_msg *m);
  * code>,"message":msg}}. A Raw id is copied as written. */
 cJSON *gl_event_error(const cJSON *id, const char *channel, int code, const char *msg);
 
+/* A refusal by a rate limit: gl_event_error(id, channel, GL_ERATE, msg) with
+ * "retry_after_ms" in its "error" object (how long until the limit allows one more). */
+cJSON *gl_event_rate_limited(const cJSON *id, const char *channel, const char *msg,
+                             uint32_t retry_after_ms);
+
 /* The body of an HTTP error reply, REST's and pushd's refused handshake alike:
  * {"error":{"code":<name of code>,"message":msg}}. NULL when out of memory. */
 cJSON *gl_event_http_error(int code, const char *msg);

@@ -67,6 +67,21 @@ DEFAULT_CONFIG = {
     ],
 }
 
+# Test stacks lift the rate limits (docs/moderation.md "Rate limits"): many tests publish
+# thousands of messages from one user as fast as they can. A test of the limits themselves sets
+# rate_limits in its config (test_rate_limits.py); test_shipped_config.py runs the shipped
+# defaults.
+NO_RATE_LIMITS = {"publish": {"burst": 0}, "commands": {"burst": 0}}
+
+
+
+def with_test_limits(config):
+    """config (a dict) with NO_RATE_LIMITS unless it sets rate_limits; YAML text as it is."""
+    if isinstance(config, dict) and "rate_limits" not in config:
+        return {**config, "rate_limits": NO_RATE_LIMITS}
+    return config
+
+
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
@@ -178,7 +193,7 @@ class Stack:
         """api: None = start golive-api when its binary exists; True = REST tests: the stack's
         http() fails when golive-api is missing or did not start; False = never start it.
         media: also start nginx-rtmp (media/nginx-rtmp) on free RTMP and HLS ports."""
-        self.config = DEFAULT_CONFIG if config is None else config
+        self.config = with_test_limits(DEFAULT_CONFIG if config is None else config)
         self.extra_env = dict(env or {})
         self.secret = secret
         self.want_api = api
@@ -251,6 +266,7 @@ class Stack:
 
     # lifecycle
     def write_config(self, config):
+        config = with_test_limits(config)
         text = config if isinstance(config, str) else yaml.safe_dump(config, sort_keys=False)
         with open(self.config_path + ".tmp", "w") as f:
             f.write(text)

@@ -649,10 +649,64 @@ test_config_origin_allowed_same_origin_listed_and_any(void **state)
     gl_config_destroy(any);
 }
 
+static void
+test_rate_limits_defaults_top_level_and_per_namespace(void **state)
+{
+    gl_config *cfg;
+
+    (void)state;
+    cfg = parse_ok("channels:\n  - pattern: \"public:*\"\n");
+    assert_int_equal(cfg->publish_rate.burst, 10);
+    assert_true(cfg->publish_rate.per_second == 2.0f);
+    assert_int_equal(cfg->command_rate.burst, 60);
+    assert_int_equal(cfg->flood_close_after, 20);
+    gl_config_destroy(cfg);
+
+    cfg = parse_ok("rate_limits:\n"
+                   "  publish: {burst: 5, per_second: 0.5}\n"
+                   "  commands: {burst: 0}\n"
+                   "  flood_close_after: 0\n"
+                   "namespaces:\n"
+                   "  - name: chat\n"
+                   "    rate_limits:\n"
+                   "      publish: {burst: 1, per_second: 1}\n"
+                   "  - name: other\n");
+    assert_int_equal(cfg->publish_rate.burst, 5);
+    assert_true(cfg->publish_rate.per_second == 0.5f);
+    assert_int_equal(cfg->command_rate.burst, 0);
+    assert_int_equal(cfg->flood_close_after, 0);
+    assert_int_equal(gl_config_publish_rate(cfg, gl_config_namespace(cfg, "chat"))->burst, 1);
+    assert_int_equal(gl_config_publish_rate(cfg, gl_config_namespace(cfg, "other"))->burst, 5);
+    assert_int_equal(gl_config_publish_rate(cfg, NULL)->burst, 5);
+    gl_config_destroy(cfg);
+}
+
+static void
+test_rate_limits_refuse_what_they_cannot_mean(void **state)
+{
+    (void)state;
+    expect_error("rate_limits:\n  publish: {burst: 5}\n",
+                 "x.yaml:2: rate_limits.publish: missing key 'per_second'");
+    expect_error("rate_limits:\n  publish: {burst: 5, per_second: 0}\n",
+                 "rate_limits.publish.per_second: expected a number above 0");
+    expect_error("rate_limits:\n  publish: {burst: 5, per_second: -1}\n",
+                 "rate_limits.publish.per_second: expected a number above 0");
+    expect_error("rate_limits:\n  publish: {burst: 5, per_second: 1e3}\n",
+                 "rate_limits.publish.per_second: expected a number above 0");
+    expect_error("rate_limits:\n  publish: 5\n",
+                 "rate_limits.publish: expected a mapping {burst, per_second}");
+    expect_error("rate_limits:\n  publish: {burst: 5, per_second: 1, per_minute: 3}\n",
+                 "per_minute");
+    expect_error("namespaces:\n  - name: chat\n    rate_limits:\n      commands: {burst: 1}\n",
+                 "commands");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rate_limits_defaults_top_level_and_per_namespace),
+        cmocka_unit_test(test_rate_limits_refuse_what_they_cannot_mean),
         cmocka_unit_test(test_config_parses_the_seed_example),
         cmocka_unit_test(test_config_applies_defaults_for_absent_keys),
         cmocka_unit_test(test_config_reads_every_optional_key),

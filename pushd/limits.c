@@ -1,0 +1,53 @@
+/* Rate limits (limits.h). A connection's command bucket lives in the connection; publish buckets
+ * are per user and namespace, shared by the user's connections, in srv->publish_buckets (a
+ * shared/ratelimit table, which forgets full buckets). */
+#include "limits.h"
+#include "shared/acl.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+
+static bool
+exempt(const pd_conn *c)
+{
+    gl_user full;
+    return c->user != NULL && gl_acl_is_admin(pd_user_expand(c->user, &full));
+}
+
+bool
+pd_limits_command(pd_server *srv, pd_conn *c, uint32_t *retry_after_ms)
+{
+    if (exempt(c)) return true;
+    return gl_bucket_take(&c->commands, &srv->cfg->command_rate, (uint32_t)gl_time_mono_ms(),
+                          retry_after_ms);
+}
+
+bool
+pd_limits_publish(pd_server *srv, pd_conn *c, const gl_namespace *ns, uint32_t *retry_after_ms)
+{
+    if (c->user == NULL || exempt(c)) return true;
+    return gl_bucket_table_take(&srv->publish_buckets, ns != NULL ? ns->name : "", c->user->id,
+                                gl_config_publish_rate(srv->cfg, ns), (uint32_t)gl_time_mono_ms(),
+                                retry_after_ms);
+}
+
+void
+pd_limits_after(pd_server *srv, pd_conn *c, bool refused)
+{
+    if (!refused) {
+        c->refused = 0;
+        return;
+    }
+    if (c->refused < UINT16_MAX) c->refused++;
+    if (srv->cfg->flood_close_after > 0 && c->refused >= srv->cfg->flood_close_after &&
+        c->close_code == 0) {
+        gl_log(GL_LOG_WARN, "limits", "client %s kept flooding after %u refusals: closing",
+               c->user ? c->user->id : "(anonymous)", c->refused);
+        pd_conn_close_after_flush(c, PD_CLOSE_FLOOD, "rate limit exceeded");
+    }
+}
+
+void
+pd_limits_free(pd_server *srv)
+{
+    gl_bucket_table_free(&srv->publish_buckets);
+}
