@@ -68,13 +68,25 @@ CREATE TABLE IF NOT EXISTS bans (
     PRIMARY KEY (channel, user_id, kind)
 );
 
+-- Channel roles a broadcaster (the owner of chat:stream_<name>'s stream) or an admin appoints:
+-- a channel moderator may moderate that channel only; a VIP is exempt from its chat modes.
+CREATE TABLE IF NOT EXISTS channel_roles (
+    channel     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('moderator', 'vip')),
+    granted_by  TEXT NOT NULL,
+    granted_at  TEXT NOT NULL,
+    PRIMARY KEY (channel, role, user_id)
+);
+
 -- One row per moderation action: who did what to whom, when and why. Never updated.
 CREATE TABLE IF NOT EXISTS moderation_log (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     channel      TEXT NOT NULL,
     action       TEXT NOT NULL CHECK (action IN ('delete_message', 'ban', 'unban', 'timeout',
                                                  'settings', 'access_add', 'access_remove',
-                                                 'broadcast')),
+                                                 'broadcast', 'moderator_add',
+                                                 'moderator_remove', 'vip_add', 'vip_remove')),
     target_user  TEXT,
     message_id   INTEGER,
     actor_id     TEXT NOT NULL,
@@ -113,6 +125,6 @@ CREATE TABLE IF NOT EXISTS streams (
     ended_at     TEXT
 );
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 COMMIT;

@@ -131,9 +131,6 @@ int api_require_user(api_req *r, gl_err *err);
 /* Need a moderator or admin (GL_EAUTH, GL_EFORBIDDEN). */
 int api_require_staff(api_req *r, gl_err *err);
 
-/* Need a user who may moderate (gl_acl_may_moderate: GL_EAUTH, GL_EFORBIDDEN). */
-int api_require_moderator(api_req *r, gl_err *err);
-
 /* The value of query parameter name (URL-decoded) into out; false when absent. */
 bool api_query(api_req *r, const char *name, char *out, size_t cap);
 

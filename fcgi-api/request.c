@@ -185,18 +185,6 @@ api_require_staff(api_req *r, gl_err *err)
 }
 
 int
-api_require_moderator(api_req *r, gl_err *err)
-{
-    int rv;
-    if ((rv = api_require_user(r, err)) != GL_OK) return rv;
-    if (!gl_acl_may_moderate(&r->user))
-        return gl_err_set(err, GL_EFORBIDDEN,
-                          "this route needs the moderator or admin role, or the chat.moderate "
-                          "permission");
-    return GL_OK;
-}
-
-int
 api_read_body(api_req *r, bool required, gl_err *err)
 {
     const char *cl = r->io.param(r->io.ctx, "CONTENT_LENGTH");

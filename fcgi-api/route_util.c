@@ -163,3 +163,55 @@ api_channel_info_json(api_req *r, const char *channel, cJSON **out, gl_err *err)
     *out = o;
     return GL_OK;
 }
+
+int
+api_is_broadcaster(api_req *r, const char *channel, bool *yes, gl_err *err)
+{
+    const size_t plen = sizeof(GL_STREAM_CHANNEL_PREFIX) - 1;
+    gl_stream s;
+    bool found = false;
+    int rv;
+
+    *yes = false;
+    if (strncmp(channel, GL_STREAM_CHANNEL_PREFIX, plen) != 0 ||
+        gl_stream_name_check(channel + plen, NULL) != GL_OK)
+        return GL_OK;
+    if ((rv = gl_db_stream_get(r->db, channel + plen, &s, &found, err)) != GL_OK) return rv;
+    *yes = found && strcmp(s.user_id, r->user.id) == 0;
+    return GL_OK;
+}
+
+int
+api_require_channel_moderator(api_req *r, gl_err *err)
+{
+    bool yes = false;
+    int rv;
+
+    if ((rv = api_require_user(r, err)) != GL_OK) return rv;
+    if (gl_acl_may_moderate(&r->user)) return GL_OK;
+    if ((rv = api_is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
+    if (!yes && (rv = gl_db_role_has(r->db, r->channel, GL_CHANNEL_ROLE_MODERATOR, r->user.id, &yes,
+                                     err)) != GL_OK)
+        return rv;
+    if (yes) return GL_OK;
+    return gl_err_set(err, GL_EFORBIDDEN,
+                      "moderating %s needs the moderator or admin role, the chat.moderate "
+                      "permission, or being its broadcaster or one of its moderators",
+                      r->channel);
+}
+
+int
+api_require_broadcaster(api_req *r, gl_err *err)
+{
+    bool yes = false;
+    int rv;
+
+    if ((rv = api_require_user(r, err)) != GL_OK) return rv;
+    if (gl_acl_is_admin(&r->user)) return GL_OK;
+    if ((rv = api_is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
+    if (yes) return GL_OK;
+    return gl_err_set(err, GL_EFORBIDDEN,
+                      "only %s's broadcaster (the owner of its stream) or an admin may appoint "
+                      "its moderators and VIPs",
+                      r->channel);
+}

@@ -27,6 +27,14 @@ int api_route_settings(api_req *r, gl_err *err);
 int api_route_access_add(api_req *r, gl_err *err);
 int api_route_access_remove(api_req *r, gl_err *err);
 
+/* routes_roles.c */
+int api_route_moderators(api_req *r, gl_err *err);
+int api_route_moderator_add(api_req *r, gl_err *err);
+int api_route_moderator_remove(api_req *r, gl_err *err);
+int api_route_vips(api_req *r, gl_err *err);
+int api_route_vip_add(api_req *r, gl_err *err);
+int api_route_vip_remove(api_req *r, gl_err *err);
+
 /* routes_stream_keys.c */
 int api_route_stream_key_create(api_req *r, gl_err *err);
 int api_route_stream_keys(api_req *r, gl_err *err);

@@ -65,7 +65,7 @@ api_route_delete_message(api_req *r, gl_err *err)
     bool pushed = false;
     int rv;
 
-    if ((rv = api_require_moderator(r, err)) != GL_OK) return rv;
+    if ((rv = api_require_channel_moderator(r, err)) != GL_OK) return rv;
     errno = 0;
     id = strtoll(sid, &end, 10);
     if (sid[0] < '1' || sid[0] > '9' || *end != '\0' || errno == ERANGE)
@@ -119,7 +119,7 @@ api_route_timeout(api_req *r, gl_err *err)
     cJSON *ev;
     int rv;
 
-    if ((rv = api_require_moderator(r, err)) != GL_OK ||
+    if ((rv = api_require_channel_moderator(r, err)) != GL_OK ||
         (rv = api_path_user(r, "user", &user, err)) != GL_OK ||
         (rv = api_read_json_body(r, true, err)) != GL_OK ||
         (rv = body_reason(r, &reason, err)) != GL_OK)
@@ -151,7 +151,7 @@ api_route_ban(api_req *r, gl_err *err)
     gl_audit a;
     int rv;
 
-    if ((rv = api_require_moderator(r, err)) != GL_OK ||
+    if ((rv = api_require_channel_moderator(r, err)) != GL_OK ||
         (rv = api_path_user(r, "user", &user, err)) != GL_OK ||
         (rv = api_read_json_body(r, false, err)) != GL_OK ||
         (rv = body_reason(r, &reason, err)) != GL_OK)
@@ -186,7 +186,7 @@ api_route_unban(api_req *r, gl_err *err)
     gl_audit a;
     int rv;
 
-    if ((rv = api_require_moderator(r, err)) != GL_OK ||
+    if ((rv = api_require_channel_moderator(r, err)) != GL_OK ||
         (rv = api_path_user(r, "user", &user, err)) != GL_OK)
         return rv;
     gl_time_now_iso(at);

@@ -81,6 +81,13 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_ACCESS_ADD] = "INSERT INTO channel_access (channel, user_id, added_by, added_at) "
                       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
     [ST_ACCESS_REMOVE] = "DELETE FROM channel_access WHERE channel = ?1 AND user_id = ?2",
+    [ST_ROLE_ADD] = "INSERT INTO channel_roles (channel, role, user_id, granted_by, granted_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+    [ST_ROLE_REMOVE] =
+        "DELETE FROM channel_roles WHERE channel = ?1 AND role = ?2 AND user_id = ?3",
+    [ST_ROLE_HAS] = "SELECT 1 FROM channel_roles WHERE channel = ?1 AND role = ?2 AND user_id = ?3",
+    [ST_ROLE_LIST] = "SELECT user_id, granted_by, granted_at FROM channel_roles "
+                     "WHERE channel = ?1 AND role = ?2 ORDER BY granted_at, user_id",
     [ST_AUDIT] = "INSERT INTO moderation_log (channel, action, target_user, message_id, actor_id, "
                  "actor_name, reason, detail, created_at) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -172,6 +179,16 @@ static const char *const upgrades[GL_SCHEMA_VERSION] = {
     [2] = "CREATE TABLE IF NOT EXISTS channel_history (channel TEXT PRIMARY KEY, "
           "pruned_through INTEGER NOT NULL); INSERT OR IGNORE INTO channel_history "
           "SELECT channel, MIN(id) - 1 FROM messages GROUP BY channel;",
+    /* 3 -> 4: channel_roles (schema.sql creates it), and moderation_log's CHECK takes their
+     * actions: SQLite changes a CHECK only by rebuilding the table. */
+    [3] = "CREATE TABLE moderation_log_v4 (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+          "channel TEXT NOT NULL, action TEXT NOT NULL CHECK (action IN ('delete_message', "
+          "'ban', 'unban', 'timeout', 'settings', 'access_add', 'access_remove', 'broadcast', "
+          "'moderator_add', 'moderator_remove', 'vip_add', 'vip_remove')), target_user TEXT, "
+          "message_id INTEGER, actor_id TEXT NOT NULL, actor_name TEXT, reason TEXT, "
+          "detail TEXT, created_at TEXT NOT NULL); "
+          "INSERT INTO moderation_log_v4 SELECT * FROM moderation_log; "
+          "DROP TABLE moderation_log; ALTER TABLE moderation_log_v4 RENAME TO moderation_log;",
 };
 
 /* Apply the upgrades from version from, in one IMMEDIATE transaction that re-reads the version

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define GL_SCHEMA_VERSION 3
+#define GL_SCHEMA_VERSION 4
 
 typedef struct gl_db gl_db;
 
@@ -120,6 +120,22 @@ int gl_db_access_add(gl_db *db, const char *channel, const char *user_id, const 
                      const char *at, gl_err *err);
 int gl_db_access_remove(gl_db *db, const char *channel, const char *user_id, int *removed,
                         gl_err *err);
+
+/* Channel roles (db_roles.c): role is GL_CHANNEL_ROLE_MODERATOR or _VIP. *added and
+ * *removed are 0 when the row was already there / was not there. */
+#define GL_CHANNEL_ROLE_MODERATOR "moderator"
+#define GL_CHANNEL_ROLE_VIP "vip"
+typedef int (*gl_db_role_fn)(void *arg, const char *user_id, const char *granted_by,
+                             const char *granted_at);
+int gl_db_role_add(gl_db *db, const char *channel, const char *role, const char *user_id,
+                   const char *by, const char *at, int *added, gl_err *err);
+int gl_db_role_remove(gl_db *db, const char *channel, const char *role, const char *user_id,
+                      int *removed, gl_err *err);
+int gl_db_role_has(gl_db *db, const char *channel, const char *role, const char *user_id, bool *has,
+                   gl_err *err);
+/* Everyone with role in channel, oldest grant first. */
+int gl_db_roles(gl_db *db, const char *channel, const char *role, gl_db_role_fn fn, void *arg,
+                gl_err *err);
 
 /* One moderation_log row. Any field but channel, action, actor_id, created_at may be NULL/0. */
 typedef struct gl_audit {

@@ -293,6 +293,8 @@ class Stack:
                 else:
                     self.api_error = api_missing_message()
             self.start_nginx()
+            if self.api is not None and self.api_error is None:
+                self.wait_api_reaches_pushd()
             if self.want_media:
                 self.start_media()
         except BaseException:
@@ -302,6 +304,24 @@ class Stack:
             except AssertionError:
                 pass
             raise
+
+    def wait_api_reaches_pushd(self, timeout=15):
+        """Ready means a REST request reaches pushd in time: golive-api's nng socket dials
+        pushd in the background, and on a loaded machine its first exchange can take longer
+        than GOLIVE_IPC_TIMEOUT_MS (a publish would then answer "pushed": false)."""
+        admin = self.token("u_stack_ready", role="admin")
+        url = f"{self.base_url}/api/realtime/channels/public:stack_ready/presence"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(url, headers={"Authorization": f"Bearer {admin}"},
+                                timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"golive-api did not reach golive-pushd within {timeout}s")
+            time.sleep(0.05)
 
     def pushd_env(self):
         env = dict(os.environ)
