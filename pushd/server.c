@@ -212,9 +212,11 @@ static int
 on_peer_close(unsigned char *payload, size_t len)
 {
     static const char why[] = "Close reason is not UTF-8";
-    size_t room = len - 2, n = room < sizeof(why) - 1 ? room : sizeof(why) - 1;
+    size_t room, n;
 
-    if (len <= 2 || gl_utf8_valid((const char *)payload + 2, room)) return 0;
+    if (len <= 2 || gl_utf8_valid((const char *)payload + 2, len - 2)) return 0;
+    room = len - 2;
+    n = room < sizeof(why) - 1 ? room : sizeof(why) - 1;
     payload[0] = LWS_CLOSE_STATUS_INVALID_PAYLOAD >> 8;
     payload[1] = LWS_CLOSE_STATUS_INVALID_PAYLOAD & 0xff;
     memcpy(payload + 2, why, n);
