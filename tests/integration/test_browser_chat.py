@@ -1,0 +1,138 @@
+"""The chat panel in a real browser (headless Chromium), each test a user's story, against the
+real stack (nginx serving web/, golive-api, golive-pushd) with the shipped conf/realtime.yaml:
+two people chat and see each other in presence, a guest reads but is told why they cannot send;
+both keep every message, once and in order, across a pushd restart; HTML in a message stays
+text. Screenshots: build/screenshots/."""
+
+import os
+
+import requests
+
+from browser import (browsers, chat_messages, chat_texts, js, open_page, screenshot,  # noqa: F401
+                     send_chat, visible_text, wait_chat_ready, wait_texts, wait_until)
+from conftest import REPO, unique_channel
+
+with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
+    STACK_CONFIG = f.read()
+STACK_API = True
+
+
+def open_chat(browser, stack, channel, token=None):
+    open_page(browser, stack, f"/embed/chat/{channel}", token)
+    wait_chat_ready(browser)
+
+
+def test_web_app_pages_are_served_by_nginx(stack):
+    """make run's nginx config: / and the two page routes give the HTML, the scripts are
+    JavaScript (module scripts need it), unknown paths stay JSON 404s."""
+    for path, marker in (("/", "Live now"), ("/watch/alice", 'src="/app/watch.js"'),
+                         ("/embed/chat/public:lobby", 'src="/app/embed-chat.js"')):
+        r = requests.get(stack.base_url + path, timeout=10)
+        assert r.status_code == 200 and marker in r.text, (path, r.status_code, r.text[:200])
+        assert r.headers["Content-Type"].startswith("text/html"), r.headers
+    for path in ("/golive.js", "/app/chat-panel.js", "/vendor/hls.js/hls.min.js"):
+        r = requests.get(stack.base_url + path, timeout=10)
+        assert r.status_code == 200, path
+        assert "javascript" in r.headers["Content-Type"], (path, r.headers)
+    r = requests.get(stack.base_url + "/nope", timeout=10)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_two_people_chat_and_a_guest_reads_but_is_told_why_they_cannot_send(stack, browsers):
+    ch = unique_channel()
+    alice, bob, guest = browsers(), browsers(), browsers()
+    open_chat(alice, stack, ch, stack.token("u_alice", username="alice"))
+    open_chat(bob, stack, ch, stack.token("u_bob", username="bob"))
+    open_chat(guest, stack, ch)
+
+    # the sign-in link's token left the address bar and lives in this tab's sessionStorage
+    assert "token=" not in alice.current_url, alice.current_url
+    assert js(alice, "return sessionStorage.getItem('golive.token')")
+    assert visible_text(alice, ".chat-me").startswith("alice")
+
+    send_chat(alice, "hi bob, it's alice")
+    wait_texts(bob, ["hi bob, it's alice"])
+    send_chat(bob, "hello alice!")
+    for b in (alice, bob, guest):
+        wait_texts(b, ["hi bob, it's alice", "hello alice!"])
+    assert [m[1] for m in chat_messages(guest)] == ["alice", "bob"]
+
+    # presence: both signed-in users by name, and the guest counted
+    js(alice, "document.querySelector('.presence-toggle').click()")
+    wait_until(alice, lambda d: visible_text(d, ".presence-count") == "3",
+               what="presence to count alice, bob and the guest")
+    names = js(alice, "return [...document.querySelectorAll('.presence-list li')].map(e => e.textContent)")
+    assert names == ["alice", "bob", "1 guest"], names
+
+    # the guest reads, has no send box, and the panel says why
+    assert visible_text(guest, ".chat-send input") is None
+    why = visible_text(guest, ".chat-readonly")
+    assert why and "sign in to chat" in why.lower(), why
+    screenshot(alice, "chat-alice")
+    screenshot(guest, "chat-guest")
+
+
+def test_both_sessions_keep_every_message_across_a_pushd_restart(stack, browsers):
+    ch = unique_channel()
+    carol = stack.token("u_carol", username="carol")
+    alice, bob = browsers(), browsers()
+    open_chat(alice, stack, ch, stack.token("u_alice", username="alice"))
+    open_chat(bob, stack, ch, stack.token("u_bob", username="bob"))
+    send_chat(alice, "before the restart")
+    wait_texts(bob, ["before the restart"])
+
+    rc, _ = stack.stop_pushd()
+    assert rc == 0, f"golive-pushd exited with {rc} on SIGTERM"
+    for b in (alice, bob):
+        wait_until(b, lambda d: "Reconnecting" in (visible_text(d, ".chat-banner") or ""),
+                   what="the reconnecting banner")
+    # written over REST while pushd is down: stored, not pushed
+    for text in ("while pushd was down 1", "while pushd was down 2"):
+        r = stack.publish_rest(ch, {"content": text}, carol)
+        assert r["pushed"] is False, r
+    screenshot(alice, "chat-reconnecting")
+
+    stack.start_pushd()
+    stack.publish_rest(ch, {"content": "right after the restart"}, carol)
+    want = ["before the restart", "while pushd was down 1", "while pushd was down 2",
+            "right after the restart"]
+    for b in (alice, bob):
+        # the backoff may have grown to several seconds while pushd was down
+        wait_texts(b, want, timeout=60)
+        wait_until(b, lambda d: visible_text(d, ".chat-banner") is None,
+                   what="the banner to go once reconnected")
+    send_chat(bob, "we are back")
+    want.append("we are back")
+    for b in (alice, bob):
+        wait_texts(b, want)
+        ids = [m[0] for m in chat_messages(b)]
+        assert ids == sorted(set(ids)), f"each message once, in id order: {ids}"
+    assert [r["id"] for r in stack.db_messages(ch)] == ids
+
+
+def test_html_in_a_message_is_shown_as_text_and_runs_nothing(stack, browsers):
+    ch = unique_channel()
+    payloads = ['<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=2</script>",
+                "<b>bold?</b> & <a href=javascript:window.__pwned=3>link</a>"]
+    alice, bob = browsers(), browsers()
+    open_chat(alice, stack, ch, stack.token("u_alice", username="alice"))
+    open_chat(bob, stack, ch, stack.token("u_bob", username="bob"))
+    for p in payloads[:2]:
+        send_chat(alice, p)
+    stack.publish_rest(ch, {"content": payloads[2]}, stack.token("u_carol", username="carol"))
+    wait_texts(bob, payloads)
+
+    def clean(b):
+        assert js(b, "return window.__pwned") is None, "a payload ran"
+        n = js(b, "return document.querySelectorAll('.chat-log img, .chat-log script, "
+                  ".chat-log b, .chat-log a').length")
+        assert n == 0, f"{n} elements made from message text"
+
+    clean(bob)
+    # from history too (a fresh page reads them over WS history)
+    bob.refresh()
+    wait_chat_ready(bob)
+    wait_texts(bob, payloads)
+    clean(bob)
+    clean(alice)
+    screenshot(bob, "chat-html-as-text")
