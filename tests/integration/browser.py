@@ -48,7 +48,11 @@ def browsers():
     made = []
 
     def factory(width=1280, height=800):
-        d = _start_chromium(width, height)
+        d = _start_chromium(max(width, 500), height)
+        if width < 500:
+            # a window is at least 500 px wide: emulate a phone's screen below that
+            d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
         d.set_page_load_timeout(WAIT)
         made.append(d)
         return d
@@ -131,6 +135,7 @@ def send_chat(driver, text):
     from selenium.webdriver.common.keys import Keys
     box = wait_until(driver, lambda d: (lambda e: e if e.is_displayed() and e.is_enabled() else None)(
         d.find_element(By.CSS_SELECTOR, ".chat-send input")), what="the send box")
+    box.clear()
     box.send_keys(text)
     box.send_keys(Keys.ENTER)
     # sent once the box is empty again (the server stored it); an error shows instead

@@ -136,3 +136,49 @@ def test_html_in_a_message_is_shown_as_text_and_runs_nothing(stack, browsers):
     clean(bob)
     clean(alice)
     screenshot(bob, "chat-html-as-text")
+
+
+def test_a_reader_scrolls_back_and_sees_deletions_live(stack, browsers):
+    """History opens on the newest 50; scrolling to the top reads older pages (before) up to the
+    beginning; a message a moderator deletes disappears from the open page."""
+    ch = unique_channel()
+    carol = stack.token("u_carol", username="carol")
+    ids = [stack.publish_rest(ch, {"content": f"m{i}"}, carol)["id"] for i in range(60)]
+    reader = browsers()
+    open_chat(reader, stack, ch, stack.token("u_dora", username="dora"))
+    wait_texts(reader, [f"m{i}" for i in range(10, 60)])
+    js(reader, "document.querySelector('.chat-log').scrollTop = 0")
+    wait_texts(reader, [f"m{i}" for i in range(60)])
+    wait_until(reader, lambda d: "beginning" in (visible_text(d, ".chat-start") or ""),
+               what="the panel to say it reached the beginning")
+
+    mod = stack.token("u_mod", username="mod", role="moderator")
+    r = stack.rest("DELETE", ch, "messages", ids[30], token=mod)
+    assert r.status_code == 200, r.text
+    wait_texts(reader, [f"m{i}" for i in range(60) if i != 30])
+
+
+def test_the_send_box_says_why_a_message_was_refused(stack, browsers):
+    ch = unique_channel()
+    alice, bob = browsers(), browsers()
+    open_chat(alice, stack, ch, stack.token("u_alice", username="alice"))
+    open_chat(bob, stack, ch, stack.token("u_bob", username="bob"))
+
+    # a timeout of alice turns her box off, saying so and why
+    mod = stack.token("u_mod", username="mod", role="moderator")
+    r = stack.rest("POST", ch, "users", "u_alice", "timeout", token=mod,
+                   json={"duration": 600, "reason": "calm down"})
+    assert r.status_code == 200, r.text
+    said = wait_until(alice, lambda d: visible_text(d, ".chat-error"),
+                      what="alice to be told she is timed out")
+    assert "timed out" in said and "calm down" in said, said
+    assert js(alice, "return document.querySelector('.chat-send input').disabled") is True
+
+    # a message too big for the server is refused before it costs the connection
+    js(bob, """const i = document.querySelector('.chat-send input'); i.value = 'x'.repeat(70000);
+               i.form.requestSubmit();""")
+    said = wait_until(bob, lambda d: visible_text(d, ".chat-error"), what="bob's refusal")
+    assert "too long" in said, said
+    send_chat(bob, "short is fine")
+    wait_texts(alice, ["short is fine"])
+    assert js(bob, "return window.golive.client.state") == "connected"

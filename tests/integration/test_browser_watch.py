@@ -1,0 +1,67 @@
+"""The watch page in a real browser (headless Chromium): a stream that is offline shows offline,
+with its chat beside the player, at desktop and at phone width; an unknown name says so.
+(Playing a live stream pushed by ffmpeg is a later story of issue 13.) Screenshots:
+build/screenshots/."""
+
+import os
+import uuid
+
+from browser import (browsers, chat_texts, js, open_page, screenshot, send_chat,  # noqa: F401
+                     visible_text, wait_chat_ready, wait_texts, wait_until)
+from conftest import REPO, json_body
+
+with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
+    STACK_CONFIG = f.read()
+STACK_API = True
+
+
+def make_stream(stack, name):
+    """A streamer makes a key for name (the stream exists, offline until a publish)."""
+    token = stack.token("u_" + name, username=name, role="streamer")
+    r = stack.http("POST", "/api/streaming/keys", token=token, json={"stream_name": name})
+    json_body(r, 201)
+    return token
+
+
+def test_an_offline_stream_shows_offline_and_its_chat(stack, browsers):
+    name = "quiet" + uuid.uuid4().hex[:8]
+    streamer = make_stream(stack, name)
+    stack.publish_rest(f"chat:stream_{name}", {"content": "see you at 8"}, streamer)
+
+    viewer = browsers()
+    open_page(viewer, stack, f"/watch/{name}", stack.token("u_viewer", username="viewer"))
+    wait_chat_ready(viewer)
+    wait_until(viewer, lambda d: visible_text(d, "#stream-state") == "Offline",
+               what="the stream's state to read Offline")
+    assert visible_text(viewer, "#stream-name") == name
+    offline = visible_text(viewer, "#offline")
+    assert offline and "offline" in offline and name in offline, offline
+    assert visible_text(viewer, "#dash-link") is None, "no DASH link while offline"
+    assert js(viewer, "return document.querySelector('.chat').dataset.channel") == \
+        f"chat:stream_{name}"
+    wait_texts(viewer, ["see you at 8"])
+    send_chat(viewer, "I'll be here")
+    wait_texts(viewer, ["see you at 8", "I'll be here"])
+    assert [m["data"]["content"] for m in stack.history_rest(f"chat:stream_{name}")] == \
+        ["see you at 8", "I'll be here"]
+    screenshot(viewer, "watch-offline")
+
+    # at phone width the chat goes under the player, and both are on screen
+    phone = browsers(width=390, height=844)
+    open_page(phone, stack, f"/watch/{name}")
+    wait_chat_ready(phone)
+    wait_texts(phone, ["see you at 8", "I'll be here"])
+    box = js(phone, """const v = document.querySelector('.player').getBoundingClientRect(),
+                              c = document.querySelector('.chat').getBoundingClientRect();
+                       return [v.right, c.top >= v.bottom, document.documentElement.scrollWidth];""")
+    assert box[0] <= 390 and box[1] is True and box[2] <= 390, f"layout at 390 px: {box}"
+    screenshot(phone, "watch-offline-phone")
+
+
+def test_an_unknown_stream_says_so(stack, browsers):
+    b = browsers()
+    open_page(b, stack, "/watch/nobody" + uuid.uuid4().hex[:6])
+    wait_chat_ready(b)
+    wait_until(b, lambda d: "no stream called" in (visible_text(d, "#offline") or ""),
+               what="the page to say there is no such stream")
+    assert visible_text(b, "#stream-state") == "Offline"
