@@ -65,3 +65,20 @@ def test_an_unknown_stream_says_so(stack, browsers):
     wait_until(b, lambda d: "no stream called" in (visible_text(d, "#offline") or ""),
                what="the page to say there is no such stream")
     assert visible_text(b, "#stream-state") == "Offline"
+
+
+def test_the_start_page_leads_to_a_watch_page(stack, browsers):
+    """/ says who is live (nobody here), and its box opens /watch/<name>, signed in as the
+    token of the link that opened it."""
+    b = browsers()
+    open_page(b, stack, "/", stack.token("u_vic", username="vic"))
+    wait_until(b, lambda d: "Nobody is live" in (visible_text(d, "#live") or ""),
+               what="the list of live streams")
+    assert "token=" not in b.current_url
+    assert (visible_text(b, "#who") or "").startswith("vic (user)")
+    screenshot(b, "home")
+    js(b, "const f = document.getElementById('go-watch'); f.name.value = 'somebody';"
+          "f.requestSubmit();")
+    wait_until(b, lambda d: d.current_url.endswith("/watch/somebody"), what="the watch page")
+    wait_chat_ready(b)
+    assert visible_text(b, ".chat-me").startswith("vic")

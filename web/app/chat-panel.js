@@ -103,6 +103,8 @@ export function mountChatPanel(root, options) {
 
   function showWhoAmI() {
     const user = client.user;
+    // the role the server verified: moderator tools (a later part of issue 13) key off it
+    panel.dataset.role = user ? user.role || "user" : "anonymous";
     if (user) {
       me.textContent = `${user.username} (${user.role || "user"})`;
       form.hidden = false;
