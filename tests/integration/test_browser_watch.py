@@ -1,10 +1,14 @@
-"""The watch page in a real browser (headless Chromium): a stream that is offline shows offline,
-with its chat beside the player, at desktop and at phone width; an unknown name says so.
-(Playing a live stream pushed by ffmpeg is a later story of issue 13.) Screenshots:
-build/screenshots/."""
+"""The watch page in a real browser (headless Chromium): ffmpeg pushes a test pattern into
+nginx-rtmp and the page plays it (hls.js), its chat announcing the start and the end, then shows
+offline; a stream that is offline shows offline with its chat beside the player, at desktop and
+at phone width; an unknown name says so. Screenshots: build/screenshots/."""
 
 import os
+import shutil
+import subprocess
 import uuid
+
+import pytest
 
 from browser import (browsers, chat_texts, js, open_page, screenshot, send_chat,  # noqa: F401
                      visible_text, wait_chat_ready, wait_texts, wait_until)
@@ -13,19 +17,21 @@ from conftest import REPO, json_body
 with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
     STACK_CONFIG = f.read()
 STACK_API = True
+STACK_MEDIA = True  # nginx-rtmp on free ports, as make run starts it
+FFMPEG = shutil.which("ffmpeg")
 
 
 def make_stream(stack, name):
-    """A streamer makes a key for name (the stream exists, offline until a publish)."""
+    """A streamer makes a key for name (the stream exists, offline until a publish); returns
+    (the streamer's token, the stream key)."""
     token = stack.token("u_" + name, username=name, role="streamer")
     r = stack.http("POST", "/api/streaming/keys", token=token, json={"stream_name": name})
-    json_body(r, 201)
-    return token
+    return token, json_body(r, 201)["key"]
 
 
 def test_an_offline_stream_shows_offline_and_its_chat(stack, browsers):
     name = "quiet" + uuid.uuid4().hex[:8]
-    streamer = make_stream(stack, name)
+    streamer, _ = make_stream(stack, name)
     stack.publish_rest(f"chat:stream_{name}", {"content": "see you at 8"}, streamer)
 
     viewer = browsers()
@@ -82,3 +88,46 @@ def test_the_start_page_leads_to_a_watch_page(stack, browsers):
     wait_until(b, lambda d: d.current_url.endswith("/watch/somebody"), what="the watch page")
     wait_chat_ready(b)
     assert visible_text(b, ".chat-me").startswith("vic")
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed (tools/install-deps.sh)")
+def test_the_watch_page_plays_a_live_stream_and_shows_its_end(stack, browsers):
+    name = "tv" + uuid.uuid4().hex[:8]
+    _, secret = make_stream(stack, name)
+    viewer = browsers()
+    open_page(viewer, stack, f"/watch/{name}", stack.token("u_fan", username="fan"))
+    wait_chat_ready(viewer)
+    assert visible_text(viewer, "#stream-state") == "Offline"
+
+    cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+           "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:duration=60",
+           "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=60",
+           "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
+           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "flv",
+           f"{stack.rtmp_url}/{secret}"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until(viewer, lambda d: visible_text(d, "#stream-state") == "LIVE", timeout=30,
+                   what="the page to show the stream live")
+        wait_texts(viewer, [f"{name} is live"])
+        send_chat(viewer, "what a test pattern!")
+        wait_texts(viewer, [f"{name} is live", "what a test pattern!"])
+        assert js(viewer, "return document.querySelector('.chat-log .msg.system') !== null")
+        dash = js(viewer, "return document.getElementById('dash-link').href")
+        assert dash.endswith(f"/live/{name}/index.mpd"), dash
+        played = js(viewer, "return document.getElementById('video').currentTime")
+        wait_until(viewer, lambda d: js(d, "return document.getElementById('video').currentTime")
+                   > played + 2, timeout=40, what="the video to play (currentTime to advance)")
+        screenshot(viewer, "watch-live")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    wait_until(viewer, lambda d: visible_text(d, "#stream-state") == "Offline", timeout=30,
+               what="the page to show the stream offline once ffmpeg stopped")
+    wait_texts(viewer, [f"{name} is live", "what a test pattern!", f"{name}'s stream ended"])
+    assert "offline" in (visible_text(viewer, "#offline") or "")
