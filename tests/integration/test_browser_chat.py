@@ -190,3 +190,91 @@ def test_the_send_box_says_why_a_message_was_refused(stack, browsers):
     send_chat(bob, "short is fine")
     wait_texts(alice, ["short is fine"])
     assert js(bob, "return window.golive.client.state") == "connected"
+
+
+class OtherSite:
+    """A web site of another origin (http://localhost:PORT, the stack being 127.0.0.1): serves
+    self.pages (path -> (content type, bytes)) from a thread."""
+
+    def __init__(self, pages=None):
+        import http.server
+        import threading
+
+        self.pages = pages = dict(pages or {})
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                ctype, body = pages.get(self.path, ("text/plain", b"not found"))
+                self.send_response(200 if self.path in pages else 404)
+                self.send_header("Content-Type", ctype)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://localhost:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_another_site_embeds_the_chat_in_an_iframe(stack, browsers):
+    """docs/client.md's embed, followed literally: a page of another origin frames
+    /embed/chat/<channel>?token=...; the chat loads and sends (the frame is GoLive's own page,
+    same-origin with the socket, so allowed_origins needs no entry)."""
+    ch = unique_channel()
+    token = stack.token("u_emma", username="emma")
+    site = OtherSite({"/": ("text/html", (
+        f'<!doctype html><title>my site</title><h1>My stream</h1>'
+        f'<iframe src="{stack.base_url}/embed/chat/{ch}?token={token}" '
+        f'style="width: 360px; height: 500px; border: 0"></iframe>').encode())})
+    try:
+        b = browsers()
+        b.get(site.origin + "/")
+        b.switch_to.frame(b.find_element("css selector", "iframe"))
+        wait_chat_ready(b)
+        send_chat(b, "hello from an embed")
+        wait_texts(b, ["hello from an embed"])
+        assert [m["data"]["content"] for m in stack.history_rest(ch)] == ["hello from an embed"]
+        b.switch_to.default_content()
+        screenshot(b, "embed-in-a-site")
+    finally:
+        site.close()
+
+
+def test_another_site_uses_golive_js_as_docs_client_md_shows(make_stack, browsers):
+    """docs/client.md's golive.js example on a page of another site, listed in allowed_origins:
+    the module loads from GoLive's host (CORS), getToken fetches the site's token, history then
+    subscribe with since, publish from the form, and the message shows."""
+    site = OtherSite()
+    try:
+        st = make_stack(config=STACK_CONFIG + f'\nallowed_origins:\n  - "{site.origin}"\n', api=True)
+        ch = unique_channel()
+        st.publish_rest(ch, {"content": "earlier"}, st.token("u_carol", username="carol"))
+        token = st.token("u_finn", username="finn")
+        with open(os.path.join(REPO, "docs", "client.md")) as f:
+            doc = f.read()
+        snippet = doc.split("## golive.js on your own page", 1)[1].split("```html\n", 1)[1]
+        snippet = snippet.split("```", 1)[0]
+        page = (snippet.replace("https://chat.example.com", st.base_url)
+                .replace("wss://chat.example.com", f"ws://127.0.0.1:{st.port}")
+                .replace("chat:stream_alice", ch))
+        site.pages.update({"/": ("text/html", page.encode()),
+                           "/my-site/golive-token": ("text/plain", token.encode())})
+        b = browsers()
+        b.get(site.origin + "/")
+        wait_until(b, lambda d: js(d, "return [...document.querySelectorAll('#chat li')]"
+                                      ".map(li => li.textContent)") == ["carol: earlier"],
+                   what="the history the example loads")
+        box = b.find_element("css selector", "#send input")
+        box.send_keys("hi from my own widget\n")
+        wait_until(b, lambda d: js(d, "return [...document.querySelectorAll('#chat li')]"
+                                      ".map(li => li.textContent)")
+                   == ["carol: earlier", "finn: hi from my own widget"],
+                   what="the published message to show once")
+    finally:
+        site.close()
