@@ -120,6 +120,7 @@ test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@$(PYTHON) -m pytest -q -p no:cacheprovider tests/tools
 	@$(PYTHON) tools/check-cycles.py $(ONE_WAY_DIRS)
+	@node --test tests/js/*.test.mjs
 
 test-integration: all
 	GOLIVE_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)

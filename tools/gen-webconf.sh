@@ -5,6 +5,8 @@
 # GOLIVE_PUSHD_LISTEN (unix:RUNDIR/pushd.sock): where /api/ws is proxied to, unix:/path or
 #   host:port, the same value golive-pushd listens on (0.0.0.0:PORT is reached on 127.0.0.1).
 #   PORT    public HTTP port of GoLive (on 127.0.0.1 unless GOLIVE_BIND says otherwise)
+# GOLIVE_WEBROOT (the checkout's web/): the web app served at / (as root, a copy in RUNDIR/www
+#   when user nobody, which Apache's and nginx's workers run as, cannot read it)
 # nginx: nginx -p RUNDIR/nginx -c CONF -e stderr    (the config has daemon off)
 # lighttpd: lighttpd -D -f CONF
 # apache: apache2 -f CONF -DFOREGROUND
@@ -76,9 +78,15 @@ if [ "$(id -u)" = 0 ]; then
     esac
 fi
 mkdir -p "$rundir/$server" "$rundir/www"
+webroot=${GOLIVE_WEBROOT:-$top/web}
+if [ "$(id -u)" = 0 ] && [ "$server" != nginx-rtmp ] &&
+    ! runuser -u nobody -- test -r "$webroot/index.html" 2>/dev/null; then
+    rm -rf "$rundir/www" && cp -R "$webroot" "$rundir/www" && chmod -R a+rX "$rundir/www"
+    webroot=$rundir/www
+fi
 out="$rundir/$server/$server.conf"
 umask 077 # the nginx-rtmp config holds the hook secret
-sed -e "s|@USER@|$user_line|" -e "s|@GROUP@|$group_line|" -e "s|@RUNDIR@|$rundir|g" -e "s|@LISTEN@|$bind:$port|g" \
+sed -e "s|@USER@|$user_line|" -e "s|@GROUP@|$group_line|" -e "s|@RUNDIR@|$rundir|g" -e "s|@WEBROOT@|$webroot|g" -e "s|@LISTEN@|$bind:$port|g" \
     -e "s|@BIND@|$bind|g" -e "s|@PORT@|$port|g" \
     -e "s|@PUSHD_UPSTREAM@|$nginx_up|g" \
     -e "s|@PUSHD_LIGHTTPD@|$lighttpd_up|g" -e "s#@PUSHD_APACHE@#$apache_up#g" -e "s|@NGINX_LOG_LEVEL@|$lvl|g" \

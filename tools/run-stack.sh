@@ -164,8 +164,21 @@ esac
 wait_until "golive-api (GET /api/realtime/channels through nginx)" "$api_pid" rest_ok
 wait_until "golive-pushd (WebSocket handshake on /api/ws through nginx)" "$pushd_pid" ws_ok
 
+# Sign-in links for trying the web app: GoLive does not own users (a site's backend mints the
+# JWTs); these are minted here with golive-token and the servers' JWT_SECRET, valid 12 hours.
+web=http://$host:$PORT
+mint() { "$build/golive-token" --ttl 12h "$@" || fail "golive-token could not mint a demo token"; }
+viewer_token=$(mint --sub demo_viewer --username viewer --role user)
+streamer_token=$(mint --sub demo_streamer --username demo --role streamer)
+mod_token=$(mint --sub demo_mod --username mod --role moderator)
+
 cat <<MSG
 run: GoLive is up.
+  web app    $web/   (watch: $web/watch/<stream name>, chat alone: $web/embed/chat/<channel>)
+  sign in    (tokens valid 12 h; each link signs in one browser tab)
+    viewer     $web/watch/demo?token=$viewer_token
+    streamer   $web/watch/demo?token=$streamer_token
+    moderator  $web/embed/chat/chat:stream_demo?token=$mod_token
   WebSocket  ws://$probe_host:$PORT/api/ws
   REST       http://$probe_host:$PORT/api/realtime/channels
   streams    http://$probe_host:$PORT/api/streaming/streams

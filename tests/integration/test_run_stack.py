@@ -4,14 +4,17 @@ every part answers, a part that fails to start is named and nothing is left runn
 leaves no sockets or pid files behind."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import tempfile
 import time
 
+import jwt
 import pytest
 import requests
+import urllib.parse
 
 from conftest import (BUILD, REPO, SANITIZER_MARKERS, SECRET, Client, close_all, free_port, is_message, json_body,
                       make_token, run, unique_channel, wait_for)
@@ -204,3 +207,31 @@ def test_sighup_to_run_stack_reloads_the_yaml_in_pushd_and_the_api(rundir):
     finally:
         rc = rs.stop()
     assert rc in (0, 143, -signal.SIGTERM), (rc, rs.output())
+
+
+def test_up_message_prints_sign_in_links_that_work(rundir):
+    """make run prints sign-in links for a demo viewer, streamer and moderator: each opens a page
+    of the web app, with a fresh token of that role that the servers accept."""
+    port = free_port()
+    rs = RunStack(rundir, port).start()
+    try:
+        rs.wait_up()
+        out = rs.output()
+        links = dict(re.findall(r"^ +(viewer|streamer|moderator) +(http://\S+)$", out, re.M))
+        assert set(links) == {"viewer", "streamer", "moderator"}, out
+        roles = {"viewer": "user", "streamer": "streamer", "moderator": "moderator"}
+        for who, link in links.items():
+            u = urllib.parse.urlsplit(link)
+            assert u.netloc == f"localhost:{port}", link
+            token = urllib.parse.parse_qs(u.query)["token"][0]
+            claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+            assert claims["role"] == roles[who], claims
+            assert 11 * 3600 < claims["exp"] - time.time() <= 12 * 3600, claims
+            page = requests.get(f"http://127.0.0.1:{port}{u.path}?{u.query}", timeout=10)
+            assert page.status_code == 200 and "text/html" in page.headers["Content-Type"], link
+            r = requests.get(f"http://127.0.0.1:{port}/api/realtime/channels/chat:stream_demo/history",
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            json_body(r, 200)
+        assert "/embed/chat/" in links["moderator"] and "/watch/demo" in links["viewer"]
+    finally:
+        rs.stop()

@@ -335,3 +335,19 @@ def test_same_origin_pages_pass_and_foreign_ones_are_refused(front):
                    headers={"Origin": own, "Access-Control-Request-Method": "POST"})
     assert r.status_code == 204, (r.status_code, r.text)
     assert r.headers.get("Access-Control-Allow-Methods") == "POST", dict(r.headers)
+
+
+def test_web_app_pages_are_served(front):
+    """The web app (web/) at / through this web server: /watch/<name> and /embed/chat/<channel>
+    give their pages, the scripts come as JavaScript (module scripts need a JavaScript type)."""
+    for path, marker in (("/", "Live now"), ("/watch/x", 'src="/app/watch.js"'),
+                         ("/watch/x?token=abc", 'src="/app/watch.js"'),
+                         ("/embed/chat/public:lobby", 'src="/app/embed-chat.js"')):
+        r = front.http("GET", path)
+        assert r.status_code == 200 and marker in r.text, (path, r.status_code, r.text[:300])
+        assert r.headers["Content-Type"].startswith("text/html"), (path, dict(r.headers))
+    for path in ("/golive.js", "/app/chat-panel.js", "/vendor/hls.js/hls.min.js"):
+        r = front.http("GET", path)
+        assert r.status_code == 200, (path, r.status_code)
+        assert "javascript" in r.headers["Content-Type"], (path, dict(r.headers))
+    assert front.http("GET", "/app/nope.js").status_code == 404
