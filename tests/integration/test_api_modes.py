@@ -184,7 +184,10 @@ def run_cgi(stack, method, uri, body=b"", token=None):
            "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_METHOD": method, "REQUEST_URI": uri,
            "QUERY_STRING": u.query, "CONTENT_LENGTH": str(len(body)) if body else "",
            "GOLIVE_RUNDIR": stack.rundir, "JWT_SECRET": stack.secret,
-           "REALTIME_CONFIG_PATH": stack.config_path}
+           "REALTIME_CONFIG_PATH": stack.config_path,
+           # a CGI process dials pushd anew each time: on a loaded machine (an ASan build
+           # beside other work) dial and answer can take longer than the default 100 ms
+           "GOLIVE_IPC_TIMEOUT_MS": "2000"}
     if body:
         env["CONTENT_TYPE"] = "application/json"
     if token is not None:
