@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <string.h>
 
+#define REDIAL_MIN_MS 10
+#define REDIAL_MAX_MS 200
+
 int
 api_notify_open(api_app *app, gl_err *err)
 {
@@ -18,6 +21,10 @@ api_notify_open(api_app *app, gl_err *err)
     if ((rv = nng_req0_open(&app->pushd)) != 0)
         return gl_err_set(err, GL_EIPC, "nng: %s", nng_strerror(rv));
     nng_socket_set_size(app->pushd, NNG_OPT_RECVMAXSZ, GL_WIRE_MAX);
+    /* Redial a restarted pushd within REDIAL_MAX_MS (nng's default is a fixed 100 ms, then
+     * growing): a REST write in that gap is stored but cannot be pushed ("pushed": false). */
+    nng_socket_set_ms(app->pushd, NNG_OPT_RECONNMINT, REDIAL_MIN_MS);
+    nng_socket_set_ms(app->pushd, NNG_OPT_RECONNMAXT, REDIAL_MAX_MS);
     /* A blocking dial first, so that the SP handshake is over before a short-lived process
      * (CGI) can exit in the middle of it: nng 1.5.2's listener stops accepting when a peer
      * leaves mid-handshake (nng#1518; pushd also watches for that). When pushd is down, a
