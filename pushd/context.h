@@ -57,8 +57,9 @@ struct pd_server {
     gl_map channels;   /* name -> pd_channel */
     gl_map modstates;  /* name -> pd_modstate */
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */
-    gl_bucket_table publish_buckets; /* a user's publishes per namespace (limits.c) */
-    pd_conn *conns;                  /* list of open connections */
+    gl_bucket_table publish_buckets;    /* a user's publishes per namespace (limits.c) */
+    gl_bucket_table connection_buckets; /* new connections per client IP (limits.c) */
+    pd_conn *conns;                     /* list of open connections */
     uint32_t nconns;
     uint32_t churn;      /* connections opened or closed since the heap was last trimmed */
     uint32_t churn_prev; /* churn at the previous sweep */

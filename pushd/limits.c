@@ -6,6 +6,9 @@
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static bool
 exempt(const pd_conn *c)
 {
@@ -30,6 +33,37 @@ pd_limits_publish(pd_server *srv, pd_conn *c, const gl_namespace *ns, uint32_t *
                                 retry_after_ms);
 }
 
+/* The client's IP into buf: the last address of X-Forwarded-For when the YAML trusts it, else
+ * the TCP peer's; false when there is none to trust. */
+static bool
+client_ip(pd_server *srv, struct lws *wsi, char *buf, size_t cap)
+{
+    char xff[256];
+    const char *last;
+
+    if (srv->cfg->trust_forwarded_for &&
+        lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) > 0) {
+        last = strrchr(xff, ',');
+        last = last != NULL ? last + 1 : xff;
+        while (*last == ' ')
+            last++;
+        snprintf(buf, cap, "%.*s", (int)strcspn(last, " "), last);
+        return buf[0] != '\0';
+    }
+    if (strncmp(srv->opt.listen, "unix:", 5) == 0) return false;
+    return lws_get_peer_simple(wsi, buf, cap) != NULL && buf[0] != '\0';
+}
+
+bool
+pd_limits_connection(pd_server *srv, struct lws *wsi, uint32_t *retry_after_ms)
+{
+    char ip[64];
+
+    if (!client_ip(srv, wsi, ip, sizeof(ip))) return true;
+    return gl_bucket_table_take(&srv->connection_buckets, "ip", ip, &srv->cfg->connection_rate,
+                                (uint32_t)gl_time_mono_ms(), retry_after_ms);
+}
+
 void
 pd_limits_after(pd_server *srv, pd_conn *c, bool refused)
 {
@@ -50,4 +84,5 @@ void
 pd_limits_free(pd_server *srv)
 {
     gl_bucket_table_free(&srv->publish_buckets);
+    gl_bucket_table_free(&srv->connection_buckets);
 }

@@ -15,6 +15,10 @@ bool pd_limits_command(pd_server *srv, pd_conn *c, uint32_t *retry_after_ms);
 bool pd_limits_publish(pd_server *srv, pd_conn *c, const gl_namespace *ns,
                        uint32_t *retry_after_ms);
 
+/* May the client of this upgrade request open one more connection now (its IP's bucket)? A
+ * client whose IP is unknown (a unix socket without a trusted X-Forwarded-For) is not limited. */
+bool pd_limits_connection(pd_server *srv, struct lws *wsi, uint32_t *retry_after_ms);
+
 /* After a command: a refusal counts towards the flood close (and closes c at the limit), a
  * command that passed every limit ends the run. */
 void pd_limits_after(pd_server *srv, pd_conn *c, bool refused);

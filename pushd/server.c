@@ -6,6 +6,7 @@
 #include "command.h"
 #include "conn.h"
 #include "ipc.h"
+#include "limits.h"
 #include "loop.h"
 #include "rpc.h"
 #include "wsguard.h"
@@ -70,19 +71,29 @@ on_filter(struct lws *wsi)
     return 0;
 }
 
-/* Answer an upgrade request with 403 and REST's error body instead of switching protocols.
- * Returns what LWS_CALLBACK_HTTP_CONFIRM_UPGRADE expects: 1 replied, -1 hang up. */
+/* Answer an upgrade request with REST's error body for code (403 forbidden, 429 rate_limited
+ * with Retry-After when retry_after_ms) instead of switching protocols. Returns what
+ * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE expects: 1 replied, -1 hang up. */
 static int
-refuse_upgrade(struct lws *wsi, const char *msg)
+refuse_upgrade(struct lws *wsi, int code, const char *msg, uint32_t retry_after_ms)
 {
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
-    char *body = gl_event_print_take(gl_event_http_error(GL_EFORBIDDEN, msg));
-    size_t blen = body != NULL ? strlen(body) : 0;
+    cJSON *o = gl_event_http_error(code, msg), *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+    char *body, secs[16];
+    size_t blen;
     int rv = -1;
 
+    if (e != NULL && retry_after_ms > 0) gl_json_add_int(e, "retry_after_ms", retry_after_ms);
+    body = gl_event_print_take(o);
+    blen = body != NULL ? strlen(body) : 0;
+
+    snprintf(secs, sizeof(secs), "%u", (retry_after_ms + 999) / 1000);
     if (body == NULL ||
-        lws_add_http_common_headers(wsi, HTTP_STATUS_FORBIDDEN, "application/json", blen, &p,
-                                    end) != 0 ||
+        lws_add_http_common_headers(wsi, (unsigned)gl_err_http_status(code), "application/json",
+                                    blen, &p, end) != 0 ||
+        (retry_after_ms > 0 && lws_add_http_header_by_name(
+                                   wsi, (const unsigned char *)"retry-after:",
+                                   (const unsigned char *)secs, (int)strlen(secs), &p, end) != 0) ||
         lws_finalize_http_header(wsi, &p, end) != 0 || blen > (size_t)(end - p))
         goto out_free_body;
     memcpy(p, body, blen);
@@ -102,14 +113,18 @@ on_confirm_upgrade(pd_server *srv, struct lws *wsi)
     char origin[GL_ORIGIN_MAX], host[GL_ORIGIN_MAX], o_log[80], h_log[80];
     int on = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
     int hn = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+    uint32_t retry = 0;
 
+    if (!pd_limits_connection(srv, wsi, &retry))
+        return refuse_upgrade(wsi, GL_ERATE, "too many new connections from this address", retry);
     if (on == 0) return 0;
     if (on > 0 && gl_config_origin_allowed(srv->cfg, origin, hn > 0 ? host : NULL)) return 0;
     if (on < 0) snprintf(origin, sizeof(origin), "(longer than %d bytes)", GL_ORIGIN_MAX - 1);
     gl_log(GL_LOG_INFO, "server", "refused a WebSocket handshake from origin %s (Host %s)",
            gl_log_clean(origin, o_log, sizeof(o_log)),
            gl_log_clean(hn > 0 ? host : NULL, h_log, sizeof(h_log)));
-    return refuse_upgrade(wsi, "this origin may not open a socket here (allowed_origins)");
+    return refuse_upgrade(wsi, GL_EFORBIDDEN,
+                          "this origin may not open a socket here (allowed_origins)", 0);
 }
 
 /* The token from "Authorization: Bearer ..." or "?token=", copied into buf (cap bytes).

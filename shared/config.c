@@ -53,7 +53,8 @@ static const char *const top_keys[] = {"namespaces", "channels", "rpc_proxies", 
                                        "rate_limits"};
 static const char *const ns_keys[] = {"name", "max_clients", "allow_publish", "join_leave_max",
                                       "rate_limits"};
-static const char *const limits_keys[] = {"publish", "commands", "flood_close_after"};
+static const char *const limits_keys[] = {"publish", "commands", "flood_close_after", "connections",
+                                          "client_ip_header"};
 static const char *const rate_keys[] = {"burst", "per_second"};
 static const char *const ch_keys[] = {"pattern",       "namespace",     "private",
                                       "allowed_roles", "allowed_users", "max_history"};
@@ -449,8 +450,15 @@ parse_limits(ctx *c, const char *path, gl_rate *publish, bool top)
             rv = parse_rate(c, vpath, publish);
         else if (k == 1)
             rv = parse_rate(c, vpath, &c->cfg->command_rate);
-        else
+        else if (k == 2)
             rv = read_int(c, vpath, 0, 1000000, &c->cfg->flood_close_after);
+        else if (k == 3)
+            rv = parse_rate(c, vpath, &c->cfg->connection_rate);
+        else if (is_scalar(c, "X-Forwarded-For") || is_scalar(c, "x-forwarded-for"))
+            c->cfg->trust_forwarded_for = true;
+        else
+            rv = fail(c, vpath, "expected X-Forwarded-For (the one header pushd reads), got %s",
+                      describe(c, got, sizeof(got)));
         if (rv != GL_OK) return rv;
     }
     return rv;
@@ -802,6 +810,7 @@ gl_config_empty(gl_config **out, gl_err *err)
     cfg->publish_rate = GL_PUBLISH_RATE_DEFAULT;
     cfg->command_rate = GL_COMMAND_RATE_DEFAULT;
     cfg->flood_close_after = GL_FLOOD_CLOSE_DEFAULT;
+    cfg->connection_rate = GL_CONNECTION_RATE_DEFAULT;
     *out = cfg;
     return GL_OK;
 }

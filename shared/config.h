@@ -26,6 +26,8 @@
 #define GL_PUBLISH_RATE_DEFAULT ((gl_rate){10, 2.0f})
 #define GL_COMMAND_RATE_DEFAULT ((gl_rate){60, 20.0f})
 #define GL_FLOOD_CLOSE_DEFAULT 20
+/* New WebSocket connections per client IP: 30 at once, then 5 a second. */
+#define GL_CONNECTION_RATE_DEFAULT ((gl_rate){30, 5.0f})
 
 typedef struct gl_namespace {
     char name[GL_NAME_MAX];
@@ -72,6 +74,11 @@ typedef struct gl_config {
      * exempt. */
     gl_rate publish_rate, command_rate;
     int flood_close_after;
+    /* New WebSocket connections per client IP. The IP is the socket's peer on TCP, or with
+     * client_ip_header: X-Forwarded-For the last address of that header (what the web server in
+     * front added): only then behind a unix socket, where every peer is the web server. */
+    gl_rate connection_rate;
+    bool trust_forwarded_for;
 } gl_config;
 
 /* Load and validate the YAML file at path. On GL_OK *out is a new config (gl_config_destroy).

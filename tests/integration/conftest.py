@@ -71,7 +71,8 @@ DEFAULT_CONFIG = {
 # thousands of messages from one user as fast as they can. A test of the limits themselves sets
 # rate_limits in its config (test_rate_limits.py); test_shipped_config.py runs the shipped
 # defaults.
-NO_RATE_LIMITS = {"publish": {"burst": 0}, "commands": {"burst": 0}}
+NO_RATE_LIMITS = {"publish": {"burst": 0}, "commands": {"burst": 0},
+                  "connections": {"burst": 0}}
 
 
 

@@ -251,3 +251,69 @@ def test_rest_publish_is_limited_per_token_with_retry_after(stack):
     admin = stack.token("u_rl_rest_admin", role="admin")
     assert all(stack.rest("POST", ch, "publish", token=admin, json={"data": {"n": n}}).status_code
                == 200 for n in range(10))
+
+
+def upgrade(port=None, path=None, forwarded_for=None):
+    """One raw WebSocket upgrade through nginx (port) or straight to pushd's socket (path), with
+    an X-Forwarded-For when given. Returns (status, headers, body) and closes."""
+    if port is not None:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    else:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(path)
+    xff = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
+    s.sendall((f"GET /api/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               f"Sec-WebSocket-Version: 13\r\n{xff}\r\n").encode())
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+        head, _, body = buf.partition(b"\r\n\r\n")
+        lines = head.decode(errors="replace").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, v in
+                   (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+        if status != 101 and "content-length" in headers:
+            while len(body) < int(headers["content-length"]):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                body += chunk
+        return status, headers, body
+    finally:
+        s.close()
+
+
+def test_new_connections_per_client_ip_with_a_trusted_forwarded_for(make_stack):
+    """With client_ip_header: X-Forwarded-For (the shipped configs' web servers set it), each
+    client address has its own bucket of new connections; past it the upgrade is 429 with
+    Retry-After, and another address is not affected."""
+    st = make_stack(config={"channels": [{"pattern": "public:*"}], "rate_limits": {
+        "connections": {"burst": 3, "per_second": 1}, "client_ip_header": "X-Forwarded-For"}})
+    got = [upgrade(port=st.port)[0] for _ in range(4)]  # nginx sets X-Forwarded-For itself
+    assert got == [101, 101, 101, 429], got
+    status, headers, body = upgrade(port=st.port)
+    assert status == 429 and headers.get("retry-after") == "1", (status, headers)
+    err = json.loads(body)["error"]
+    assert err["code"] == "rate_limited" and 0 < err["retry_after_ms"] <= 1050, err
+    # straight to pushd's socket as another web-server client: its own address, its own bucket;
+    # the last address of the header is the one the web server added
+    assert upgrade(path=st.sock_path, forwarded_for="10.9.9.9")[0] == 101
+    assert upgrade(path=st.sock_path, forwarded_for="6.6.6.6, 10.9.9.8")[0] == 101
+    time.sleep(1.1)
+    assert upgrade(port=st.port)[0] == 101  # the bucket refilled
+
+
+def test_without_a_trusted_header_a_unix_socket_peer_is_not_limited(make_stack):
+    """Behind a unix socket every peer is the web server: without client_ip_header there is no
+    client address to count, and a forged X-Forwarded-For is not believed."""
+    st = make_stack(config={"channels": [{"pattern": "public:*"}], "rate_limits": {
+        "connections": {"burst": 2, "per_second": 1}}})
+    got = [upgrade(port=st.port)[0] for _ in range(6)]
+    got += [upgrade(path=st.sock_path, forwarded_for="1.2.3.4")[0] for _ in range(4)]
+    assert got == [101] * 10, got

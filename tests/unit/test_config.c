@@ -660,12 +660,16 @@ test_rate_limits_defaults_top_level_and_per_namespace(void **state)
     assert_true(cfg->publish_rate.per_second == 2.0f);
     assert_int_equal(cfg->command_rate.burst, 60);
     assert_int_equal(cfg->flood_close_after, 20);
+    assert_int_equal(cfg->connection_rate.burst, 30);
+    assert_false(cfg->trust_forwarded_for);
     gl_config_destroy(cfg);
 
     cfg = parse_ok("rate_limits:\n"
                    "  publish: {burst: 5, per_second: 0.5}\n"
                    "  commands: {burst: 0}\n"
                    "  flood_close_after: 0\n"
+                   "  connections: {burst: 4, per_second: 1}\n"
+                   "  client_ip_header: X-Forwarded-For\n"
                    "namespaces:\n"
                    "  - name: chat\n"
                    "    rate_limits:\n"
@@ -675,6 +679,8 @@ test_rate_limits_defaults_top_level_and_per_namespace(void **state)
     assert_true(cfg->publish_rate.per_second == 0.5f);
     assert_int_equal(cfg->command_rate.burst, 0);
     assert_int_equal(cfg->flood_close_after, 0);
+    assert_int_equal(cfg->connection_rate.burst, 4);
+    assert_true(cfg->trust_forwarded_for);
     assert_int_equal(gl_config_publish_rate(cfg, gl_config_namespace(cfg, "chat"))->burst, 1);
     assert_int_equal(gl_config_publish_rate(cfg, gl_config_namespace(cfg, "other"))->burst, 5);
     assert_int_equal(gl_config_publish_rate(cfg, NULL)->burst, 5);
@@ -699,6 +705,8 @@ test_rate_limits_refuse_what_they_cannot_mean(void **state)
                  "per_minute");
     expect_error("namespaces:\n  - name: chat\n    rate_limits:\n      commands: {burst: 1}\n",
                  "commands");
+    expect_error("rate_limits:\n  client_ip_header: X-Real-IP\n",
+                 "rate_limits.client_ip_header: expected X-Forwarded-For");
 }
 
 int
