@@ -7,6 +7,7 @@ viewer gets no tools, and a broadcaster gets them from the server's answer. Scre
 build/screenshots/."""
 
 import os
+import re
 
 from browser import (browsers, chat_texts, js, open_page, screenshot,  # noqa: F401
                      send_chat, visible_text, wait_chat_ready, wait_texts, wait_until)
@@ -78,6 +79,10 @@ def test_a_moderator_deletes_a_message_from_its_menu_and_it_goes_from_a_viewers_
                      ".map(b => b.textContent)", li)
     assert labels == ["Delete", "Timeout 1 min", "Timeout 10 min", "Timeout 1 h", "Ban", "Unban"]
     screenshot(mod, "moderator-menu")
+    # a refusal is told in words: bob is not banned
+    click_in(li, ".mod-unban")
+    status_says(mod, "Not done: u_bob is neither banned nor timed out")
+    assert js(mod, "return document.querySelector('.mod-status').dataset.kind") == "error"
     click_in(li, ".mod-delete")
     status_says(mod, "Message deleted.")
     wait_texts(viewer, ["great stream!"])
@@ -143,6 +148,7 @@ def test_a_short_timeout_turns_the_send_box_off_until_it_expires(stack, browsers
     wait_until(user, lambda d: send_box_off(d), what="the send box to turn off")
     said = visible_text(user, ".chat-error")
     assert "timed out" in said and "cool off" in said, said
+    assert re.search(r"\d:\d\d:\d\d", said), said  # a short timeout says its second
     screenshot(user, "timed-out-user")
     # the moderator's view lists it while it lasts
     js(mod, "document.querySelector('.mod-toggle').click()")

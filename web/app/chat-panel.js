@@ -14,9 +14,10 @@ function el(tag, className, text) {
   return e;
 }
 
-function timeOf(iso) {
+function timeOf(iso, seconds = false) {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const opts = { hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}) };
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], opts);
 }
 
 /** What a message says, as plain text: chat messages carry `content`, system ones `text`. */
@@ -274,7 +275,9 @@ export function mountChatPanel(root, options) {
     client.on("user_timeout", (ev) => {
       if (!mine(ev) || !isMe(ev.user_id)) return;
       refusedUntil = Date.parse(ev.until) || 0;
-      setSendingOff(`You are timed out until ${timeOf(ev.until)}${ev.reason ? `: ${ev.reason}` : ""}.`);
+      // a short timeout ends within the minute: say its second too
+      const until = refusedUntil - Date.now() < 3600000 ? timeOf(ev.until, true) : timeOf(ev.until);
+      setSendingOff(`You are timed out until ${until}${ev.reason ? `: ${ev.reason}` : ""}.`);
       const wait = refusedUntil - Date.now();
       if (wait > 0) setTimeout(() => { if (Date.now() >= refusedUntil) { setSendingOff(""); showError(""); } }, wait + 500);
     }),
