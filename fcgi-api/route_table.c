@@ -14,6 +14,8 @@ const api_route_def api_route_table[] = {
     {"realtime", "POST", "channels/{channel}/users/{user}/timeout", api_route_timeout},
     {"realtime", "POST", "channels/{channel}/users/{user}/ban", api_route_ban},
     {"realtime", "DELETE", "channels/{channel}/users/{user}/ban", api_route_unban},
+    {"realtime", "GET", "channels/{channel}/bans", api_route_bans},
+    {"realtime", "GET", "channels/{channel}/moderation_log", api_route_moderation_log},
     {"realtime", "PUT", "channels/{channel}/settings", api_route_settings},
     {"realtime", "POST", "channels/{channel}/access", api_route_access_add},
     {"realtime", "DELETE", "channels/{channel}/access/{user}", api_route_access_remove},

@@ -22,6 +22,10 @@ int api_route_timeout(api_req *r, gl_err *err);
 int api_route_ban(api_req *r, gl_err *err);
 int api_route_unban(api_req *r, gl_err *err);
 
+/* routes_mod_reads.c */
+int api_route_bans(api_req *r, gl_err *err);
+int api_route_moderation_log(api_req *r, gl_err *err);
+
 /* routes_access.c */
 int api_route_settings(api_req *r, gl_err *err);
 int api_route_access_add(api_req *r, gl_err *err);

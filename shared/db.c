@@ -91,6 +91,11 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_AUDIT] = "INSERT INTO moderation_log (channel, action, target_user, message_id, actor_id, "
                  "actor_name, reason, detail, created_at) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_BANS_OF] = "SELECT user_id, kind, reason, created_by, created_at, expires_at FROM bans "
+                   "WHERE channel = ?1 AND " UNEXPIRED " ORDER BY created_at, user_id, kind",
+    [ST_AUDIT_PAGE] = "SELECT id, action, target_user, message_id, actor_id, actor_name, reason, "
+                      "detail, created_at FROM moderation_log WHERE channel = ?1 AND id < ?2 "
+                      "ORDER BY id DESC LIMIT ?3",
     [ST_STREAM_OWNER] =
         "SELECT user_id FROM stream_keys WHERE stream_name = ?1 ORDER BY id LIMIT 1",
     [ST_STREAM_ACTIVE_KEY] =

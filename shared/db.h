@@ -151,6 +151,27 @@ typedef struct gl_audit {
 } gl_audit;
 int gl_db_audit(gl_db *db, const gl_audit *a, gl_err *err);
 
+/* Reads for moderators (db_modreads.c). Each row's strings are borrowed for the callback only;
+ * NULL where the column is NULL. A callback's non-zero return stops the read and is returned. */
+typedef struct gl_db_ban_row {
+    const char *user_id, *kind; /* kind: "ban" or "timeout" */
+    const char *reason, *created_by, *created_at, *expires_at;
+} gl_db_ban_row;
+typedef int (*gl_db_ban_fn)(void *arg, const gl_db_ban_row *row);
+/* channel's unexpired bans and timeouts, oldest first. */
+int gl_db_bans(gl_db *db, const char *channel, gl_db_ban_fn fn, void *arg, gl_err *err);
+
+typedef struct gl_db_audit_row {
+    int64_t id;
+    const char *action, *target_user;
+    int64_t message_id; /* 0 when none */
+    const char *actor_id, *actor_name, *reason, *detail, *created_at;
+} gl_db_audit_row;
+typedef int (*gl_db_audit_fn)(void *arg, const gl_db_audit_row *row);
+/* Up to limit of channel's moderation_log rows with id < before, newest first. */
+int gl_db_audit_page(gl_db *db, const char *channel, int64_t before, int limit, gl_db_audit_fn fn,
+                     void *arg, gl_err *err);
+
 /* ---- group commit of messages: pushd's history writer, golive-api's publisher (db_batch.c) */
 
 /* One message of a batch. */

@@ -27,3 +27,21 @@ test("claims are read from a token's payload (base64url), and nonsense gives nul
   assert.equal(claimsOf("not-a-token"), null);
   assert.equal(claimsOf(null), null);
 });
+
+test("moderation refusals and audit entries read as words", async () => {
+  const { describeModError, describeEntry, durationLabel, channelPath, maySeeModTools } =
+    await import("../../web/app/mod-tools.js");
+  assert.equal(describeModError(403, { error: { code: "forbidden", message: "moderators only" } }),
+    "Not done: you may not moderate this chat (moderators only).");
+  assert.match(describeModError(401, null), /sign-in/);
+  assert.equal(describeModError(0, null), "Not done: the server could not be reached.");
+  assert.equal(describeEntry({ action: "timeout", actor_name: "Mod", target_user: "u1", detail: { duration: 600 },
+    reason: "spam" }), "Mod timed out u1 for 10 min: spam");
+  assert.equal(describeEntry({ action: "delete_message", actor_id: "m1", message_id: 7 }), "m1 deleted message 7");
+  assert.equal(durationLabel(3), "3 s");
+  assert.equal(durationLabel(5400), "1 h 30 min");
+  assert.equal(channelPath("chat:stream_a b", "users", "u/1", "ban"),
+    "/api/realtime/channels/chat%3Astream_a%20b/users/u%2F1/ban");
+  assert.equal(maySeeModTools({ isStaff: false, claims: { permissions: ["chat.moderate"] } }), true);
+  assert.equal(maySeeModTools({ isStaff: false, claims: { role: "user" } }), false);
+});

@@ -2,6 +2,8 @@
 // box that shows the server's refusals, a reconnecting banner. Used by /watch/<name> and alone
 // by /embed/chat/<channel>. User text only ever goes into the DOM as text (textContent).
 
+import { createModTools, maySeeModTools } from "./mod-tools.js";
+
 const PAGE = 50; // messages per history read (pushd caps at 100)
 const PRESENCE_REFRESH_MS = 30000; // join/leave stop past join_leave_max: re-read now and then
 
@@ -12,9 +14,10 @@ function el(tag, className, text) {
   return e;
 }
 
-function timeOf(iso) {
+function timeOf(iso, seconds = false) {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const opts = { hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}) };
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], opts);
 }
 
 /** What a message says, as plain text: chat messages carry `content`, system ones `text`. */
@@ -43,12 +46,15 @@ export function describeSendError(err) {
 /**
  * Mount the panel into root. options: {client (a GoLiveClient, not yet connected or connected),
  * channel, session (from currentSession()), title, onMessage(msg) (every shown message, e.g.
- * stream started/ended), decorateMessage(li, msg) (a hook for moderator tools)}.
- * Returns {element, reload(), destroy()}.
+ * stream started/ended), decorateMessage(li, msg) (a hook for more per-message tools)}.
+ * Moderators (by role, chat.moderate, or as the server answers: a broadcaster, a channel
+ * moderator) get mod-tools.js's menu on each message and a "Moderation" view.
+ * Returns {element, reload(), enableModeration(), destroy()}.
  */
 export function mountChatPanel(root, options) {
   const { client, channel, session } = options;
   const shown = new Map(); // message id -> <li>
+  const shownMsgs = new WeakMap(); // <li> -> its message (for the moderator tools)
   const presence = new Map(); // user id -> username
   let anonymousCount = 0;
   let oldestId = 0;
@@ -90,7 +96,11 @@ export function mountChatPanel(root, options) {
   error.hidden = true;
   const readonly = el("p", "chat-readonly");
   readonly.hidden = true;
-  panel.append(head, banner, presenceList, log, error, form, readonly);
+  const modStatus = el("p", "mod-status");
+  modStatus.setAttribute("role", "status");
+  modStatus.hidden = true;
+  const mod = createModTools({ channel, token: () => session?.token, status: modStatus, head, log });
+  panel.append(head, banner, presenceList, log, mod.view, modStatus, error, form, readonly);
   root.append(panel);
 
   presenceBtn.addEventListener("click", () => {
@@ -101,10 +111,25 @@ export function mountChatPanel(root, options) {
 
   // ---- who we are
 
+  function enableModeration() {
+    mod.enable([...shown.values()].map((li) => [li, shownMsgs.get(li)]));
+    panel.dataset.moderator = "true";
+  }
+
+  let probed = false;
   function showWhoAmI() {
     const user = client.user;
-    // the role the server verified: moderator tools (a later part of issue 13) key off it
+    // the role the server verified: the moderator tools key off it
     panel.dataset.role = user ? user.role || "user" : "anonymous";
+    if (user && session?.token && !mod.enabled) {
+      if (user.role === "moderator" || user.role === "admin" || maySeeModTools(session)) {
+        enableModeration();
+      } else if (!probed) {
+        // a broadcaster or a channel moderator is known only to the server: ask it once
+        probed = true;
+        mod.probe().then((yes) => yes && enableModeration());
+      }
+    }
     if (user) {
       me.textContent = `${user.username} (${user.role || "user"})`;
       form.hidden = false;
@@ -146,6 +171,8 @@ export function mountChatPanel(root, options) {
     li.append(el("time", "msg-time", timeOf(msg.created_at)));
     if (!msg.system) li.append(el("span", "msg-author", msg.user ? msg.user.username : "?"));
     li.append(el("span", "msg-text", messageText(msg)));
+    shownMsgs.set(li, msg);
+    mod.decorate(li, msg);
     options.decorateMessage?.(li, msg);
     return li;
   }
@@ -248,7 +275,9 @@ export function mountChatPanel(root, options) {
     client.on("user_timeout", (ev) => {
       if (!mine(ev) || !isMe(ev.user_id)) return;
       refusedUntil = Date.parse(ev.until) || 0;
-      setSendingOff(`You are timed out until ${timeOf(ev.until)}${ev.reason ? `: ${ev.reason}` : ""}.`);
+      // a short timeout ends within the minute: say its second too
+      const until = refusedUntil - Date.now() < 3600000 ? timeOf(ev.until, true) : timeOf(ev.until);
+      setSendingOff(`You are timed out until ${until}${ev.reason ? `: ${ev.reason}` : ""}.`);
       const wait = refusedUntil - Date.now();
       if (wait > 0) setTimeout(() => { if (Date.now() >= refusedUntil) { setSendingOff(""); showError(""); } }, wait + 500);
     }),
@@ -260,7 +289,7 @@ export function mountChatPanel(root, options) {
       const why = ev.reason === "banned" ? "you were banned from this chat"
         : ev.reason === "access_revoked" ? "this chat is private now" : (ev.error?.message || ev.reason);
       showBanner(`You no longer receive this chat: ${why}.`, "error");
-      setSendingOff("You can no longer send messages here.");
+      setSendingOff(ev.reason === "banned" ? "You are banned from this chat." : "You can no longer send messages here.");
     }),
     client.on("gap", (ev) => {
       if (!mine(ev)) return;
@@ -331,6 +360,8 @@ export function mountChatPanel(root, options) {
   return {
     element: panel,
     reload,
+    /** Show the moderator tools (the page knows the user may moderate this chat). */
+    enableModeration,
     destroy() {
       for (const stop of stops) stop();
       clearInterval(presenceTimer);
