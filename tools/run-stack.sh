@@ -174,10 +174,10 @@ mod_token=$(mint --sub demo_mod --username mod --role moderator)
 
 cat <<MSG
 run: GoLive is up.
-  web app    $web/   (watch: $web/watch/<stream name>, chat alone: $web/embed/chat/<channel>)
+  web app    $web/   (watch: $web/watch/<stream name>, go live: $web/stream, chat alone: $web/embed/chat/<channel>)
   sign in    (tokens valid 12 h; each link signs in one browser tab)
     viewer     $web/watch/demo?token=$viewer_token
-    streamer   $web/watch/demo?token=$streamer_token
+    streamer   $web/stream?token=$streamer_token
     moderator  $web/embed/chat/chat:stream_demo?token=$mod_token
   WebSocket  ws://$probe_host:$PORT/api/ws
   REST       http://$probe_host:$PORT/api/realtime/channels

@@ -233,5 +233,6 @@ def test_up_message_prints_sign_in_links_that_work(rundir):
                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
             json_body(r, 200)
         assert "/embed/chat/" in links["moderator"] and "/watch/demo" in links["viewer"]
+        assert urllib.parse.urlsplit(links["streamer"]).path == "/stream", links
     finally:
         rs.stop()

@@ -338,15 +338,17 @@ def test_same_origin_pages_pass_and_foreign_ones_are_refused(front):
 
 
 def test_web_app_pages_are_served(front):
-    """The web app (web/) at / through this web server: /watch/<name> and /embed/chat/<channel>
-    give their pages, the scripts come as JavaScript (module scripts need a JavaScript type)."""
+    """The web app (web/) at / through this web server: /watch/<name>, /stream and
+    /embed/chat/<channel> give their pages, the scripts come as JavaScript (module scripts need a JavaScript type)."""
     for path, marker in (("/", "Live now"), ("/watch/x", 'src="/app/watch.js"'),
                          ("/watch/x?token=abc", 'src="/app/watch.js"'),
+                         ("/stream", 'src="/app/stream-page.js"'),
+                         ("/stream?token=abc", 'src="/app/stream-page.js"'),
                          ("/embed/chat/public:lobby", 'src="/app/embed-chat.js"')):
         r = front.http("GET", path)
         assert r.status_code == 200 and marker in r.text, (path, r.status_code, r.text[:300])
         assert r.headers["Content-Type"].startswith("text/html"), (path, dict(r.headers))
-    for path in ("/golive.js", "/app/chat-panel.js", "/vendor/hls.js/hls.min.js"):
+    for path in ("/golive.js", "/app/chat-panel.js", "/app/stream-page.js", "/vendor/hls.js/hls.min.js"):
         r = front.http("GET", path)
         assert r.status_code == 200, (path, r.status_code)
         assert "javascript" in r.headers["Content-Type"], (path, dict(r.headers))

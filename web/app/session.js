@@ -63,3 +63,23 @@ export async function getJson(path, token) {
   }
   return { status: r.status, body };
 }
+
+/** A REST call with a JSON body (or none) and the token; resolves with {status, body}, status 0
+ *  when the server could not be reached. */
+export async function sendJson(method, path, token, json) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  if (json !== undefined) headers["Content-Type"] = "application/json";
+  let r;
+  try {
+    r = await fetch(path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  } catch (e) {
+    return { status: 0, body: null };
+  }
+  let body = null;
+  try {
+    body = await r.json();
+  } catch (e) {
+    // no JSON body
+  }
+  return { status: r.status, body };
+}
