@@ -76,7 +76,7 @@ def test_a_streamer_creates_a_key_goes_live_and_revokes_it(stack, browsers):
     name = "show" + uuid.uuid4().hex[:8]
     user = "caster" + uuid.uuid4().hex[:6]
     token = stack.token("u_" + user, username=user, role="streamer")
-    b = browsers()
+    b = browsers(height=1000)
     open_page(b, stack, "/stream", token)
     assert "token=" not in b.current_url
     assert (visible_text(b, "#who") or "").startswith(f"{user} (streamer)")
@@ -96,16 +96,6 @@ def test_a_streamer_creates_a_key_goes_live_and_revokes_it(stack, browsers):
     assert key not in visible_text(b, "#keys"), "the list never shows a key"
     screenshot(b, "stream-key-created")
 
-    # the same name again: the server's 409, in words
-    create_key(b, name)
-    wait_until(b, lambda d: (visible_text(d, "#status") or "").startswith("Not done"),
-               what="the 409 in words")
-
-    # the key is shown once: a reload lists the key but not the secret
-    open_page(b, stack, "/stream")
-    wait_until(b, lambda d: key_row(d, name), what="the key listed after a reload")
-    assert visible_text(b, "#obs") is None and key not in js(b, "return document.body.innerHTML")
-
     proc = ffmpeg_push(f"{rtmp}/{key}")
     try:
         wait_until(b, lambda d: (key_row(d, name) or {}).get("live") == "true", timeout=30,
@@ -116,6 +106,17 @@ def test_a_streamer_creates_a_key_goes_live_and_revokes_it(stack, browsers):
         assert href == f"{stack.base_url}/watch/{name}", href
         assert json_body(stack.http("GET", f"/api/streaming/streams/{name}"), 200)["live"] is True
         screenshot(b, "stream-page")
+
+        # the key is shown once: a reload lists the key (live) but not the secret
+        open_page(b, stack, "/stream")
+        wait_until(b, lambda d: (key_row(d, name) or {}).get("live") == "true",
+                   what="the key listed after a reload")
+        assert visible_text(b, "#obs") is None and key not in js(b, "return document.body.innerHTML")
+        # the same name again: the server's 409, in words
+        create_key(b, name)
+        wait_until(b, lambda d: "already has a key" in (visible_text(d, "#status") or ""),
+                   what="the 409 in words")
+        assert visible_text(b, "#status").startswith("Not done")
 
         w = browsers()
         open_page(w, stack, f"/watch/{name}")
