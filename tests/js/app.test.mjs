@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { messageText, describeSendError } from "../../web/app/chat-panel.js";
 import { claimsOf } from "../../web/app/session.js";
+import { describeStreamError, mayStream } from "../../web/app/stream-keys.js";
 import { GoLiveError } from "../../web/golive.js";
 
 test("a message shows its content, a system message its text, anything else as JSON", () => {
@@ -44,4 +45,20 @@ test("moderation refusals and audit entries read as words", async () => {
     "/api/realtime/channels/chat%3Astream_a%20b/users/u%2F1/ban");
   assert.equal(maySeeModTools({ isStaff: false, claims: { permissions: ["chat.moderate"] } }), true);
   assert.equal(maySeeModTools({ isStaff: false, claims: { role: "user" } }), false);
+});
+
+test("the streamer page: who may stream, and the streaming routes' refusals in words", () => {
+  assert.equal(mayStream({ role: "streamer", claims: {} }), true);
+  assert.equal(mayStream({ role: "admin", claims: {} }), true);
+  assert.equal(mayStream({ role: "user", claims: { permissions: ["stream.create"] } }), true);
+  assert.equal(mayStream({ role: "user", claims: { permissions: "stream.create" } }), false);
+  assert.equal(mayStream({ role: "anonymous", claims: null }), false);
+  const err = (message) => ({ error: { code: "x", message } });
+  assert.equal(describeStreamError(409, err("stream 'a' already has a key (id 1): revoke it first")),
+    "Not done: stream 'a' already has a key (id 1): revoke it first.");
+  assert.match(describeStreamError(403, err("needs stream.create")), /may not stream.*needs stream\.create/);
+  assert.match(describeStreamError(401, null), /sign-in has expired/);
+  assert.match(describeStreamError(429, err("too many requests")), /^Slow down: too many requests/);
+  assert.match(describeStreamError(0), /could not be reached/);
+  assert.equal(describeStreamError(500, null), "Not done: the server answered 500.");
 });

@@ -5,27 +5,13 @@
 // The server decides who may stream (role streamer/admin or permission stream.create); its
 // refusals are shown in words. Text from the server goes into the DOM with textContent only.
 import { currentSession, getJson, sendJson } from "/app/session.js";
+import { describeStreamError, mayStream } from "/app/stream-keys.js";
 import { showWho } from "/app/who.js";
 
 const POLL_MS = 5000;
 const $ = (id) => document.getElementById(id);
 const session = currentSession();
 showWho($("who"), session);
-
-/** A refused streaming call ({status, body}), in words. */
-export function describeStreamError(status, body) {
-  const said = body?.error?.message || "";
-  switch (status) {
-    case 0: return "Not done: the server could not be reached.";
-    case 400: return `Not done: ${said || "the server did not accept that"}.`;
-    case 401: return "Not done: your sign-in has expired or was refused. Open your sign-in link again.";
-    case 403: return `Not done: your account may not stream (it needs the streamer role)${said ? ` (${said})` : ""}.`;
-    case 404: return `Not done: ${said || "no such key of yours"}.`;
-    case 409: return `Not done: ${said || "that stream name is taken or still has an active key"}.`;
-    case 429: return `Slow down: ${said || "too many requests"}. Try again in a moment.`;
-    default: return `Not done: ${said || `the server answered ${status}`}.`;
-  }
-}
 
 function say(text, kind) {
   const p = $("status");
@@ -151,8 +137,7 @@ if (!session.token) {
   $("new-key").hidden = true;
   $("keys").replaceChildren(el("li", { className: "muted", textContent: "Signed in, you see your stream keys here." }));
 } else {
-  if (session.role !== "streamer" && session.role !== "admin" &&
-      !(session.claims?.permissions || []).includes("stream.create")) {
+  if (!mayStream(session)) {
     const p = $("signin");
     p.hidden = false;
     p.textContent = "Your sign-in does not say you may stream (role streamer, or permission stream.create): the server may refuse.";
