@@ -104,6 +104,19 @@ def pytest_runtest_makereport(item, call):
 # Small utilities
 
 
+def push_test_pattern(url, seconds, size="320x240", stderr=subprocess.DEVNULL):
+    """ffmpeg publishing a test pattern with a tone for `seconds` (real time) to the RTMP url, as
+    OBS would: H.264 with a keyframe every second, AAC, FLV. Returns the Popen."""
+    cmd = [shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
+           "-re", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:duration={seconds}",
+           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
+           "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
+           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "flv", url]
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=stderr)
+
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

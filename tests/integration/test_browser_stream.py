@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from browser import browsers, js, open_page, screenshot, visible_text, wait_until  # noqa: F401
-from conftest import REPO, json_body
+from conftest import REPO, json_body, push_test_pattern
 
 with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
     STACK_CONFIG = f.read()
@@ -35,13 +35,7 @@ def create_key(driver, name):
 
 
 def ffmpeg_push(url, seconds=60):
-    cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
-           "-f", "lavfi", "-i", f"testsrc=size=640x360:rate=25:duration={seconds}",
-           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
-           "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "flv", url]
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return push_test_pattern(url, seconds, size="640x360")
 
 
 def stop(proc):

@@ -12,7 +12,7 @@ import pytest
 
 from browser import (browsers, chat_texts, js, open_page, screenshot, send_chat,  # noqa: F401
                      visible_text, wait_chat_ready, wait_texts, wait_until)
-from conftest import REPO, json_body
+from conftest import REPO, json_body, push_test_pattern
 
 with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
     STACK_CONFIG = f.read()
@@ -99,14 +99,7 @@ def test_the_watch_page_plays_a_live_stream_and_shows_its_end(stack, browsers):
     wait_chat_ready(viewer)
     assert visible_text(viewer, "#stream-state") == "Offline"
 
-    cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
-           "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:duration=60",
-           "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=60",
-           "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "flv",
-           f"{stack.rtmp_url}/{secret}"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = push_test_pattern(f"{stack.rtmp_url}/{secret}", 60, size="640x360")
     try:
         wait_until(viewer, lambda d: visible_text(d, "#stream-state") == "LIVE", timeout=30,
                    what="the page to show the stream live")

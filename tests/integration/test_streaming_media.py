@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from conftest import close_all, is_message, json_body, run, wait_for
+from conftest import close_all, is_message, json_body, push_test_pattern, run, wait_for
 
 STACK_API = True
 STACK_MEDIA = True
@@ -33,15 +33,7 @@ def new_key(stack, username="Alice"):
 
 
 def ffmpeg(url, seconds):
-    """Publish a test pattern with a tone for `seconds` (real time), as OBS would: H.264 with a
-    keyframe every second, AAC, FLV over RTMP."""
-    cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
-           "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
-           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
-           "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "flv", url]
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return push_test_pattern(url, seconds, stderr=subprocess.PIPE)
 
 
 def finish(proc, timeout):
