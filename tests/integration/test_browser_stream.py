@@ -117,6 +117,15 @@ def test_a_streamer_creates_a_key_goes_live_and_revokes_it(stack, browsers):
         wait_until(w, lambda d: visible_text(d, "#stream-state") == "LIVE", timeout=30,
                    what="the watch page to show the stream live")
 
+        # at phone width the list fits the screen
+        phone = browsers(width=390, height=844)
+        open_page(phone, stack, "/stream", token)
+        wait_until(phone, lambda d: (key_row(d, name) or {}).get("live") == "true",
+                   what="the list at phone width")
+        width = js(phone, "return document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width} px wide at 390 px"
+        screenshot(phone, "stream-page-phone")
+
         # Revoke: two clicks (the first asks again)
         sel = f"#keys .key[data-name='{name}'] .revoke"
         js(b, f"document.querySelector(\"{sel}\").click()")
