@@ -511,7 +511,7 @@ cmd_connect(cmd *k)
 static const struct {
     const char *name;
     void (*fn)(cmd *k);
-} commands[] = {
+} command_table[] = {
     {"subscribe", cmd_subscribe}, {"unsubscribe", cmd_unsubscribe}, {"publish", cmd_publish},
     {"presence", cmd_presence},   {"history", cmd_history},         {"rpc", cmd_rpc},
     {"connect", cmd_connect},
@@ -568,9 +568,9 @@ pd_command_handle(pd_server *srv, pd_conn *c, const char *buf, size_t len)
         goto out;
     }
     k.type = type->valuestring;
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(commands[i].name, k.type) == 0) {
-            commands[i].fn(&k);
+    for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++)
+        if (strcmp(command_table[i].name, k.type) == 0) {
+            command_table[i].fn(&k);
             goto out;
         }
     fail(&k, GL_EINVAL, "unknown command type");
