@@ -15,6 +15,9 @@ import pytest
 from conftest import REPO
 
 SCREENSHOTS = os.path.join(REPO, "build", "screenshots")
+# The browser stories run on the configuration a site starts from (rate limits on).
+with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
+    SHIPPED_CONFIG = f.read()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WAIT = 20  # seconds for one thing to show up on a slow 2-core machine
@@ -108,6 +111,12 @@ def wait_chat_ready(driver):
     wait_until(driver, lambda d: js(d, "const p = document.querySelector('.chat');"
                                        "return p && p.dataset.ready === 'true'"),
                what="the chat panel to load its history and subscribe")
+
+
+def open_chat(driver, stack, channel, token=None):
+    """The chat panel of channel alone (/embed/chat/...), signed in with token, once ready."""
+    open_page(driver, stack, f"/embed/chat/{channel}", token)
+    wait_chat_ready(driver)
 
 
 def chat_messages(driver):

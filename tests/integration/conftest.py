@@ -734,6 +734,22 @@ def _pushd_health():
                     + st.log_tail(), pytrace=False)
 
 
+def old_database(tmp_path, schema, *rows):
+    """A database file made by an earlier schema (schema: its SQL), holding rows (INSERT
+    statements), for a stack to upgrade: GOLIVE_DB=<the returned path>."""
+    path = str(tmp_path / "old.db")
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(schema)
+        for sql in rows:
+            conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+    os.chmod(tmp_path, 0o755)  # pushd and golive-api run as this user, nginx's workers need x
+    return path
+
+
 @pytest.fixture
 def make_stack():
     """Factory for a fresh stack owned by one test: make_stack(config=..., env=..., api=...)."""

@@ -8,18 +8,12 @@ import os
 
 import requests
 
-from browser import (browsers, chat_messages, chat_texts, js, open_page, screenshot,  # noqa: F401
+from browser import (SHIPPED_CONFIG, browsers, chat_messages, js, open_chat, screenshot,  # noqa: F401
                      send_chat, visible_text, wait_chat_ready, wait_texts, wait_until)
 from conftest import REPO, unique_channel, wait_for
 
-with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
-    STACK_CONFIG = f.read()
+STACK_CONFIG = SHIPPED_CONFIG
 STACK_API = True
-
-
-def open_chat(browser, stack, channel, token=None):
-    open_page(browser, stack, f"/embed/chat/{channel}", token)
-    wait_chat_ready(browser)
 
 
 def test_web_app_pages_are_served_by_nginx(stack):

@@ -6,21 +6,14 @@ timeout (over REST: the menu offers minutes) turns a user's send box off until i
 viewer gets no tools, and a broadcaster gets them from the server's answer. Screenshots:
 build/screenshots/."""
 
-import os
 import re
 
-from browser import (browsers, chat_texts, js, open_page, screenshot,  # noqa: F401
-                     send_chat, visible_text, wait_chat_ready, wait_texts, wait_until)
-from conftest import REPO, json_body, unique_channel
+from browser import (SHIPPED_CONFIG, browsers, js, open_chat, screenshot, send_chat,  # noqa: F401
+                     visible_text, wait_texts, wait_until)
+from conftest import json_body, unique_channel
 
-with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
-    STACK_CONFIG = f.read()
+STACK_CONFIG = SHIPPED_CONFIG
 STACK_API = True
-
-
-def open_chat(browser, stack, channel, token=None):
-    open_page(browser, stack, f"/embed/chat/{channel}", token)
-    wait_chat_ready(browser)
 
 
 def open_as_moderator(browser, stack, channel, sub="u_mod", name="Mod Alice"):

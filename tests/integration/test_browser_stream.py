@@ -4,18 +4,17 @@ test pattern with that key into nginx-rtmp and the page lists the stream live (t
 too); revoking the key in the page shows it revoked and cuts the stream off. Refusals are shown
 in words. Screenshots: build/screenshots/."""
 
-import os
 import shutil
 import subprocess
 import uuid
 
 import pytest
 
-from browser import browsers, js, open_page, screenshot, visible_text, wait_until  # noqa: F401
-from conftest import REPO, json_body, push_test_pattern
+from browser import (SHIPPED_CONFIG, browsers, js, open_page, screenshot, visible_text,  # noqa: F401
+                     wait_until)
+from conftest import json_body, push_test_pattern
 
-with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
-    STACK_CONFIG = f.read()
+STACK_CONFIG = SHIPPED_CONFIG
 STACK_API = True
 STACK_MEDIA = True  # nginx-rtmp on free ports, as make run starts it
 FFMPEG = shutil.which("ffmpeg")

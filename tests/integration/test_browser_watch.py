@@ -3,19 +3,17 @@ nginx-rtmp and the page plays it (hls.js), its chat announcing the start and the
 offline; a stream that is offline shows offline with its chat beside the player, at desktop and
 at phone width; an unknown name says so. Screenshots: build/screenshots/."""
 
-import os
 import shutil
 import subprocess
 import uuid
 
 import pytest
 
-from browser import (browsers, chat_texts, js, open_page, screenshot, send_chat,  # noqa: F401
+from browser import (SHIPPED_CONFIG, browsers, js, open_page, screenshot, send_chat,  # noqa: F401
                      visible_text, wait_chat_ready, wait_texts, wait_until)
-from conftest import REPO, json_body, push_test_pattern
+from conftest import json_body, push_test_pattern
 
-with open(os.path.join(REPO, "conf", "realtime.yaml")) as f:
-    STACK_CONFIG = f.read()
+STACK_CONFIG = SHIPPED_CONFIG
 STACK_API = True
 STACK_MEDIA = True  # nginx-rtmp on free ports, as make run starts it
 FFMPEG = shutil.which("ffmpeg")

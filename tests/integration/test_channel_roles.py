@@ -7,7 +7,7 @@ import os
 import sqlite3
 import uuid
 
-from conftest import REPO, expect_error, json_body
+from conftest import REPO, expect_error, json_body, old_database
 from test_rest_streaming import create_key, fresh_name, streamer
 
 STACK_API = True
@@ -129,14 +129,10 @@ def test_a_version_3_database_upgrades_keeping_its_audit_log(make_stack, tmp_pat
     v3 = v3[:start] + v3[v3.index("-- One row per moderation action"):]
     v3 = v3.replace("PRAGMA user_version = 4;", "PRAGMA user_version = 3;")
     assert "vip_add" not in v3 and "channel_roles" not in v3, "the v3 schema was not derived"
-    dbp = str(tmp_path / "v3.db")
-    conn = sqlite3.connect(dbp)
-    conn.executescript(v3)
-    conn.execute("INSERT INTO moderation_log (channel, action, target_user, actor_id, created_at) "
-                 "VALUES ('chat:stream_old', 'ban', 'u_bad', 'mod_1', '2026-01-01T00:00:00.000Z')")
-    conn.commit()
-    conn.close()
-    os.chmod(tmp_path, 0o755)
+    dbp = old_database(
+        tmp_path, v3, "INSERT INTO moderation_log (channel, action, target_user, actor_id, "
+        "created_at) VALUES ('chat:stream_old', 'ban', 'u_bad', 'mod_1', "
+        "'2026-01-01T00:00:00.000Z')")
     st = make_stack(api=True, env={"GOLIVE_DB": dbp})
     admin = st.token("u_admin_up", role="admin")
     json_body(st.http("PUT", "/api/realtime/channels/chat:stream_old/vips/u_v", token=admin))

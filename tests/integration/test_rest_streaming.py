@@ -371,19 +371,14 @@ def test_a_version_1_database_is_upgraded_in_place_keeping_its_history(make_stac
     """Databases made before streaming (schema version 1) get the new stream tables; chat
     history and moderation rows stay."""
     import sqlite3
-    from conftest import REPO
+    from conftest import REPO, old_database
     with open(os.path.join(REPO, "schema.sql")) as f:
         schema = f.read()
     start, end = schema.index("-- Streaming."), schema.index("PRAGMA user_version")
     v1 = schema[:start] + V1_STREAM_TABLES + "PRAGMA user_version = 1;\nCOMMIT;\n"
-    path = str(tmp_path / "old.db")
-    conn = sqlite3.connect(path)
-    conn.executescript(v1)
-    conn.execute("INSERT INTO messages (channel, user_id, username, data, created_at) VALUES "
-                 "('public:old', 'u1', 'u1', '{\"text\":\"from v1\"}', '2026-01-01T00:00:00.000Z')")
-    conn.commit()
-    conn.close()
-    os.chmod(tmp_path, 0o755)
+    path = old_database(
+        tmp_path, v1, "INSERT INTO messages (channel, user_id, username, data, created_at) "
+        "VALUES ('public:old', 'u1', 'u1', '{\"text\":\"from v1\"}', '2026-01-01T00:00:00.000Z')")
     st = make_stack(api=True, env={"GOLIVE_DB": path})
     hist = json_body(st.http("GET", "/api/realtime/channels/public:old/history"))["messages"]
     assert [m["data"] for m in hist] == [{"text": "from v1"}]
