@@ -16,7 +16,6 @@
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,26 +100,6 @@ admit(cmd *k)
     return false;
 }
 
-/* An optional integer field in [lo, hi]. Returns 0 absent, 1 present (*out set), -1 after an
- * error reply. */
-static int
-get_int(cmd *k, const char *name, int64_t lo, int64_t hi, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(k->root, name);
-    char msg[128];
-
-    if (v == NULL) return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-        v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
-        snprintf(msg, sizeof(msg), "%s must be an integer from %lld to %lld", name, (long long)lo,
-                 (long long)hi);
-        fail(k, GL_EINVAL, msg);
-        return -1;
-    }
-    *out = (int64_t)v->valuedouble;
-    return 1;
-}
-
 /* Read access to channel for this connection: GL_OK, or an error reply was sent. */
 static int
 check_read(cmd *k, const char *channel, gl_policy *pol)
@@ -189,20 +168,31 @@ replay_cut(cmd *k, const char *channel, const replay *r)
            (first != 0 && first < r->min_id);
 }
 
+/* The command's member name as a history parameter (shared/history_params: REST's rules). */
+static gl_history_arg
+history_arg(cmd *k, const char *name)
+{
+    return gl_history_arg_json(cJSON_GetObjectItemCaseSensitive(k->root, name));
+}
+
 static void
 cmd_subscribe(cmd *k)
 {
     const char *channel = get_channel(k);
     gl_policy pol;
     gl_err err;
-    int64_t since = 0, pruned = 0;
-    int has_since;
+    gl_history_arg since_arg = history_arg(k, "since");
+    int64_t since = since_arg.value, pruned = 0;
+    bool has_since = since_arg.present;
     replay r = {0, 0, 0, 0, 0, NULL};
     cJSON *data, *ev;
 
-    if (channel == NULL || (has_since = get_int(k, "since", 0, INT64_C(1) << 53, &since)) < 0 ||
-        check_read(k, channel, &pol) != GL_OK)
+    if (channel == NULL) return;
+    if (gl_history_since(since_arg, &err) != GL_OK) {
+        fail_err(k, &err);
         return;
+    }
+    if (check_read(k, channel, &pol) != GL_OK) return;
     if (pd_channel_subscribe(k->srv, k->c, channel, &pol, since, &err) != GL_OK) {
         fail_err(k, &err);
         return;
@@ -350,13 +340,6 @@ cmd_presence(cmd *k)
     if (channel == NULL || check_read(k, channel, &pol) != GL_OK) return;
     pd_conn_send_reply(k->c, "presence", k->id,
                        pd_channel_presence_json(channel, pd_channel_find(k->srv, channel)));
-}
-
-/* The command's member name as a history parameter (shared/history_params: REST's rules). */
-static gl_history_arg
-history_arg(cmd *k, const char *name)
-{
-    return gl_history_arg_json(cJSON_GetObjectItemCaseSensitive(k->root, name));
 }
 
 static void

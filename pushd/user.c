@@ -1,5 +1,6 @@
 /* Compact per-connection users (user.h). */
 #include "user.h"
+#include "shared/acl.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ pd_user_new(const gl_user *u)
     p->perms = u->perms;
     p->refs = 1;
     p->has_permissions = u->has_permissions;
+    p->admin = gl_acl_is_admin(u);
     /* A gl_user's strings fit its arrays, so the offsets fit uint8_t (asserted above). */
     p->name_off = (uint8_t)id;
     p->role_off = (uint8_t)(id + name);

@@ -17,6 +17,7 @@ typedef struct pd_user {
     uint8_t name_off;     /* username = id + name_off; sub is < GL_USER_ID_MAX bytes */
     uint8_t role_off;     /* role = id + role_off */
     bool has_permissions; /* the token carried a permissions array */
+    bool admin;           /* gl_acl_is_admin, decided once: the rate limits ask on every command */
     char id[];            /* sub, then username and role, each NUL-terminated */
 } pd_user;
 

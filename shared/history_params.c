@@ -47,13 +47,19 @@ check(const char *name, gl_history_arg a, int64_t lo, int64_t hi, gl_err *err)
 }
 
 int
+gl_history_since(gl_history_arg since, gl_err *err)
+{
+    return check("since", since, 0, ID_MAX, err);
+}
+
+int
 gl_history_params(gl_history_arg limit, gl_history_arg since, gl_history_arg before,
                   int max_history, gl_history_query *out, gl_err *err)
 {
     int rv;
 
     if ((rv = check("limit", limit, 1, GL_HISTORY_LIMIT, err)) != GL_OK ||
-        (rv = check("since", since, 0, ID_MAX, err)) != GL_OK ||
+        (rv = gl_history_since(since, err)) != GL_OK ||
         (rv = check("before", before, 1, ID_MAX, err)) != GL_OK ||
         (rv = gl_db_history_mode(since.present, since.value, before.present, before.value,
                                  &out->mode, &out->ref, err)) != GL_OK)

@@ -33,6 +33,10 @@ typedef struct gl_history_query {
     int limit;   /* 1..GL_HISTORY_PAGE_MAX, and at most max_history */
 } gl_history_query;
 
+/* A subscribe's since alone: absent, or an integer 0..2^53 (the same rule and message as in
+ * gl_history_params). GL_OK or GL_EINVAL. */
+int gl_history_since(gl_history_arg since, gl_err *err);
+
 /* Check limit (1..GL_HISTORY_LIMIT), since (0..2^53) and before (1..2^53), in that order, and
  * that not both of since and before are given; then cap limit at GL_HISTORY_PAGE_MAX and at the
  * channel's max_history (>= 1). GL_OK, or GL_EINVAL with a client-safe message
