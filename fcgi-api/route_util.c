@@ -164,8 +164,10 @@ api_channel_info_json(api_req *r, const char *channel, cJSON **out, gl_err *err)
     return GL_OK;
 }
 
-int
-api_is_broadcaster(api_req *r, const char *channel, bool *yes, gl_err *err)
+/* Whether the caller owns the stream whose chat channel is (chat:stream_<name>: its newest
+ * key's user), its broadcaster; false for any other channel. */
+static int
+is_broadcaster(api_req *r, const char *channel, bool *yes, gl_err *err)
 {
     const size_t plen = sizeof(GL_STREAM_CHANNEL_PREFIX) - 1;
     gl_stream s;
@@ -189,7 +191,7 @@ api_require_channel_moderator(api_req *r, gl_err *err)
 
     if ((rv = api_require_user(r, err)) != GL_OK) return rv;
     if (gl_acl_may_moderate(&r->user)) return GL_OK;
-    if ((rv = api_is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
+    if ((rv = is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
     if (!yes && (rv = gl_db_role_has(r->db, r->channel, GL_CHANNEL_ROLE_MODERATOR, r->user.id, &yes,
                                      err)) != GL_OK)
         return rv;
@@ -208,7 +210,7 @@ api_require_broadcaster(api_req *r, gl_err *err)
 
     if ((rv = api_require_user(r, err)) != GL_OK) return rv;
     if (gl_acl_is_admin(&r->user)) return GL_OK;
-    if ((rv = api_is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
+    if ((rv = is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
     if (yes) return GL_OK;
     return gl_err_set(err, GL_EFORBIDDEN,
                       "only %s's broadcaster (the owner of its stream) or an admin may appoint "

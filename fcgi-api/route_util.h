@@ -11,10 +11,6 @@
  * (gl_override_free), on error nothing is left to free. */
 int api_check_read(api_req *r, const char *channel, gl_policy *pol, gl_override *ov, gl_err *err);
 
-/* The caller owns the stream whose chat channel is (chat:stream_<name>, its newest key's user):
- * its broadcaster. *yes false for any other channel. */
-int api_is_broadcaster(api_req *r, const char *channel, bool *yes, gl_err *err);
-
 /* May the caller moderate r->channel: the moderator or admin role, chat.moderate, its
  * broadcaster, or one of its channel moderators. GL_OK, GL_EAUTH or GL_EFORBIDDEN. */
 int api_require_channel_moderator(api_req *r, gl_err *err);

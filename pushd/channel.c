@@ -274,8 +274,9 @@ pd_channel_unsubscribe(pd_server *srv, pd_conn *c, const char *name, gl_err *err
     return gl_err_set(err, GL_ENOTFOUND, "not subscribed to %s", name);
 }
 
-void
-pd_channel_kick(pd_server *srv, pd_conn *c, pd_channel *ch, const char *reason)
+/* Server-initiated: unsubscribe c and tell it why ({"type":"unsubscribed",...}). */
+static void
+kick(pd_server *srv, pd_conn *c, pd_channel *ch, const char *reason)
 {
     cJSON *ev;
     for (uint16_t i = 0; i < c->nsubs; i++)
@@ -292,23 +293,23 @@ pd_channel_kick_where(pd_server *srv, pd_channel *ch, pd_channel_verdict_fn verd
 {
     const char *name = ch->name;
     uint32_t n = 0, total = ch->nsubs;
-    pd_conn **kick = malloc(total * sizeof(*kick));
+    pd_conn **kicked = malloc(total * sizeof(*kicked));
     const char **why = malloc(total * sizeof(*why));
     char *saved = strdup(name);
 
-    if (kick == NULL || why == NULL || saved == NULL) {
+    if (kicked == NULL || why == NULL || saved == NULL) {
         gl_log(GL_LOG_ERROR, "channel", "out of memory re-checking %s", name);
         goto out_free;
     }
     /* Decide first, then kick: kicking reorders (and may free) the channel's array. */
     for (uint32_t i = 0; i < total; i++)
-        if ((why[n] = verdict(ch->subs[i].c, arg)) != NULL) kick[n++] = ch->subs[i].c;
+        if ((why[n] = verdict(ch->subs[i].c, arg)) != NULL) kicked[n++] = ch->subs[i].c;
     for (uint32_t i = 0; i < n; i++) {
         if ((ch = pd_channel_find(srv, saved)) == NULL) break;
-        pd_channel_kick(srv, kick[i], ch, why[i]);
+        kick(srv, kicked[i], ch, why[i]);
     }
 out_free:
-    free(kick);
+    free(kicked);
     free(why);
     free(saved);
 }

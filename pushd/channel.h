@@ -27,8 +27,8 @@ pd_channel_counts pd_channel_count(const pd_channel *ch);
  * sent them. sub is one of the connection's subscriptions (c->subs[i]). */
 void pd_channel_skip_replayed(const pd_conn_sub *sub, int64_t max_id);
 
-/* Ask verdict of every subscriber of ch, then kick (pd_channel_kick) each one it gave a reason
- * for. The channel may be gone afterwards. */
+/* Ask verdict of every subscriber of ch, then unsubscribe each one it gave a reason for and
+ * tell it ({"type":"unsubscribed","reason":..}). The channel may be gone afterwards. */
 void pd_channel_kick_where(pd_server *srv, pd_channel *ch, pd_channel_verdict_fn verdict,
                            void *arg);
 
@@ -41,9 +41,6 @@ int pd_channel_subscribe(pd_server *srv, pd_conn *c, const char *name, const gl_
 
 /* GL_OK or GL_ENOTFOUND. Sends leave on the user's last connection. */
 int pd_channel_unsubscribe(pd_server *srv, pd_conn *c, const char *name, gl_err *err);
-
-/* Server-initiated: unsubscribe and tell the client why ({"type":"unsubscribed",...}). */
-void pd_channel_kick(pd_server *srv, pd_conn *c, pd_channel *ch, const char *reason);
 
 void pd_channel_unsubscribe_all(pd_server *srv, pd_conn *c);
 

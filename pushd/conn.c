@@ -274,7 +274,7 @@ pd_conn_on_writeable(pd_server *srv, pd_conn *c)
 {
     if (c->close_sent) return 0; /* nothing may follow our Close */
     if (c->qlen > 0) return write_queue(srv, c);
-    if (c->close_code != 0 && !c->close_sent) return send_close(c);
+    if (c->close_code != 0) return send_close(c);
     if (c->ping == PD_PING_DUE) {
         /* With a payload: lws 4.1 does not report an empty PONG (ops-ws.c, "already_done"). */
         unsigned char buf[LWS_PRE + 2] = {[LWS_PRE] = 'k', [LWS_PRE + 1] = 'a'};
