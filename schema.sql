@@ -42,6 +42,14 @@ CREATE TABLE IF NOT EXISTS channel_settings (
     max_history    INTEGER CHECK (max_history > 0),
     allow_publish  INTEGER CHECK (allow_publish IN (0, 1)),
     allowed_roles  TEXT,              -- JSON array of role names
+    -- Chat modes (docs/moderation.md "Chat modes"); NULL = the YAML's chat_modes decide.
+    slow_mode             INTEGER CHECK (slow_mode >= 0),  -- seconds between a user's messages
+    members_only          INTEGER CHECK (members_only IN (0, 1)),
+    unique_chat           INTEGER CHECK (unique_chat IN (0, 1)),
+    max_message_length    INTEGER CHECK (max_message_length >= 0),  -- characters of content
+    max_message_bytes     INTEGER CHECK (max_message_bytes >= 0),   -- bytes of data
+    blocked_terms         TEXT,       -- JSON array of terms ('*' matches any run)
+    blocked_terms_action  TEXT CHECK (blocked_terms_action IN ('refuse', 'hold')),
     updated_by     TEXT NOT NULL,
     updated_at     TEXT NOT NULL
 );
@@ -125,6 +133,6 @@ CREATE TABLE IF NOT EXISTS streams (
     ended_at     TEXT
 );
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 COMMIT;

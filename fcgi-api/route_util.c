@@ -153,6 +153,7 @@ api_channel_info_json(api_req *r, const char *channel, cJSON **out, gl_err *err)
     cJSON_AddBoolToObject(o, "allow_publish", pol.allow_publish);
     cJSON_AddNumberToObject(o, "max_history", pol.max_history);
     cJSON_AddItemToObject(o, "allowed_roles", roles_json(&pol));
+    cJSON_AddItemToObject(o, "chat_modes", gl_modes_json(&pol.modes));
     gl_override_free(&ov);
     cJSON_AddBoolToObject(o, "live", add_live_counts(r, channel, o));
     cJSON_AddNumberToObject(o, "last_message_id", (double)last);
@@ -164,10 +165,8 @@ api_channel_info_json(api_req *r, const char *channel, cJSON **out, gl_err *err)
     return GL_OK;
 }
 
-/* Whether the caller owns the stream whose chat channel is (chat:stream_<name>: its newest
- * key's user), its broadcaster; false for any other channel. */
-static int
-is_broadcaster(api_req *r, const char *channel, bool *yes, gl_err *err)
+int
+api_is_broadcaster(api_req *r, const char *channel, bool *yes, gl_err *err)
 {
     const size_t plen = sizeof(GL_STREAM_CHANNEL_PREFIX) - 1;
     gl_stream s;
@@ -191,7 +190,7 @@ api_require_channel_moderator(api_req *r, gl_err *err)
 
     if ((rv = api_require_user(r, err)) != GL_OK) return rv;
     if (gl_acl_may_moderate(&r->user)) return GL_OK;
-    if ((rv = is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
+    if ((rv = api_is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
     if (!yes && (rv = gl_db_role_has(r->db, r->channel, GL_CHANNEL_ROLE_MODERATOR, r->user.id, &yes,
                                      err)) != GL_OK)
         return rv;
@@ -210,7 +209,7 @@ api_require_broadcaster(api_req *r, gl_err *err)
 
     if ((rv = api_require_user(r, err)) != GL_OK) return rv;
     if (gl_acl_is_admin(&r->user)) return GL_OK;
-    if ((rv = is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
+    if ((rv = api_is_broadcaster(r, r->channel, &yes, err)) != GL_OK) return rv;
     if (yes) return GL_OK;
     return gl_err_set(err, GL_EFORBIDDEN,
                       "only %s's broadcaster (the owner of its stream) or an admin may appoint "

@@ -15,6 +15,10 @@ int api_check_read(api_req *r, const char *channel, gl_policy *pol, gl_override 
  * broadcaster, or one of its channel moderators. GL_OK, GL_EAUTH or GL_EFORBIDDEN. */
 int api_require_channel_moderator(api_req *r, gl_err *err);
 
+/* Whether the caller owns the stream whose chat channel is (chat:stream_<name>: its newest
+ * key's user), its broadcaster; false for any other channel. */
+int api_is_broadcaster(api_req *r, const char *channel, bool *yes, gl_err *err);
+
 /* May the caller appoint r->channel's moderators and VIPs: an admin or its broadcaster. */
 int api_require_broadcaster(api_req *r, gl_err *err);
 

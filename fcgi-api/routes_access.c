@@ -2,6 +2,7 @@
  * with an audit row, then pushd reloads the channel and ends subscriptions that lost access. */
 #include "routes.h"
 #include "route_util.h"
+#include "shared/event.h"
 #include "shared/timefmt.h"
 
 #include <stdio.h>
@@ -51,6 +52,102 @@ apply_roles(const cJSON *v, gl_override *ov, gl_err *err)
     return GL_OK;
 }
 
+/* An integer setting in 0..max, or null (-1: unset). */
+static int
+int_setting(const cJSON *v, const char *name, int max, int *out, gl_err *err)
+{
+    if (cJSON_IsNull(v))
+        *out = -1;
+    else if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
+             v->valuedouble < 0 || v->valuedouble > max)
+        return gl_err_set(err, GL_EINVAL, "%s must be an integer from 0 to %d, or null", name, max);
+    else
+        *out = (int)v->valuedouble;
+    return GL_OK;
+}
+
+static int
+apply_terms(const cJSON *v, gl_modes *m, gl_err *err)
+{
+    const cJSON *it;
+    const char *problem;
+    size_t n = 0;
+
+    free(m->terms);
+    m->terms = NULL;
+    m->n_terms = 0;
+    m->has_terms = false;
+    if (cJSON_IsNull(v)) return GL_OK;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > GL_TERMS_MAX)
+        return gl_err_set(err, GL_EINVAL,
+                          "blocked_terms must be an array of at most %d strings, or null",
+                          GL_TERMS_MAX);
+    if ((m->terms = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*m->terms))) == NULL)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    cJSON_ArrayForEach(it, v)
+    {
+        if (!cJSON_IsString(it))
+            return gl_err_set(err, GL_EINVAL, "blocked_terms entries must be strings");
+        if ((problem = gl_term_problem(it->valuestring)) != NULL)
+            return gl_err_set(err, GL_EINVAL, "blocked_terms[%zu]: %s", n, problem);
+        snprintf(m->terms[n++], GL_TERM_MAX, "%s", it->valuestring);
+    }
+    m->n_terms = n;
+    m->has_terms = true;
+    return GL_OK;
+}
+
+static int
+apply_action(const cJSON *v, gl_modes *m, gl_err *err)
+{
+    if (cJSON_IsNull(v))
+        m->hold_blocked = -1;
+    else if (cJSON_IsString(v) && strcmp(v->valuestring, "refuse") == 0)
+        m->hold_blocked = 0;
+    else if (cJSON_IsString(v) && strcmp(v->valuestring, "hold") == 0)
+        m->hold_blocked = 1;
+    else
+        return gl_err_set(err, GL_EINVAL,
+                          "blocked_terms_action must be \"refuse\", \"hold\" or null");
+    return GL_OK;
+}
+
+/* A chat-mode setting (docs/moderation.md "Chat modes") into m; GL_ENOTFOUND: k is not one. */
+static int
+apply_mode(const char *k, const cJSON *it, gl_modes *m, gl_err *err)
+{
+    int b = -1, rv;
+
+    if (strcmp(k, "slow_mode") == 0)
+        return int_setting(it, k, GL_SLOW_MODE_MAX, &m->slow_mode, err);
+    if (strcmp(k, "max_message_length") == 0)
+        return int_setting(it, k, GL_LENGTH_LIMIT, &m->max_length, err);
+    if (strcmp(k, "max_message_bytes") == 0)
+        return int_setting(it, k, GL_LENGTH_LIMIT, &m->max_bytes, err);
+    if (strcmp(k, "blocked_terms") == 0) return apply_terms(it, m, err);
+    if (strcmp(k, "blocked_terms_action") == 0) return apply_action(it, m, err);
+    if (strcmp(k, "members_only") != 0 && strcmp(k, "unique_chat") != 0) return GL_ENOTFOUND;
+    if ((rv = tristate(it, k, &b, err)) == GL_OK)
+        *(k[0] == 'm' ? &m->members_only : &m->unique_chat) = b;
+    return rv;
+}
+
+/* Does the body set only chat modes (which the channel's own moderators may change)? */
+static bool
+only_modes(const cJSON *body)
+{
+    gl_modes probe = GL_MODES_UNSET;
+    const cJSON *it;
+    bool only = true;
+
+    cJSON_ArrayForEach(it, body)
+    {
+        if (apply_mode(it->string, it, &probe, NULL) == GL_ENOTFOUND) only = false;
+    }
+    free(probe.terms);
+    return only;
+}
+
 /* Merge the body into ov. */
 static int
 apply_settings(api_req *r, gl_override *ov, gl_err *err)
@@ -61,11 +158,13 @@ apply_settings(api_req *r, gl_override *ov, gl_err *err)
     if (r->body->child == NULL)
         return gl_err_set(err, GL_EINVAL,
                           "no settings given (private, max_history, allow_publish, "
-                          "allowed_roles)");
+                          "allowed_roles, or a chat mode)");
     cJSON_ArrayForEach(it, r->body)
     {
         const char *k = it->string;
-        if (strcmp(k, "private") == 0) {
+        if ((rv = apply_mode(k, it, &ov->modes, err)) != GL_ENOTFOUND) {
+            /* a chat mode, applied or refused */
+        } else if ((rv = GL_OK, strcmp(k, "private") == 0)) {
             rv = tristate(it, k, &ov->private_, err);
         } else if (strcmp(k, "allow_publish") == 0) {
             rv = tristate(it, k, &ov->allow_publish, err);
@@ -111,8 +210,12 @@ api_route_settings(api_req *r, gl_err *err)
     cJSON *info;
     int rv;
 
-    if ((rv = api_require_staff(r, err)) != GL_OK ||
+    gl_policy pol;
+
+    if ((rv = api_require_user(r, err)) != GL_OK ||
         (rv = api_read_json_body(r, true, err)) != GL_OK ||
+        (rv = only_modes(r->body) ? api_require_channel_moderator(r, err)
+                                  : api_require_staff(r, err)) != GL_OK ||
         (rv = gl_db_get_override(r->db, r->channel, &ov, err)) != GL_OK)
         return rv;
     if ((rv = apply_settings(r, &ov, err)) != GL_OK) {
@@ -124,7 +227,8 @@ api_route_settings(api_req *r, gl_err *err)
     x = (settings_args){&ov, at};
     a = (gl_audit){r->channel, "settings", NULL, 0, r->user.id, r->user.username, NULL, detail, at};
     if ((rv = api_write_audited(r, do_settings, &x, &a, err)) == GL_OK) {
-        api_push_reload(r, r->channel, NULL);
+        gl_policy_resolve(r->app->cfg, r->channel, &ov, &pol);
+        api_push_reload(r, r->channel, gl_event_chat_modes(r->channel, &pol.modes));
         if ((rv = api_channel_info_json(r, r->channel, &info, err)) == GL_OK)
             api_reply(r, 200, info);
     }

@@ -1,6 +1,7 @@
 /* Channel routes: list, info, history, presence, publish, broadcast. Publishes and broadcasts go
  * through the publisher (api_publish): stored first (message row, pruning to max_history, in one
  * transaction), then pushed. */
+#include "chat_modes.h"
 #include "rate_limits.h"
 #include "routes.h"
 #include "route_util.h"
@@ -212,6 +213,7 @@ api_route_publish(api_req *r, gl_err *err)
     gl_override ov;
     gl_policy pol;
     gl_acl_facts facts;
+    gl_mode_verdict verdict;
     int64_t now = gl_time_now_ms();
     const char *data;
     gl_msg m;
@@ -222,7 +224,8 @@ api_route_publish(api_req *r, gl_err *err)
         return rv;
     if ((rv = gl_acl_check_publish(&pol, &r->user, &facts, now, err)) == GL_OK &&
         (rv = body_data(r, &data, err)) == GL_OK &&
-        (rv = api_rate_limit_publish(r, pol.ns, err)) == GL_OK) {
+        (rv = api_rate_limit_publish(r, pol.ns, err)) == GL_OK &&
+        (rv = api_check_modes(r, &pol, &facts, data, now, &verdict, err)) == GL_OK) {
         m = (gl_msg){0, r->channel, r->user.id, r->user.username, data, ""};
         gl_time_format_iso(now, m.created_at);
         rv = store_and_push(r, &m, pol.max_history, NULL, err);

@@ -103,6 +103,8 @@ change_role(api_req *r, const role_route *rr, bool grant, gl_err *err)
     cJSON_AddStringToObject(out, "user_id", user);
     cJSON_AddStringToObject(out, "role", rr->role);
     cJSON_AddBoolToObject(out, grant ? "added" : "removed", x.changed != 0);
+    /* pushd exempts channel moderators and VIPs from the chat modes: it reloads their roles. */
+    cJSON_AddBoolToObject(out, "pushed", x.changed == 0 || api_push_reload(r, r->channel, NULL));
     api_reply(r, 200, out);
     return GL_OK;
 }

@@ -7,6 +7,7 @@
 #include "fanout.h"
 #include "limits.h"
 #include "modstate.h"
+#include "recent.h"
 #include "rpc.h"
 #include "writer.h"
 #include "shared/chan.h"
@@ -223,6 +224,7 @@ cmd_subscribe(cmd *k)
         cJSON_AddNumberToObject(data, "recovered", r.msgs ? cJSON_GetArraySize(r.msgs) : 0);
     if (data != NULL && has_since)
         cJSON_AddBoolToObject(data, "complete", pruned <= since && !replay_cut(k, channel, &r));
+    if (data != NULL) cJSON_AddItemToObject(data, "chat_modes", gl_modes_json(&pol.modes));
     pd_conn_send_reply(k->c, "subscribe", k->id, data);
     if (r.msgs != NULL) {
         cJSON_ArrayForEach(ev, r.msgs) pd_conn_send_json(k->c, cJSON_PrintUnformatted(ev));
@@ -244,6 +246,34 @@ cmd_unsubscribe(cmd *k)
     pd_conn_send_reply(k->c, "unsubscribe", k->id, channel_data(channel));
 }
 
+/* The channel's chat modes (shared/chatmodes) for u's message data: GL_OK (v says whether it
+ * is held for review), or a refusal was sent. A slow-mode refusal is a rate_limited error with
+ * retry_after_ms, like the rate limits', but does not count towards the flood close: a client
+ * that waits as told never sees one twice. */
+static int
+check_modes(cmd *k, const char *channel, const gl_policy *pol, const gl_user *u,
+            const gl_acl_facts *f, const char *data, int64_t now, gl_mode_verdict *v)
+{
+    gl_standing st;
+    gl_err err;
+    int rv;
+
+    *v = (gl_mode_verdict){false, 0, NULL};
+    if (!gl_modes_active(&pol->modes, pol->n_global_terms)) return GL_OK;
+    st = pd_modstate_standing(k->srv, channel, u);
+    rv = gl_modes_check(&pol->modes, pol->global_terms, pol->n_global_terms, st,
+                        gl_acl_is_member(pol, u, f), data, pd_recent_get(k->srv, channel, u->id),
+                        now, v, &err);
+    if (rv == GL_ERATE)
+        pd_conn_send_json(k->c, gl_event_print_take(gl_event_rate_limited(
+                                    k->id, k->channel, err.msg, v->retry_after_ms)));
+    else if (rv != GL_OK)
+        fail_err(k, &err);
+    else if (gl_modes_track_recent(&pol->modes))
+        pd_recent_note(k->srv, channel, u->id, data, now, (int64_t)pol->modes.slow_mode * 1000);
+    return rv;
+}
+
 static void
 cmd_publish(cmd *k)
 {
@@ -253,6 +283,7 @@ cmd_publish(cmd *k)
     const gl_user *u = pd_user_expand(k->c->user, &full);
     gl_policy pol;
     gl_acl_facts facts;
+    gl_mode_verdict verdict;
     gl_err err;
     publish_job *job;
     uint32_t retry;
@@ -273,6 +304,7 @@ cmd_publish(cmd *k)
         refuse_rate(k, "too many messages; slow down", retry);
         return;
     }
+    if (check_modes(k, channel, &pol, u, &facts, data, now, &verdict) != GL_OK) return;
     if ((job = calloc(1, sizeof(*job))) == NULL || (job->data = strdup(data)) == NULL ||
         (k->id != NULL && (job->cmd_id = cJSON_Duplicate(k->id, 1)) == NULL)) {
         if (job) free(job->data);

@@ -7,6 +7,7 @@
 #include "fanout.h"
 #include "ipc_watchdog.h"
 #include "modstate.h"
+#include "recent.h"
 #include "rpc.h"
 #include "shared/chan.h"
 #include "shared/json.h"
@@ -181,6 +182,18 @@ fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg
     return gl_wire_reply_ok(data);
 }
 
+/* A message golive-api stored counts towards its author's slow mode and unique chat over
+ * WebSocket too, where the channel has either. */
+static void
+note_recent(pd_server *srv, const char *channel, const char *event)
+{
+    gl_policy pol;
+    pd_policy(srv, channel, &pol);
+    if (gl_modes_track_recent(&pol.modes))
+        pd_recent_note_event(srv, channel, event, gl_time_now_ms(),
+                             (int64_t)pol.modes.slow_mode * 1000);
+}
+
 static cJSON *
 channel_counts(const char *name, const pd_channel *ch)
 {
@@ -262,6 +275,7 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
         if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 0x1p53 ||
             id->valuedouble != (double)(int64_t)id->valuedouble)
             return gl_wire_reply_error(GL_EINVAL, "id must be the message's row id");
+        note_recent(srv, channel, event);
         return fanout_event(srv, channel, event, (int64_t)id->valuedouble);
     }
     if (strcmp(op, GL_OP_EVENT) == 0) {

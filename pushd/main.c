@@ -8,6 +8,7 @@
 #include "fanout.h"
 #include "ipc.h"
 #include "limits.h"
+#include "recent.h"
 #include "loop.h"
 #include "modstate.h"
 #include "writer.h"
@@ -285,6 +286,7 @@ out:
     the_server = NULL;
     pd_modstate_free_all(&srv);
     pd_limits_free(&srv);
+    pd_recent_free(&srv);
     gl_map_free(&srv.channels);
     gl_map_free(&srv.ns_clients);
     gl_db_close(srv.db);

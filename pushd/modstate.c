@@ -15,7 +15,13 @@ typedef struct pd_modstate {
     gl_override ov;
     gl_map access;       /* user id -> same malloc'd string */
     gl_map restrictions; /* user id -> pd_restriction */
+    gl_map roles;        /* user id -> pd_role: broadcaster, channel moderator, VIP */
 } pd_modstate;
+
+typedef struct pd_role {
+    gl_standing standing; /* the highest of the user's roles */
+    char user_id[];
+} pd_role;
 
 typedef struct pd_restriction {
     bool banned;
@@ -36,8 +42,12 @@ modstate_free(pd_modstate *ms)
     it = 0;
     while ((e = gl_map_next(&ms->restrictions, &it)) != NULL)
         free(e->val);
+    it = 0;
+    while ((e = gl_map_next(&ms->roles, &it)) != NULL)
+        free(e->val);
     gl_map_free(&ms->access);
     gl_map_free(&ms->restrictions);
+    gl_map_free(&ms->roles);
     gl_override_free(&ms->ov);
     free(ms->name);
     free(ms);
@@ -110,23 +120,36 @@ on_access(void *arg, const char *channel, const char *user_id)
 }
 
 static int
+on_role(void *arg, const char *channel, const char *user_id, const char *role)
+{
+    pd_modstate *ms = modstate_get(arg, channel);
+    gl_standing st = strcmp(role, GL_CHANNEL_ROLE_BROADCASTER) == 0 ? GL_STANDING_BROADCASTER
+                     : strcmp(role, GL_CHANNEL_ROLE_MODERATOR) == 0 ? GL_STANDING_MODERATOR
+                                                                    : GL_STANDING_VIP;
+    pd_role *r;
+
+    if (ms == NULL) return GL_ENOMEM;
+    if ((r = gl_map_get(&ms->roles, user_id)) == NULL) {
+        size_t len = strlen(user_id) + 1;
+        if ((r = calloc(1, sizeof(*r) + len)) == NULL) return GL_ENOMEM;
+        memcpy(r->user_id, user_id, len);
+        if (gl_map_put(&ms->roles, r->user_id, r) != GL_OK) {
+            free(r);
+            return GL_ENOMEM;
+        }
+    }
+    if (st > r->standing) r->standing = st;
+    return GL_OK;
+}
+
+static int
 on_setting(void *arg, const char *channel, const gl_override *ov)
 {
     pd_modstate *ms = modstate_get(arg, channel);
     if (ms == NULL) return GL_ENOMEM;
     gl_override_free(&ms->ov);
-    ms->ov = *ov;
-    ms->has_override = true;
-    if (ov->has_roles) {
-        ms->ov.roles = malloc(ov->n_roles ? ov->n_roles * sizeof(*ov->roles) : 1);
-        if (ms->ov.roles == NULL) {
-            ms->ov.has_roles = false;
-            ms->ov.n_roles = 0;
-            return GL_ENOMEM;
-        }
-        memcpy(ms->ov.roles, ov->roles, ov->n_roles * sizeof(*ov->roles));
-    }
-    return GL_OK;
+    ms->has_override = gl_override_copy(&ms->ov, ov) == GL_OK;
+    return ms->has_override ? GL_OK : GL_ENOMEM;
 }
 
 /* Fill map m, a new one that nobody reads yet, from SQLite; channel NULL = every channel. On
@@ -137,7 +160,8 @@ load(pd_server *srv, gl_map *m, const char *channel, gl_err *err)
     int rv;
     if ((rv = gl_db_each_setting(srv->db, channel, on_setting, m, err)) != GL_OK ||
         (rv = gl_db_each_access(srv->db, channel, on_access, m, err)) != GL_OK ||
-        (rv = gl_db_each_restriction(srv->db, channel, on_restriction, m, err)) != GL_OK) {
+        (rv = gl_db_each_restriction(srv->db, channel, on_restriction, m, err)) != GL_OK ||
+        (rv = gl_db_each_channel_role(srv->db, channel, on_role, m, err)) != GL_OK) {
         if (rv == GL_ENOMEM) gl_err_set(err, GL_ENOMEM, "out of memory loading moderation state");
         return rv;
     }
@@ -221,6 +245,20 @@ pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t
         out->banned = r->banned && (r->ban_expires_ms == 0 || r->ban_expires_ms > now_ms);
         out->timeout_until_ms = r->timeout_until_ms;
     }
+}
+
+gl_standing
+pd_modstate_standing(pd_server *srv, const char *channel, const gl_user *u)
+{
+    pd_modstate *ms;
+    pd_role *r;
+
+    if (u == NULL) return GL_STANDING_NONE;
+    if (gl_acl_is_staff(u)) return GL_STANDING_MODERATOR;
+    if ((ms = gl_map_get(&srv->modstates, channel)) == NULL ||
+        (r = gl_map_get(&ms->roles, u->id)) == NULL)
+        return GL_STANDING_NONE;
+    return r->standing;
 }
 
 typedef struct recheck {

@@ -8,6 +8,7 @@
 #include "ipc.h"
 #include "limits.h"
 #include "loop.h"
+#include "recent.h"
 #include "rpc.h"
 #include "wsguard.h"
 #include "shared/event.h"
@@ -289,6 +290,7 @@ sweep(lws_sorted_usec_list_t *sul)
             pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "token expired");
         }
     }
+    pd_recent_sweep(srv, gl_time_now_ms());
     trim_after_burst(srv);
     lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }

@@ -15,6 +15,44 @@ gl_override_free(gl_override *ov)
     ov->roles = NULL;
     ov->n_roles = 0;
     ov->has_roles = false;
+    free(ov->modes.terms);
+    ov->modes = GL_MODES_UNSET;
+}
+
+/* A copy of n elements of elem bytes (one more zeroed, so that n may be 0), or NULL. */
+static void *
+copy_slots(const void *src, size_t n, size_t elem)
+{
+    void *p = calloc(n + 1, elem);
+    if (p != NULL && n > 0) memcpy(p, src, n * elem);
+    return p;
+}
+
+int
+gl_override_copy(gl_override *dst, const gl_override *src)
+{
+    *dst = *src;
+    dst->roles = NULL;
+    dst->modes.terms = NULL;
+    if ((src->has_roles &&
+         (dst->roles = copy_slots(src->roles, src->n_roles, sizeof(*src->roles))) == NULL) ||
+        (src->modes.has_terms &&
+         (dst->modes.terms = copy_slots(src->modes.terms, src->modes.n_terms,
+                                        sizeof(*src->modes.terms))) == NULL)) {
+        gl_override_free(dst);
+        *dst = (gl_override)GL_OVERRIDE_INIT;
+        return GL_ENOMEM;
+    }
+    return GL_OK;
+}
+
+bool
+gl_override_is_empty(const gl_override *ov)
+{
+    const gl_modes *m = &ov->modes;
+    return ov->private_ < 0 && ov->allow_publish < 0 && ov->max_history <= 0 && !ov->has_roles &&
+           m->slow_mode < 0 && m->members_only < 0 && m->unique_chat < 0 && m->max_length < 0 &&
+           m->max_bytes < 0 && m->hold_blocked < 0 && !m->has_terms;
 }
 
 void
@@ -40,6 +78,12 @@ gl_policy_resolve(const gl_config *cfg, const char *channel, const gl_override *
             out->ns = gl_config_namespace(cfg, prefix);
     }
     if (out->ns != NULL) out->allow_publish = out->ns->allow_publish;
+    gl_modes_resolve(&out->modes, out->ns ? &out->ns->modes : NULL, rule ? &rule->modes : NULL,
+                     ov ? &ov->modes : NULL);
+    if (cfg != NULL) {
+        out->global_terms = cfg->blocked_terms;
+        out->n_global_terms = cfg->n_blocked_terms;
+    }
     if (ov == NULL) return;
     if (ov->private_ >= 0) out->private_ = ov->private_ != 0;
     if (ov->allow_publish >= 0) out->allow_publish = ov->allow_publish != 0;
@@ -84,6 +128,12 @@ private_admits(const gl_policy *p, const gl_user *u, const gl_acl_facts *f)
     for (size_t i = 0; i < p->n_roles; i++)
         if (strcmp(p->roles[i], u->role) == 0) return true;
     return false;
+}
+
+bool
+gl_acl_is_member(const gl_policy *p, const gl_user *u, const gl_acl_facts *f)
+{
+    return u != NULL && private_admits(p, u, f);
 }
 
 int

@@ -19,14 +19,21 @@ typedef struct gl_override {
     bool has_roles;
     size_t n_roles;
     char (*roles)[GL_NAME_MAX]; /* malloc'd; gl_override_free */
+    gl_modes modes;             /* chat modes; terms malloc'd; gl_override_free */
 } gl_override;
 
 #define GL_OVERRIDE_INIT                                                                           \
     {                                                                                              \
-        -1, -1, 0, false, 0, NULL                                                                  \
+        -1, -1, 0, false, 0, NULL, GL_MODES_UNSET                                                  \
     }
 
 void gl_override_free(gl_override *ov);
+
+/* A deep copy of src into *dst (gl_override_free). GL_OK or GL_ENOMEM (then *dst is unset). */
+int gl_override_copy(gl_override *dst, const gl_override *src);
+
+/* Whether ov overrides nothing (its row can go). */
+bool gl_override_is_empty(const gl_override *ov);
 
 /* The effective rules for one channel. Borrows from the config and the override it was
  * resolved from: valid while both live. */
@@ -39,6 +46,9 @@ typedef struct gl_policy {
     size_t n_roles;
     const char (*users)[GL_USER_ID_MAX];
     size_t n_users;
+    gl_modes modes;              /* effective chat modes: namespace, rule, then override */
+    const gl_term *global_terms; /* the YAML's blocked_terms */
+    size_t n_global_terms;
 } gl_policy;
 
 /* Resolve the policy of channel: first matching rule, its namespace (or the namespace named by
@@ -67,6 +77,10 @@ bool gl_acl_may_stream(const gl_user *u);
 /* May use the REST moderation routes (delete a message, time out, ban, unban): staff, or a
  * token with the chat.moderate permission. Broadcast, settings and access stay staff-only. */
 bool gl_acl_may_moderate(const gl_user *u);
+
+/* Is u a member for members-only mode: staff, in the access list, or admitted by the rule's
+ * allowed_users or allowed_roles (the lists a private channel reads by)? */
+bool gl_acl_is_member(const gl_policy *p, const gl_user *u, const gl_acl_facts *f);
 
 /* May u (NULL = anonymous) read the channel? GL_OK, GL_EAUTH (anonymous on a private
  * channel) or GL_EFORBIDDEN, with a client-safe message. */

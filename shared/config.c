@@ -49,15 +49,18 @@ typedef bool (*char_ok_fn)(unsigned char c);
 /* Checks (and may rewrite) entry n of a list read by read_list; entries are elem bytes apart. */
 typedef int (*entry_check_fn)(ctx *c, const char *path, char *buf, size_t n, size_t elem);
 
-static const char *const top_keys[] = {"namespaces", "channels", "rpc_proxies", "allowed_origins",
-                                       "rate_limits"};
-static const char *const ns_keys[] = {"name", "max_clients", "allow_publish", "join_leave_max",
-                                      "rate_limits"};
+static const char *const top_keys[] = {"namespaces",      "channels",    "rpc_proxies",
+                                       "allowed_origins", "rate_limits", "blocked_terms"};
+static const char *const ns_keys[] = {"name",           "max_clients", "allow_publish",
+                                      "join_leave_max", "rate_limits", "chat_modes"};
 static const char *const limits_keys[] = {"publish", "commands", "flood_close_after", "connections",
                                           "client_ip_header"};
 static const char *const rate_keys[] = {"burst", "per_second"};
-static const char *const ch_keys[] = {"pattern",       "namespace",     "private",
-                                      "allowed_roles", "allowed_users", "max_history"};
+static const char *const ch_keys[] = {"pattern",       "namespace",   "private",   "allowed_roles",
+                                      "allowed_users", "max_history", "chat_modes"};
+static const char *const modes_keys[] = {"slow_mode",         "members_only",
+                                         "unique_chat",       "max_message_length",
+                                         "max_message_bytes", "blocked_terms_action"};
 static const char *const rpc_keys[] = {"method", "url", "timeout_ms"};
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -464,6 +467,60 @@ parse_limits(ctx *c, const char *path, gl_rate *publish, bool top)
     return rv;
 }
 
+/* A chat_modes mapping (namespace or channel rule) into the layer m; keys it omits stay unset. */
+static int
+parse_modes(ctx *c, const char *path, gl_modes *m)
+{
+    char vpath[PATH_MAX_LEN], got[80];
+    unsigned seen = 0;
+    bool b;
+    int rv, k;
+
+    if (c->ev.type != YAML_MAPPING_START_EVENT)
+        return fail(c, path, "expected a mapping, got %s", describe(c, got, sizeof(got)));
+    while ((rv = next_key(c, path, modes_keys, NKEYS(modes_keys), &seen, &k, vpath)) == GL_OK &&
+           k >= 0) {
+        if (k == 0) {
+            rv = read_int(c, vpath, 0, GL_SLOW_MODE_MAX, &m->slow_mode);
+        } else if (k == 1 || k == 2) {
+            if ((rv = read_bool(c, vpath, &b)) == GL_OK)
+                *(k == 1 ? &m->members_only : &m->unique_chat) = b;
+        } else if (k == 3) {
+            rv = read_int(c, vpath, 0, GL_LENGTH_LIMIT, &m->max_length);
+        } else if (k == 4) {
+            rv = read_int(c, vpath, 0, GL_LENGTH_LIMIT, &m->max_bytes);
+        } else if (is_scalar(c, "refuse") || is_scalar(c, "hold")) {
+            m->hold_blocked = is_scalar(c, "hold");
+        } else {
+            rv = fail(c, vpath, "expected refuse or hold, got %s", describe(c, got, sizeof(got)));
+        }
+        if (rv != GL_OK) return rv;
+    }
+    return rv;
+}
+
+/* A blocked_terms entry: a term gl_term_problem accepts. */
+static int
+check_term(ctx *c, const char *path, char *buf, size_t n, size_t elem)
+{
+    const char *problem = gl_term_problem(buf + n * elem);
+    return problem == NULL ? GL_OK : fail(c, path, "%s", problem);
+}
+
+static int
+parse_blocked_terms(ctx *c, const char *path)
+{
+    char *list = NULL;
+    int rv = read_list(c, path, GL_TERM_MAX, check_term, &list, &c->cfg->n_blocked_terms);
+
+    if (rv == GL_OK && c->cfg->n_blocked_terms > GL_TERMS_MAX) {
+        free(list);
+        return fail(c, path, "more than %d blocked terms", GL_TERMS_MAX);
+    }
+    c->cfg->blocked_terms = (gl_term *)(void *)list;
+    return rv;
+}
+
 static int
 parse_namespace(ctx *c, const char *path)
 {
@@ -482,6 +539,7 @@ parse_namespace(ctx *c, const char *path)
     ns->allow_publish = true;
     ns->join_leave_max = GL_JOIN_LEAVE_DEFAULT;
     ns->publish_rate.burst = UINT32_MAX; /* not set: the top level's (gl_config_publish_rate) */
+    ns->modes = GL_MODES_UNSET;
     while ((rv = next_key(c, path, ns_keys, NKEYS(ns_keys), &seen, &k, vpath)) == GL_OK && k >= 0) {
         if (k == 0) {
             rv = read_token(c, vpath, GL_NAME_MAX - 1, ns_char, "[a-z0-9_-]", ns->name);
@@ -494,8 +552,10 @@ parse_namespace(ctx *c, const char *path)
             rv = read_bool(c, vpath, &ns->allow_publish);
         } else if (k == 3) {
             rv = read_int(c, vpath, 0, INT_MAX, &ns->join_leave_max);
-        } else {
+        } else if (k == 4) {
             rv = parse_limits(c, vpath, &ns->publish_rate, false);
+        } else {
+            rv = parse_modes(c, vpath, &ns->modes);
         }
         if (rv != GL_OK) return rv;
     }
@@ -529,6 +589,7 @@ parse_channel(ctx *c, const char *path)
     cfg->channels = r;
     r = &cfg->channels[cfg->n_channels++];
     memset(r, 0, sizeof(*r));
+    r->modes = GL_MODES_UNSET;
     r->line = (int)c->ev.start_mark.line + 1;
     while ((rv = next_key(c, path, ch_keys, NKEYS(ch_keys), &seen, &k, vpath)) == GL_OK && k >= 0) {
         switch (k) {
@@ -550,8 +611,11 @@ parse_channel(ctx *c, const char *path)
             rv = read_list(c, vpath, USER_MAX, NULL, &list, &r->n_allowed_users);
             r->allowed_users = (char(*)[USER_MAX])(void *)list;
             break;
-        default:
+        case 5:
             rv = read_int(c, vpath, 1, GL_HISTORY_LIMIT, &r->max_history);
+            break;
+        default:
+            rv = parse_modes(c, vpath, &r->modes);
             break;
         }
         list = NULL;
@@ -691,8 +755,10 @@ parse_document(ctx *c)
             rv = parse_list(c, vpath, MAX_PROXIES, parse_rpc_proxy);
         else if (k == 3)
             rv = parse_origins(c, vpath);
-        else
+        else if (k == 4)
             rv = parse_limits(c, vpath, &c->cfg->publish_rate, true);
+        else
+            rv = parse_blocked_terms(c, vpath);
         if (rv != GL_OK) return rv;
     }
     return rv;
@@ -834,6 +900,7 @@ gl_config_destroy(gl_config *cfg)
     free(cfg->channels);
     free(cfg->rpc_proxies);
     free(cfg->allowed_origins);
+    free(cfg->blocked_terms);
     free(cfg);
 }
 

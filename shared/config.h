@@ -4,6 +4,7 @@
 #ifndef GL_CONFIG_H
 #define GL_CONFIG_H
 
+#include "chatmodes.h"
 #include "err.h"
 #include "origin.h"
 #include "ratelimit.h"
@@ -36,6 +37,7 @@ typedef struct gl_namespace {
     int join_leave_max;   /* join/leave events only while a channel has at most this many
                              subscribers (0 = never); default GL_JOIN_LEAVE_DEFAULT */
     gl_rate publish_rate; /* rate_limits.publish, else the top level's */
+    gl_modes modes;       /* chat_modes: a layer (unset fields: off) */
 } gl_namespace;
 
 typedef struct gl_chan_rule {
@@ -47,6 +49,7 @@ typedef struct gl_chan_rule {
     char (*allowed_users)[128]; /* n_allowed_users entries (user ids, as JWT sub) */
     size_t n_allowed_users;
     int max_history; /* 0 = not set: GL_HISTORY_DEFAULT applies */
+    gl_modes modes;  /* chat_modes: a layer over the namespace's */
     int line;        /* 1-based line in the file, for messages */
 } gl_chan_rule;
 
@@ -79,6 +82,9 @@ typedef struct gl_config {
      * front added): only then behind a unix socket, where every peer is the web server. */
     gl_rate connection_rate;
     bool trust_forwarded_for;
+    /* blocked_terms: refused (or held, where a channel's chat modes say so) in every channel. */
+    gl_term *blocked_terms;
+    size_t n_blocked_terms;
 } gl_config;
 
 /* Load and validate the YAML file at path. On GL_OK *out is a new config (gl_config_destroy).

@@ -3,6 +3,7 @@
 #include "db.h"
 #include "db_internal.h"
 #include "log.h"
+#include "stream.h"
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -13,11 +14,16 @@
 
 extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a number macro as SQL text */
+#define CREATED_MS "CAST(ROUND((julianday(created_at) - 2440587.5) * 86400000.0) AS INTEGER)"
 #define MSG_COLS "id, channel, user_id, username, data, created_at"
 #define ALIVE "deleted_at IS NULL"
 #define RESTRICTION_COLS "channel, user_id, kind, COALESCE(" EXPIRES_MS ", 0)"
 #define UNEXPIRED "(expires_at IS NULL OR expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
-#define SETTING_COLS "channel, private, allow_publish, max_history, allowed_roles"
+#define SETTING_COLS                                                                               \
+    "channel, private, allow_publish, max_history, allowed_roles, slow_mode, members_only, "       \
+    "unique_chat, max_message_length, max_message_bytes, blocked_terms, blocked_terms_action"
 /* A stream: its owner's latest key row (k) and its state (s, may be missing). */
 #define STREAM_COLS                                                                                \
     "k.stream_name, k.user_id, k.username, COALESCE(s.status = 'live', 0), s.started_at, "         \
@@ -54,6 +60,22 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_ACCESS_OF] = "SELECT channel, user_id FROM channel_access WHERE channel = ?1",
     [ST_SETTINGS] = "SELECT " SETTING_COLS " FROM channel_settings",
     [ST_SETTINGS_OF] = "SELECT " SETTING_COLS " FROM channel_settings WHERE channel = ?1",
+    [ST_CHANNEL_ROLES] = "SELECT channel, user_id, role FROM channel_roles UNION ALL SELECT "
+                         "'" GL_STREAM_CHANNEL_PREFIX
+                         "' || stream_name, user_id, 'broadcaster' FROM stream_keys k WHERE id = "
+                         "(SELECT MAX(id) FROM stream_keys WHERE stream_name = k.stream_name)",
+    [ST_CHANNEL_ROLES_OF] =
+        "SELECT channel, user_id, role FROM channel_roles WHERE channel = ?1 UNION ALL "
+        "SELECT * FROM (SELECT ?1, user_id, 'broadcaster' FROM stream_keys WHERE "
+        "substr(?1, 1, length('" GL_STREAM_CHANNEL_PREFIX "')) = '" GL_STREAM_CHANNEL_PREFIX
+        "' AND "
+        "stream_name = substr(?1, length('" GL_STREAM_CHANNEL_PREFIX
+        "') + 1) ORDER BY id DESC LIMIT 1)",
+    [ST_RECENT_OF_USER] =
+        "SELECT data, " CREATED_MS " FROM (SELECT user_id, data, created_at FROM messages "
+        "WHERE channel = ?1 ORDER BY id DESC LIMIT " STR(GL_RECENT_SCAN) ") WHERE user_id = ?2 "
+                                                                         "LIMIT " STR(
+                                                                             GL_UNIQUE_RECENT),
     [ST_CHANNELS_WITH_HISTORY] = "SELECT channel, MAX(id) AS last FROM messages GROUP BY channel "
                                  "ORDER BY last DESC LIMIT ?1",
     [ST_MESSAGE_STATE] =
@@ -72,11 +94,17 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_IN_ACCESS] = "SELECT 1 FROM channel_access WHERE channel = ?1 AND user_id = ?2",
     [ST_PUT_SETTINGS] =
         "INSERT INTO channel_settings (channel, private, allow_publish, max_history, "
-        "allowed_roles, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "allowed_roles, updated_by, updated_at, slow_mode, members_only, unique_chat, "
+        "max_message_length, max_message_bytes, blocked_terms, blocked_terms_action) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
         "ON CONFLICT (channel) DO UPDATE SET private = excluded.private, "
         "allow_publish = excluded.allow_publish, max_history = excluded.max_history, "
         "allowed_roles = excluded.allowed_roles, updated_by = excluded.updated_by, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at, slow_mode = excluded.slow_mode, "
+        "members_only = excluded.members_only, unique_chat = excluded.unique_chat, "
+        "max_message_length = excluded.max_message_length, "
+        "max_message_bytes = excluded.max_message_bytes, blocked_terms = excluded.blocked_terms, "
+        "blocked_terms_action = excluded.blocked_terms_action",
     [ST_DELETE_SETTINGS] = "DELETE FROM channel_settings WHERE channel = ?1",
     [ST_ACCESS_ADD] = "INSERT INTO channel_access (channel, user_id, added_by, added_at) "
                       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -194,6 +222,19 @@ static const char *const upgrades[GL_SCHEMA_VERSION] = {
           "detail TEXT, created_at TEXT NOT NULL); "
           "INSERT INTO moderation_log_v4 SELECT * FROM moderation_log; "
           "DROP TABLE moderation_log; ALTER TABLE moderation_log_v4 RENAME TO moderation_log;",
+    /* 4 -> 5: chat modes in channel_settings. */
+    [4] = "ALTER TABLE channel_settings ADD COLUMN slow_mode INTEGER CHECK (slow_mode >= 0); "
+          "ALTER TABLE channel_settings ADD COLUMN members_only INTEGER "
+          "CHECK (members_only IN (0, 1)); "
+          "ALTER TABLE channel_settings ADD COLUMN unique_chat INTEGER "
+          "CHECK (unique_chat IN (0, 1)); "
+          "ALTER TABLE channel_settings ADD COLUMN max_message_length INTEGER "
+          "CHECK (max_message_length >= 0); "
+          "ALTER TABLE channel_settings ADD COLUMN max_message_bytes INTEGER "
+          "CHECK (max_message_bytes >= 0); "
+          "ALTER TABLE channel_settings ADD COLUMN blocked_terms TEXT; "
+          "ALTER TABLE channel_settings ADD COLUMN blocked_terms_action TEXT "
+          "CHECK (blocked_terms_action IN ('refuse', 'hold'));",
 };
 
 /* Apply the upgrades from version from, in one IMMEDIATE transaction that re-reads the version
@@ -473,46 +514,64 @@ gl_db_each_access(gl_db *db, const char *channel, gl_db_access_fn fn, void *arg,
     return each_row(db, ST_ACCESS, channel, access_row, (void *)fn, arg, err, "read access lists");
 }
 
-/* allowed_roles is stored as a JSON array of strings; anything else leaves roles unset. */
+/* allowed_roles and blocked_terms are stored as JSON arrays of strings: into a new array of
+ * elem-byte slots (*out, free) of *n strings that fit. Anything but an array leaves *has false. */
 static int
-parse_roles(const char *json, gl_override *ov)
+parse_strings(const char *json, size_t elem, char **out, size_t *n, bool *has)
 {
     cJSON *arr = json ? cJSON_Parse(json) : NULL;
-    int n, i = 0;
     const cJSON *it;
+    size_t i = 0;
 
     if (!cJSON_IsArray(arr)) {
         cJSON_Delete(arr);
         return GL_OK;
     }
-    n = cJSON_GetArraySize(arr);
-    ov->roles = calloc((size_t)n + 1, sizeof(*ov->roles));
-    if (ov->roles == NULL) {
+    if ((*out = calloc((size_t)cJSON_GetArraySize(arr) + 1, elem)) == NULL) {
         cJSON_Delete(arr);
         return GL_ENOMEM;
     }
     cJSON_ArrayForEach(it, arr)
     {
-        if (cJSON_IsString(it) && strlen(it->valuestring) < GL_NAME_MAX)
-            snprintf(ov->roles[i++], GL_NAME_MAX, "%s", it->valuestring);
+        if (cJSON_IsString(it) && strlen(it->valuestring) < elem)
+            snprintf(*out + i++ * elem, elem, "%s", it->valuestring);
     }
-    ov->n_roles = (size_t)i;
-    ov->has_roles = true;
+    *n = i;
+    *has = true;
     cJSON_Delete(arr);
     return GL_OK;
+}
+
+static int
+column_int(sqlite3_stmt *s, int col, int unset)
+{
+    return sqlite3_column_type(s, col) != SQLITE_NULL ? sqlite3_column_int(s, col) : unset;
 }
 
 static int
 setting_row(sqlite3_stmt *s, void *fn, void *arg)
 {
     gl_override ov = GL_OVERRIDE_INIT;
+    gl_modes *m = &ov.modes;
+    const char *action = col_text(s, 11);
+    char *roles = NULL, *terms = NULL;
     int rv;
 
-    if (sqlite3_column_type(s, 1) != SQLITE_NULL) ov.private_ = sqlite3_column_int(s, 1) != 0;
-    if (sqlite3_column_type(s, 2) != SQLITE_NULL) ov.allow_publish = sqlite3_column_int(s, 2) != 0;
-    if (sqlite3_column_type(s, 3) != SQLITE_NULL) ov.max_history = sqlite3_column_int(s, 3);
-    if ((rv = parse_roles(col_text(s, 4), &ov)) != GL_OK) return rv;
-    rv = ((gl_db_setting_fn)fn)(arg, col_text(s, 0), &ov);
+    ov.private_ = column_int(s, 1, -1);
+    ov.allow_publish = column_int(s, 2, -1);
+    ov.max_history = column_int(s, 3, 0);
+    m->slow_mode = column_int(s, 5, -1);
+    m->members_only = column_int(s, 6, -1);
+    m->unique_chat = column_int(s, 7, -1);
+    m->max_length = column_int(s, 8, -1);
+    m->max_bytes = column_int(s, 9, -1);
+    m->hold_blocked = action == NULL ? -1 : strcmp(action, "hold") == 0;
+    rv = parse_strings(col_text(s, 4), GL_NAME_MAX, &roles, &ov.n_roles, &ov.has_roles);
+    ov.roles = (char(*)[GL_NAME_MAX])(void *)roles;
+    if (rv == GL_OK)
+        rv = parse_strings(col_text(s, 10), GL_TERM_MAX, &terms, &m->n_terms, &m->has_terms);
+    m->terms = (gl_term *)(void *)terms;
+    if (rv == GL_OK) rv = ((gl_db_setting_fn)fn)(arg, col_text(s, 0), &ov);
     gl_override_free(&ov);
     return rv;
 }
@@ -522,4 +581,35 @@ gl_db_each_setting(gl_db *db, const char *channel, gl_db_setting_fn fn, void *ar
 {
     return each_row(db, ST_SETTINGS, channel, setting_row, (void *)fn, arg, err,
                     "read channel settings");
+}
+
+static int
+channel_role_row(sqlite3_stmt *s, void *fn, void *arg)
+{
+    return ((gl_db_channel_role_fn)fn)(arg, col_text(s, 0), col_text(s, 1), col_text(s, 2));
+}
+
+int
+gl_db_each_channel_role(gl_db *db, const char *channel, gl_db_channel_role_fn fn, void *arg,
+                        gl_err *err)
+{
+    return each_row(db, ST_CHANNEL_ROLES, channel, channel_role_row, (void *)fn, arg, err,
+                    "read channel roles");
+}
+
+int
+gl_db_recent_of_user(gl_db *db, const char *channel, const char *user_id, gl_db_recent_fn fn,
+                     void *arg, gl_err *err)
+{
+    sqlite3_stmt *s = gl_db__stmt(db, ST_RECENT_OF_USER, err);
+    int rc, rv = GL_OK;
+
+    if (s == NULL) return GL_EDB;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if ((rv = fn(arg, col_text(s, 0), sqlite3_column_int64(s, 1))) != 0) break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, "read recent messages");
+    gl_db__done(s);
+    return rv;
 }

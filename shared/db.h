@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define GL_SCHEMA_VERSION 4
+#define GL_SCHEMA_VERSION 5
 
 typedef struct gl_db gl_db;
 
@@ -80,6 +80,22 @@ int gl_db_each_access(gl_db *db, const char *channel, gl_db_access_fn fn, void *
 /* The override passed to fn is valid during the call only. */
 typedef int (*gl_db_setting_fn)(void *arg, const char *channel, const gl_override *ov);
 int gl_db_each_setting(gl_db *db, const char *channel, gl_db_setting_fn fn, void *arg, gl_err *err);
+
+/* Channel roles: role is "moderator" or "vip" (channel_roles), or "broadcaster" for the owner
+ * of chat:stream_<name>'s stream (its newest key's user). */
+#define GL_CHANNEL_ROLE_BROADCASTER "broadcaster"
+typedef int (*gl_db_channel_role_fn)(void *arg, const char *channel, const char *user_id,
+                                     const char *role);
+int gl_db_each_channel_role(gl_db *db, const char *channel, gl_db_channel_role_fn fn, void *arg,
+                            gl_err *err);
+
+/* The user's messages in channel among its newest GL_RECENT_SCAN (deleted ones too), newest
+ * first, at most GL_UNIQUE_RECENT: data and created_at (milliseconds) to fn. Bounded so that a
+ * publish under slow mode or unique chat costs the same however long the history is. */
+#define GL_RECENT_SCAN 1000
+typedef int (*gl_db_recent_fn)(void *arg, const char *data, int64_t created_ms);
+int gl_db_recent_of_user(gl_db *db, const char *channel, const char *user_id, gl_db_recent_fn fn,
+                         void *arg, gl_err *err);
 
 /* The raw handle, for statements a binary keeps to itself. */
 struct sqlite3 *gl_db_handle(gl_db *db);

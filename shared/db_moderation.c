@@ -113,18 +113,8 @@ gl_db_user_facts(gl_db *db, const char *channel, const char *user_id, int64_t no
 static int
 copy_override(void *arg, const char *channel, const gl_override *ov)
 {
-    gl_override *out = arg;
     (void)channel;
-    *out = *ov;
-    if (ov->has_roles) {
-        out->roles = calloc(ov->n_roles + 1, sizeof(*ov->roles));
-        if (out->roles == NULL) {
-            *out = (gl_override)GL_OVERRIDE_INIT;
-            return GL_ENOMEM;
-        }
-        memcpy(out->roles, ov->roles, ov->n_roles * sizeof(*ov->roles));
-    }
-    return 0;
+    return gl_override_copy(arg, ov);
 }
 
 int
@@ -135,6 +125,19 @@ gl_db_get_override(gl_db *db, const char *channel, gl_override *out, gl_err *err
     rv = gl_db_each_setting(db, channel, copy_override, out, err);
     if (rv == GL_ENOMEM) gl_err_set(err, GL_ENOMEM, "out of memory");
     return rv;
+}
+
+/* n strings in elem-byte slots as a JSON array (cJSON_free), or NULL when out of memory. */
+static char *
+strings_json(const char *slots, size_t elem, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    char *out;
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(slots + i * elem));
+    out = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return out;
 }
 
 static void
@@ -150,25 +153,26 @@ int
 gl_db_put_override(gl_db *db, const char *channel, const gl_override *ov, const char *by,
                    const char *at, gl_err *err)
 {
+    const gl_modes *m = &ov->modes;
     sqlite3_stmt *s;
-    char *roles = NULL;
+    char *roles = NULL, *terms = NULL;
     int rv;
 
-    if (ov->private_ < 0 && ov->allow_publish < 0 && ov->max_history <= 0 && !ov->has_roles) {
+    if (gl_override_is_empty(ov)) {
         if ((s = gl_db__stmt(db, ST_DELETE_SETTINGS, err)) == NULL) return GL_EDB;
         sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
         return gl_db__exec(db, s, err, "clear settings");
     }
-    if (ov->has_roles) {
-        cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; arr != NULL && i < ov->n_roles; i++)
-            cJSON_AddItemToArray(arr, cJSON_CreateString(ov->roles[i]));
-        roles = arr ? cJSON_PrintUnformatted(arr) : NULL;
-        cJSON_Delete(arr);
-        if (roles == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if ((ov->has_roles &&
+         (roles = strings_json((const char *)ov->roles, GL_NAME_MAX, ov->n_roles)) == NULL) ||
+        (m->has_terms &&
+         (terms = strings_json((const char *)m->terms, GL_TERM_MAX, m->n_terms)) == NULL)) {
+        cJSON_free(roles);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     if ((s = gl_db__stmt(db, ST_PUT_SETTINGS, err)) == NULL) {
         cJSON_free(roles);
+        cJSON_free(terms);
         return GL_EDB;
     }
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
@@ -178,8 +182,17 @@ gl_db_put_override(gl_db *db, const char *channel, const gl_override *ov, const 
     sqlite3_bind_text(s, 5, roles, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, by, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, at, -1, SQLITE_STATIC);
+    bind_tristate(s, 8, m->slow_mode);
+    bind_tristate(s, 9, m->members_only);
+    bind_tristate(s, 10, m->unique_chat);
+    bind_tristate(s, 11, m->max_length);
+    bind_tristate(s, 12, m->max_bytes);
+    sqlite3_bind_text(s, 13, terms, -1, SQLITE_STATIC);
+    if (m->hold_blocked >= 0)
+        sqlite3_bind_text(s, 14, m->hold_blocked ? "hold" : "refuse", -1, SQLITE_STATIC);
     rv = gl_db__exec(db, s, err, "store settings");
     cJSON_free(roles);
+    cJSON_free(terms);
     return rv;
 }
 

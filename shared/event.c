@@ -189,3 +189,16 @@ gl_event_rate_limited(const cJSON *id, const char *channel, const char *msg,
     }
     return o;
 }
+
+cJSON *
+gl_event_chat_modes(const char *channel, const gl_modes *m)
+{
+    cJSON *o = gl_event_new("chat_modes", channel), *modes = gl_modes_json(m);
+
+    if (o == NULL || modes == NULL || !cJSON_AddItemToObject(o, "chat_modes", modes)) {
+        cJSON_Delete(o);
+        cJSON_Delete(modes);
+        return NULL;
+    }
+    return o;
+}

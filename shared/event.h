@@ -54,6 +54,9 @@ cJSON *gl_event_stream_announcement(bool live, const char *stream, const char *u
 /* {"type":type,"channel":channel} with nothing else yet; NULL when out of memory. */
 cJSON *gl_event_new(const char *type, const char *channel);
 
+/* {"type":"chat_modes","channel":...,"chat_modes":{gl_modes_json}}: a channel's modes changed. */
+cJSON *gl_event_chat_modes(const char *channel, const gl_modes *m);
+
 /* Print obj unformatted and delete it. Returns a cJSON_malloc'd string (cJSON_free), or NULL
  * when obj is NULL or memory runs out. */
 char *gl_event_print_take(cJSON *obj);

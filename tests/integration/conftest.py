@@ -734,6 +734,18 @@ def _pushd_health():
                     + st.log_tail(), pytrace=False)
 
 
+# The chat modes of a channel that sets none: every subscribe reply and channel info shows them.
+MODES_OFF = {"slow_mode": 0, "members_only": False, "unique_chat": False,
+             "max_message_length": 0, "max_message_bytes": 0, "blocked_terms_action": "refuse"}
+
+
+def schema_v4():
+    """schema.sql as of schema version 4 (kept in tests/integration/schema_v4.sql), from which
+    the upgrade tests derive the older versions too."""
+    with open(os.path.join(REPO, "tests", "integration", "schema_v4.sql")) as f:
+        return f.read()
+
+
 def old_database(tmp_path, schema, *rows):
     """A database file made by an earlier schema (schema: its SQL), holding rows (INSERT
     statements), for a stack to upgrade: GOLIVE_DB=<the returned path>."""

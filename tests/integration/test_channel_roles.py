@@ -3,11 +3,10 @@ whose key owns <name>) moderates chat:stream_<name> without any global role, app
 removes channel moderators and VIPs over REST; a channel moderator moderates that channel and no
 other; every change is in the audit log and takes effect at once; a version-3 database upgrades
 keeping its audit log."""
-import os
 import sqlite3
 import uuid
 
-from conftest import REPO, expect_error, json_body, old_database
+from conftest import expect_error, json_body, old_database, schema_v4
 from test_rest_streaming import create_key, fresh_name, streamer
 
 STACK_API = True
@@ -72,7 +71,8 @@ def test_a_channel_moderator_is_appointed_moderates_that_channel_only_and_is_rem
     # only the broadcaster (or an admin) appoints
     expect_error(stack.http("PUT", path(name, "moderators", mod), token=vtok), 403)
     out = json_body(stack.http("PUT", path(name, "moderators", mod), token=tok))
-    assert out == {"channel": chan(name), "user_id": mod, "role": "moderator", "added": True}, out
+    assert out == {"channel": chan(name), "user_id": mod, "role": "moderator", "added": True,
+                   "pushed": True}, out
     again = json_body(stack.http("PUT", path(name, "moderators", mod), token=tok))
     assert again["added"] is False, again  # already one: no second row, no second audit line
     listed = json_body(stack.http("GET", path(name, "moderators"), token=modtok))["moderators"]
@@ -120,9 +120,7 @@ def test_an_admin_appoints_anywhere_and_bad_requests_are_refused(stack):
 
 
 def test_a_version_3_database_upgrades_keeping_its_audit_log(make_stack, tmp_path):
-    with open(os.path.join(REPO, "schema.sql")) as f:
-        schema = f.read()
-    v3 = schema.replace(", 'moderator_add',\n", ",\n").replace(
+    v3 = schema_v4().replace(", 'moderator_add',\n", ",\n").replace(
         "                                                 'moderator_remove', 'vip_add', "
         "'vip_remove')),", "").replace("'broadcast',\n", "'broadcast')),\n")
     start = v3.index("-- Channel roles")
@@ -138,7 +136,7 @@ def test_a_version_3_database_upgrades_keeping_its_audit_log(make_stack, tmp_pat
     json_body(st.http("PUT", "/api/realtime/channels/chat:stream_old/vips/u_v", token=admin))
     conn = sqlite3.connect(dbp)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone() == (4,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (5,)
         assert conn.execute("SELECT action, target_user FROM moderation_log ORDER BY id").fetchall() \
             == [("ban", "u_bad"), ("vip_add", "u_v")]
     finally:

@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from conftest import ANON_PRIVATE, ISO_Z, close_all, is_event, is_message, run, unique_channel
+from conftest import ANON_PRIVATE, ISO_Z, MODES_OFF, close_all, is_event, is_message, run, unique_channel
 
 
 def test_two_users_chat_on_public_channel(stack):
@@ -92,7 +92,7 @@ def test_command_id_is_echoed(stack):
             await c.send({"type": "subscribe", "id": "sub-1", "channel": ch})
             r = await c.recv_until(lambda m: m.get("type") in ("subscribe", "error"))
             assert r == {"type": "subscribe", "id": "sub-1",
-                         "data": {"channel": ch, "recovered": 0}}, r
+                         "data": {"channel": ch, "recovered": 0, "chat_modes": MODES_OFF}}, r
 
             await c.send({"type": "publish", "id": 77, "channel": ch, "data": {"x": 1}})
             r = await c.recv_until(lambda m: m.get("type") in ("publish", "error"))

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import SECRET, expect_error, json_body, run, unique_channel
+from conftest import MODES_OFF, SECRET, expect_error, json_body, run, unique_channel
 
 
 def signed_token(payload_text, secret=SECRET, header='{"alg":"HS256","typ":"JWT"}'):
@@ -261,7 +261,8 @@ def test_subscribe_since_says_whether_history_still_covers_the_gap(stack):
     data, got = run(resume(ids[2]))
     assert data["complete"] is True and got == ids[3:], (data, got)
     data, got = run(resume(ids[-1]))
-    assert data == {"channel": ch, "recovered": 0, "complete": True}, data
+    assert data == {"channel": ch, "recovered": 0, "complete": True,
+                    "chat_modes": MODES_OFF}, data
     # Without since there is nothing to recover, and no flag.
     assert "complete" not in run(subscribe_plain(stack, ch, tok))
     # An operator's DELETE by hand is a gap too.

@@ -6,7 +6,7 @@ import re
 import signal
 import time
 
-from conftest import (ANON_PRIVATE, DEFAULT_CONFIG, close_all, is_message, run, unique_channel,
+from conftest import (ANON_PRIVATE, DEFAULT_CONFIG, MODES_OFF, close_all, is_message, run, unique_channel,
                       wait_for)
 
 STACK_CONFIG = {
@@ -57,7 +57,8 @@ def test_since_recovery_after_reconnect(stack):
                 c2, {"type": "subscribe", "id": "re", "channel": ch, "since": last}, 3)
             reply, msgs = frames[0], frames[1:]
             assert reply["type"] == "subscribe", f"the reply must come first: {frames}"
-            assert reply["data"] == {"channel": ch, "recovered": 3, "complete": True}, reply
+            assert reply["data"] == {"channel": ch, "recovered": 3, "complete": True,
+                                    "chat_modes": MODES_OFF}, reply
             assert [m["id"] for m in msgs] == missed, msgs
             assert [m["data"] for m in msgs] == [{"n": 2}, {"n": 3}, {"n": 4}]
             for m in msgs:

@@ -371,9 +371,8 @@ def test_a_version_1_database_is_upgraded_in_place_keeping_its_history(make_stac
     """Databases made before streaming (schema version 1) get the new stream tables; chat
     history and moderation rows stay."""
     import sqlite3
-    from conftest import REPO, old_database
-    with open(os.path.join(REPO, "schema.sql")) as f:
-        schema = f.read()
+    from conftest import old_database, schema_v4
+    schema = schema_v4()
     start, end = schema.index("-- Streaming."), schema.index("PRAGMA user_version")
     v1 = schema[:start] + V1_STREAM_TABLES + "PRAGMA user_version = 1;\nCOMMIT;\n"
     path = old_database(
@@ -385,7 +384,7 @@ def test_a_version_1_database_is_upgraded_in_place_keeping_its_history(make_stac
     _, tok = streamer(st)
     create_key(st, tok, fresh_name())
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (4,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (5,)
     cols = [r[1] for r in conn.execute("PRAGMA table_info(streams)")]
     conn.close()
     assert "key_id" in cols and "username" in cols

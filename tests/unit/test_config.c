@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shared/acl.h"
 #include "shared/config.h"
 
 static const char seed_yaml[] = "namespaces:\n"
@@ -709,10 +710,69 @@ test_rate_limits_refuse_what_they_cannot_mean(void **state)
                  "rate_limits.client_ip_header: expected X-Forwarded-For");
 }
 
+static void
+test_chat_modes_layer_namespace_then_rule_and_global_terms(void **state)
+{
+    gl_config *cfg;
+    gl_policy p;
+
+    (void)state;
+    cfg = parse_ok("blocked_terms: [\"free*bitcoin\", sp\u00e4m]\n"
+                   "namespaces:\n"
+                   "  - name: chat\n"
+                   "    chat_modes: {slow_mode: 30, unique_chat: true, max_message_bytes: 4096}\n"
+                   "channels:\n"
+                   "  - pattern: \"chat:vip_*\"\n"
+                   "    namespace: chat\n"
+                   "    chat_modes:\n"
+                   "      slow_mode: 0\n"
+                   "      members_only: true\n"
+                   "      max_message_length: 200\n"
+                   "      blocked_terms_action: hold\n");
+    assert_int_equal(cfg->n_blocked_terms, 2);
+    assert_string_equal(cfg->blocked_terms[1], "sp\xc3\xa4m");
+    gl_policy_resolve(cfg, "chat:lobby", NULL, &p);
+    assert_int_equal(p.modes.slow_mode, 30);
+    assert_int_equal(p.modes.unique_chat, 1);
+    assert_int_equal(p.modes.members_only, 0);
+    assert_int_equal(p.modes.max_bytes, 4096);
+    assert_int_equal(p.n_global_terms, 2);
+    gl_policy_resolve(cfg, "chat:vip_1", NULL, &p);
+    assert_int_equal(p.modes.slow_mode, 0);
+    assert_int_equal(p.modes.unique_chat, 1);
+    assert_int_equal(p.modes.members_only, 1);
+    assert_int_equal(p.modes.max_length, 200);
+    assert_int_equal(p.modes.hold_blocked, 1);
+    gl_policy_resolve(cfg, "other:x", NULL, &p);
+    assert_false(gl_modes_active(&p.modes, 0));
+    gl_config_destroy(cfg);
+}
+
+static void
+test_chat_modes_refuse_what_they_cannot_mean(void **state)
+{
+    (void)state;
+    expect_error("namespaces:\n  - name: chat\n    chat_modes: {slow_mode: 3601}\n",
+                 "x.yaml:3: namespaces[0].chat_modes.slow_mode: expected an integer from 0 to "
+                 "3600");
+    expect_error("channels:\n  - pattern: a\n    chat_modes: {members_only: 1}\n",
+                 "channels[0].chat_modes.members_only: expected true or false");
+    expect_error("channels:\n  - pattern: a\n    chat_modes: {blocked_terms_action: drop}\n",
+                 "chat_modes.blocked_terms_action: expected refuse or hold");
+    expect_error("channels:\n  - pattern: a\n    chat_modes: {slowmode: 1}\n",
+                 "unknown key 'slowmode'");
+    expect_error("channels:\n  - pattern: a\n    chat_modes: 5\n",
+                 "channels[0].chat_modes: expected a mapping");
+    expect_error("blocked_terms: [ok, \"**\"]\n", "blocked_terms[1]: a blocked term needs more");
+    expect_error("blocked_terms: spam\n", "blocked_terms: expected a sequence of strings");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chat_modes_layer_namespace_then_rule_and_global_terms),
+        cmocka_unit_test(test_chat_modes_refuse_what_they_cannot_mean),
         cmocka_unit_test(test_rate_limits_defaults_top_level_and_per_namespace),
         cmocka_unit_test(test_rate_limits_refuse_what_they_cannot_mean),
         cmocka_unit_test(test_config_parses_the_seed_example),

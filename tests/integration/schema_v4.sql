@@ -1,0 +1,130 @@
+-- GoLive database schema (SQLite 3.40+). Operators read it with the sqlite3 CLI:
+--   sqlite3 var/golive.db "SELECT id, username, data, created_at FROM messages
+--                          WHERE channel = 'chat:stream_abc' ORDER BY id DESC LIMIT 50"
+-- Timestamps are ISO-8601 UTC text with milliseconds ("2026-11-24T10:30:00.123Z").
+-- PRAGMA user_version records the schema version; later versions migrate from it.
+PRAGMA journal_mode = WAL;
+
+BEGIN;
+
+-- Chat history. AUTOINCREMENT so that an id is never reused after max_history pruning:
+-- clients resume with "since": <last id seen>, which must stay meaningful.
+CREATE TABLE IF NOT EXISTS messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel     TEXT NOT NULL,
+    user_id     TEXT,                 -- NULL for system messages (broadcasts, stream events)
+    username    TEXT,
+    kind        TEXT NOT NULL DEFAULT 'message' CHECK (kind IN ('message', 'system')),
+    data        TEXT NOT NULL,        -- the published JSON object, as sent
+    created_at  TEXT NOT NULL,
+    deleted_at  TEXT,                 -- soft delete by a moderator: hidden from history and clients
+    deleted_by  TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_channel_id ON messages (channel, id);
+
+-- How far each channel's history has been cut: every message of the channel with an id up to
+-- pruned_through is gone (max_history pruning, or a DELETE by hand). A client resuming with
+-- "since" below it may have missed messages, and its subscribe reply says "complete": false.
+-- Soft deletes by moderators (deleted_at) do not count: those messages were removed on purpose.
+CREATE TABLE IF NOT EXISTS channel_history (
+    channel         TEXT PRIMARY KEY,
+    pruned_through  INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS messages_pruned AFTER DELETE ON messages BEGIN
+    INSERT INTO channel_history (channel, pruned_through) VALUES (old.channel, old.id)
+        ON CONFLICT (channel) DO UPDATE SET pruned_through = MAX(pruned_through, old.id);
+END;
+
+-- Per-channel overrides of the YAML rules, set over REST (PUT .../settings). NULL = YAML decides.
+CREATE TABLE IF NOT EXISTS channel_settings (
+    channel        TEXT PRIMARY KEY,
+    private        INTEGER CHECK (private IN (0, 1)),
+    max_history    INTEGER CHECK (max_history > 0),
+    allow_publish  INTEGER CHECK (allow_publish IN (0, 1)),
+    allowed_roles  TEXT,              -- JSON array of role names
+    updated_by     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+
+-- Users granted access to a private channel, in addition to the YAML allowed_users.
+CREATE TABLE IF NOT EXISTS channel_access (
+    channel     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    added_by    TEXT NOT NULL,
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (channel, user_id)
+);
+
+-- Bans (no subscribe, no publish) and timeouts (no publish until expires_at), per channel.
+-- A ban with expires_at NULL lasts until unban; rows are deleted on unban or once expired.
+CREATE TABLE IF NOT EXISTS bans (
+    channel     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('ban', 'timeout')),
+    reason      TEXT,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT,
+    PRIMARY KEY (channel, user_id, kind)
+);
+
+-- Channel roles a broadcaster (the owner of chat:stream_<name>'s stream) or an admin appoints:
+-- a channel moderator may moderate that channel only; a VIP is exempt from its chat modes.
+CREATE TABLE IF NOT EXISTS channel_roles (
+    channel     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('moderator', 'vip')),
+    granted_by  TEXT NOT NULL,
+    granted_at  TEXT NOT NULL,
+    PRIMARY KEY (channel, role, user_id)
+);
+
+-- One row per moderation action: who did what to whom, when and why. Never updated.
+CREATE TABLE IF NOT EXISTS moderation_log (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel      TEXT NOT NULL,
+    action       TEXT NOT NULL CHECK (action IN ('delete_message', 'ban', 'unban', 'timeout',
+                                                 'settings', 'access_add', 'access_remove',
+                                                 'broadcast', 'moderator_add',
+                                                 'moderator_remove', 'vip_add', 'vip_remove')),
+    target_user  TEXT,
+    message_id   INTEGER,
+    actor_id     TEXT NOT NULL,
+    actor_name   TEXT,
+    reason       TEXT,
+    detail       TEXT,                -- JSON: duration, new settings, ...
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS moderation_log_channel ON moderation_log (channel, id);
+
+-- Streaming. A stream name belongs to the user who first made a key for it; it is the HLS path
+-- (/live/<name>/index.m3u8) and names the chat channel chat:stream_<name>. At most one unrevoked
+-- key per stream name. Only the SHA-256 of a key is stored: the key itself is shown once.
+CREATE TABLE IF NOT EXISTS stream_keys (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id      TEXT NOT NULL,
+    username     TEXT NOT NULL,
+    stream_name  TEXT NOT NULL,
+    key_hash     TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    revoked_at   TEXT,
+    revoked_by   TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS stream_keys_active ON stream_keys (stream_name)
+    WHERE revoked_at IS NULL;
+CREATE INDEX IF NOT EXISTS stream_keys_user ON stream_keys (user_id, id);
+
+-- Stream state as the media server reports it (auth hook and webhooks through golive-api).
+CREATE TABLE IF NOT EXISTS streams (
+    stream_name  TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    username     TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('live', 'ended')),
+    key_id       INTEGER,             -- the stream_keys row that opened the current session
+    started_at   TEXT,
+    ended_at     TEXT
+);
+
+PRAGMA user_version = 4;
+
+COMMIT;
