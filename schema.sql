@@ -87,6 +87,23 @@ CREATE TABLE IF NOT EXISTS channel_roles (
     PRIMARY KEY (channel, role, user_id)
 );
 
+-- Messages held for a moderator's review: they matched a blocked term in a channel whose
+-- blocked_terms_action is 'hold'. Approved ones are published (message_id: their messages row).
+CREATE TABLE IF NOT EXISTS held_messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    username    TEXT,
+    data        TEXT NOT NULL,        -- the published JSON object, as sent
+    term        TEXT NOT NULL,        -- the blocked term it matched
+    created_at  TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+    decided_by  TEXT,
+    decided_at  TEXT,
+    message_id  INTEGER
+);
+CREATE INDEX IF NOT EXISTS held_messages_channel ON held_messages (channel, status, id);
+
 -- One row per moderation action: who did what to whom, when and why. Never updated.
 CREATE TABLE IF NOT EXISTS moderation_log (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,7 +111,8 @@ CREATE TABLE IF NOT EXISTS moderation_log (
     action       TEXT NOT NULL CHECK (action IN ('delete_message', 'ban', 'unban', 'timeout',
                                                  'settings', 'access_add', 'access_remove',
                                                  'broadcast', 'moderator_add',
-                                                 'moderator_remove', 'vip_add', 'vip_remove')),
+                                                 'moderator_remove', 'vip_add', 'vip_remove',
+                                                 'held_approve', 'held_deny')),
     target_user  TEXT,
     message_id   INTEGER,
     actor_id     TEXT NOT NULL,

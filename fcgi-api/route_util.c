@@ -5,6 +5,9 @@
 #include "shared/stream.h"
 #include "shared/wire.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 int
@@ -38,6 +41,21 @@ api_path_user(api_req *r, const char *name, const char **user, gl_err *err)
                           "user id must be 1 to %d bytes without control characters",
                           GL_USER_ID_MAX - 1);
     *user = v;
+    return GL_OK;
+}
+
+int
+api_path_id(api_req *r, const char *name, const char *what, int64_t *id, gl_err *err)
+{
+    const char *v = api_param(r, name);
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = v != NULL ? strtoll(v, &end, 10) : 0;
+    if (v == NULL || v[0] < '1' || v[0] > '9' || *end != '\0' || errno == ERANGE)
+        return gl_err_set(err, GL_EINVAL, "%s must be an integer from 1 to %lld", what, LLONG_MAX);
+    *id = n;
     return GL_OK;
 }
 

@@ -28,6 +28,10 @@ bool api_user_id_ok(const char *s);
 /* The user id in path parameter name ("{user}") into *user, checked with api_user_id_ok. */
 int api_path_user(api_req *r, const char *name, const char **user, gl_err *err);
 
+/* The row id in path parameter name ("{id}") into *id: 1..2^63-1; what names it in the error
+ * ("message id"). */
+int api_path_id(api_req *r, const char *name, const char *what, int64_t *id, gl_err *err);
+
 /* Tell pushd to reload channel's moderation state, re-check its subscribers and fan out ev
  * (taken, may be NULL). Returns whether pushd acknowledged. */
 bool api_push_reload(api_req *r, const char *channel, cJSON *ev);

@@ -31,6 +31,11 @@ int api_route_settings(api_req *r, gl_err *err);
 int api_route_access_add(api_req *r, gl_err *err);
 int api_route_access_remove(api_req *r, gl_err *err);
 
+/* routes_held.c */
+int api_route_held(api_req *r, gl_err *err);
+int api_route_held_approve(api_req *r, gl_err *err);
+int api_route_held_deny(api_req *r, gl_err *err);
+
 /* routes_roles.c */
 int api_route_moderators(api_req *r, gl_err *err);
 int api_route_moderator_add(api_req *r, gl_err *err);

@@ -207,6 +207,26 @@ body_data(api_req *r, const char **out, gl_err *err)
     return GL_OK;
 }
 
+/* A message held for review (a blocked term, blocked_terms_action: hold): stored through the
+ * publisher into held_messages, never pushed; 202 with its held id. */
+static int
+store_held(api_req *r, gl_msg *m, int keep, const char *term, gl_err *err)
+{
+    gl_held h = {m, term, 0};
+    gl_db_batch_item it = {.m = m, .keep = keep, .before = gl_db_held_store, .before_arg = &h};
+    cJSON *out;
+    bool pushed;
+    int rv;
+
+    if ((rv = api_publish(r, &it, &pushed, err)) != GL_OK) return rv;
+    out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "channel", m->channel);
+    cJSON_AddBoolToObject(out, "held", true);
+    gl_json_add_int(out, "held_id", h.id);
+    api_reply(r, 202, out);
+    return GL_OK;
+}
+
 int
 api_route_publish(api_req *r, gl_err *err)
 {
@@ -228,7 +248,8 @@ api_route_publish(api_req *r, gl_err *err)
         (rv = api_check_modes(r, &pol, &facts, data, now, &verdict, err)) == GL_OK) {
         m = (gl_msg){0, r->channel, r->user.id, r->user.username, data, ""};
         gl_time_format_iso(now, m.created_at);
-        rv = store_and_push(r, &m, pol.max_history, NULL, err);
+        rv = verdict.hold ? store_held(r, &m, pol.max_history, verdict.term, err)
+                          : store_and_push(r, &m, pol.max_history, NULL, err);
     }
     gl_override_free(&ov);
     return rv;

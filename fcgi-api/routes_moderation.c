@@ -56,21 +56,17 @@ do_delete(api_req *r, void *arg, gl_err *err)
 int
 api_route_delete_message(api_req *r, gl_err *err)
 {
-    const char *sid = api_param(r, "id");
-    char at[GL_TIME_MAX], *end;
-    long long id;
+    char at[GL_TIME_MAX];
+    int64_t id;
     del_args d;
     gl_audit a;
     cJSON *out;
     bool pushed = false;
     int rv;
 
-    if ((rv = api_require_channel_moderator(r, err)) != GL_OK) return rv;
-    errno = 0;
-    id = strtoll(sid, &end, 10);
-    if (sid[0] < '1' || sid[0] > '9' || *end != '\0' || errno == ERANGE)
-        return gl_err_set(err, GL_EINVAL, "message id must be an integer from 1 to %lld",
-                          LLONG_MAX);
+    if ((rv = api_require_channel_moderator(r, err)) != GL_OK ||
+        (rv = api_path_id(r, "id", "message id", &id, err)) != GL_OK)
+        return rv;
     gl_time_now_iso(at);
     a = (gl_audit){r->channel, "delete_message", NULL, id, r->user.id, r->user.username, NULL, NULL,
                    at};

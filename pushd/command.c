@@ -30,6 +30,8 @@ typedef struct publish_job {
     char channel[GL_CHAN_MAX + 1];
     char user_id[GL_USER_ID_MAX];
     char username[GL_USERNAME_MAX];
+    gl_held held; /* a message held for review: stored there, not in messages */
+    gl_term held_term;
 } publish_job;
 
 #define CMD_ID_MAX 64
@@ -318,6 +320,12 @@ cmd_publish(cmd *k)
     job->m = (gl_msg){0, job->channel, job->user_id, job->username, job->data, ""};
     gl_time_format_iso(now, job->m.created_at);
     job->w.st = (gl_db_batch_item){.m = &job->m, .keep = pol.max_history};
+    if (verdict.hold) {
+        snprintf(job->held_term, sizeof(job->held_term), "%s", verdict.term);
+        job->held = (gl_held){&job->m, job->held_term, 0};
+        job->w.st.before = gl_db_held_store;
+        job->w.st.before_arg = &job->held;
+    }
     job->conn = k->c;
     pd_conn_ref(k->c);
     pd_writer_submit(k->srv->writer, &job->w);
@@ -345,7 +353,15 @@ pd_command_deliver_stored(pd_server *srv)
         publish_job *job = (publish_job *)w;
         pd_conn *c = job->conn;
 
-        if (w->st.rv == GL_OK) {
+        if (w->st.rv == GL_OK && w->st.skipped) { /* held for review: only its author hears */
+            cJSON *d = channel_data(job->channel);
+            if (d != NULL) cJSON_AddBoolToObject(d, "held", true);
+            if (d != NULL) gl_json_add_int(d, "held_id", job->held.id);
+            if (c->wsi != NULL)
+                pd_conn_send_reply(c, "publish", job->cmd_id, d);
+            else
+                cJSON_Delete(d);
+        } else if (w->st.rv == GL_OK) {
             pd_frame *f = pd_frame_from_json(gl_event_print_take(gl_event_message(&job->m)));
             if (f != NULL) srv->fanout->deliver(srv->fanout, job->channel, f, job->m.id);
             pd_frame_unref(f);

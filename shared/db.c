@@ -17,6 +17,7 @@ extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 #define STR_(x) #x
 #define STR(x) STR_(x) /* a number macro as SQL text */
 #define CREATED_MS "CAST(ROUND((julianday(created_at) - 2440587.5) * 86400000.0) AS INTEGER)"
+#define HELD_COLS "id, user_id, username, data, term, created_at, status"
 #define MSG_COLS "id, channel, user_id, username, data, created_at"
 #define ALIVE "deleted_at IS NULL"
 #define RESTRICTION_COLS "channel, user_id, kind, COALESCE(" EXPIRES_MS ", 0)"
@@ -76,6 +77,14 @@ static const char *const sql_text[ST_COUNT] = {
         "WHERE channel = ?1 ORDER BY id DESC LIMIT " STR(GL_RECENT_SCAN) ") WHERE user_id = ?2 "
                                                                          "LIMIT " STR(
                                                                              GL_UNIQUE_RECENT),
+    [ST_HELD_INSERT] = "INSERT INTO held_messages (channel, user_id, username, data, term, "
+                       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_HELD_PENDING] = "SELECT " HELD_COLS " FROM held_messages WHERE channel = ?1 AND "
+                        "status = 'pending' ORDER BY id LIMIT ?2",
+    [ST_HELD_GET] = "SELECT " HELD_COLS " FROM held_messages WHERE channel = ?1 AND id = ?2",
+    [ST_HELD_DECIDE] = "UPDATE held_messages SET status = ?3, decided_by = ?4, decided_at = ?5 "
+                       "WHERE channel = ?1 AND id = ?2 AND status = 'pending'",
+    [ST_HELD_LINK] = "UPDATE held_messages SET message_id = ?2 WHERE id = ?1",
     [ST_CHANNELS_WITH_HISTORY] = "SELECT channel, MAX(id) AS last FROM messages GROUP BY channel "
                                  "ORDER BY last DESC LIMIT ?1",
     [ST_MESSAGE_STATE] =
@@ -234,7 +243,16 @@ static const char *const upgrades[GL_SCHEMA_VERSION] = {
           "CHECK (max_message_bytes >= 0); "
           "ALTER TABLE channel_settings ADD COLUMN blocked_terms TEXT; "
           "ALTER TABLE channel_settings ADD COLUMN blocked_terms_action TEXT "
-          "CHECK (blocked_terms_action IN ('refuse', 'hold'));",
+          "CHECK (blocked_terms_action IN ('refuse', 'hold')); "
+          /* held_messages (schema.sql creates it), and moderation_log takes their actions */
+          "CREATE TABLE moderation_log_v5 (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+          "channel TEXT NOT NULL, action TEXT NOT NULL CHECK (action IN ('delete_message', "
+          "'ban', 'unban', 'timeout', 'settings', 'access_add', 'access_remove', 'broadcast', "
+          "'moderator_add', 'moderator_remove', 'vip_add', 'vip_remove', 'held_approve', "
+          "'held_deny')), target_user TEXT, message_id INTEGER, actor_id TEXT NOT NULL, "
+          "actor_name TEXT, reason TEXT, detail TEXT, created_at TEXT NOT NULL); "
+          "INSERT INTO moderation_log_v5 SELECT * FROM moderation_log; "
+          "DROP TABLE moderation_log; ALTER TABLE moderation_log_v5 RENAME TO moderation_log;",
 };
 
 /* Apply the upgrades from version from, in one IMMEDIATE transaction that re-reads the version

@@ -198,16 +198,57 @@ typedef struct gl_db_batch_item {
     /* When not NULL, runs first in the item's transaction (a state change the message announces:
      * both or neither are written); setting *store false writes nothing more for the item. */
     int (*before)(gl_db *db, void *arg, bool *store, gl_err *err);
-    void *before_arg;
-    bool skipped; /* out: before said not to store (m->id untouched) */
-    int rv;       /* out: GL_OK or this item's error */
-    gl_err err;   /* out: the detail when rv != GL_OK */
+    /* When not NULL, runs after the insert, m->id known, in the same transaction. */
+    int (*after)(gl_db *db, void *arg, const gl_msg *m, gl_err *err);
+    void *before_arg; /* both hooks' */
+    bool skipped;     /* out: before said not to store (m->id untouched) */
+    int rv;           /* out: GL_OK or this item's error */
+    gl_err err;       /* out: the detail when rv != GL_OK */
 } gl_db_batch_item;
 
 /* Store n items in one transaction, each channel pruned once after all its inserts (the same
  * rows survive as when every insert prunes). Should an item fail, the batch is rolled back and
  * each item stored in a transaction of its own, so that a failure reaches only its owner. */
 void gl_db_store_batch(gl_db *db, gl_db_batch_item **items, size_t n);
+
+/* ---- messages held for review (db_held.c) ---- */
+
+/* A message to hold: a gl_db_batch_item's before hook (gl_db_held_store) writes it to
+ * held_messages instead of messages and leaves the item skipped; *id_out is the held row. */
+typedef struct gl_held {
+    const gl_msg *m;
+    const char *term; /* the blocked term it matched */
+    int64_t id;       /* out */
+} gl_held;
+int gl_db_held_store(gl_db *db, void *held, bool *store, gl_err *err);
+
+typedef struct gl_held_row {
+    int64_t id;
+    const char *user_id, *username, *data, *term, *created_at, *status;
+} gl_held_row;
+typedef int (*gl_db_held_fn)(void *arg, const gl_held_row *row);
+
+/* Up to limit of channel's pending held messages, oldest first. */
+int gl_db_held_pending(gl_db *db, const char *channel, int limit, gl_db_held_fn fn, void *arg,
+                       gl_err *err);
+
+/* Held message id of channel to fn; GL_ENOTFOUND when there is none. */
+int gl_db_held_get(gl_db *db, const char *channel, int64_t id, gl_db_held_fn fn, void *arg,
+                   gl_err *err);
+
+/* A moderator's decision on held message id: approved (the message is published with it) or
+ * denied. As a batch item's hooks for an approval: gl_db_held_decide first (stores only when the
+ * row was still pending), then gl_db_held_link (records the message id and the audit row). */
+typedef struct gl_held_decision {
+    const char *channel;
+    int64_t id;
+    bool approve;
+    const char *by, *at;
+    gl_audit *audit; /* its message_id is set by gl_db_held_link */
+    bool decided;    /* out: the row was pending and is now decided */
+} gl_held_decision;
+int gl_db_held_decide(gl_db *db, void *decision, bool *store, gl_err *err);
+int gl_db_held_link(gl_db *db, void *decision, const gl_msg *m, gl_err *err);
 
 /* ---- golive-api: stream keys and stream state (db_streaming.c) ---- */
 

@@ -19,6 +19,7 @@ store_one(gl_db *db, gl_db_batch_item *it)
         return GL_OK;
     }
     rv = gl_db_insert_message(db, it->m, &it->err);
+    if (rv == GL_OK && it->after != NULL) rv = it->after(db, it->before_arg, it->m, &it->err);
     if (rv == GL_OK && it->audit != NULL) rv = gl_db_audit(db, it->audit, &it->err);
     return rv;
 }

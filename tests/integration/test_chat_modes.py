@@ -329,3 +329,57 @@ def test_a_version_4_database_upgrades_keeping_its_settings(make_stack, tmp_path
         conn.close()
     assert (row[0], json.loads(row[1]), row[2]) == (3, ["x*y"], 50), row
     assert "upgraded the schema from version 4 to 5" in st.read_log("pushd") + st.api_log()
+
+
+def test_held_messages_wait_for_a_moderator_who_approves_or_denies(stack):
+    name, owner, otok = a_stream(stack)
+    mod, modtok = viewer(stack)
+    author, atok = viewer(stack)
+    ch = chan(name)
+    put_settings(stack, name, otok, {"blocked_terms": ["spam"], "blocked_terms_action": "hold"})
+    json_body(stack.http("PUT", path(name, "moderators", mod), token=otok))
+
+    async def body():
+        watcher = await stack.client()
+        c = await stack.client(token=atok)
+        try:
+            await watcher.subscribe(ch)
+            r = await ws_publish(c, ch, "SPAM over websocket")
+            assert r["type"] == "publish" and r["data"]["held"] is True, r
+            ws_held = r["data"]["held_id"]
+            rest = stack.http("POST", path(name, "publish"), token=atok,
+                              data='{"data":{"content":"spam over rest","n":1.50}}',
+                              headers={"Content-Type": "application/json"})
+            rest_held = json_body(rest, 202)["held_id"]
+            await watcher.expect_no_message(within=0.3, pred=lambda m: m.get("type") == "message")
+            expect_error(stack.http("GET", path(name, "held"), token=atok), 403)
+            held = json_body(stack.http("GET", path(name, "held"), token=modtok))["held"]
+            assert [(h["id"], h["user_id"], h["term"], h["status"]) for h in held] == [
+                (ws_held, author, "spam", "pending"), (rest_held, author, "spam", "pending")], held
+            out = json_body(stack.http("POST", path(name, "held", str(rest_held), "approve"),
+                                       token=modtok))
+            assert out["status"] == "approved" and out["pushed"] is True, out
+            got = await watcher.recv_until(lambda m: m.get("type") == "message")
+            assert got["id"] == out["message_id"] and got["user"]["id"] == author, got
+            assert got["data"] == {"content": "spam over rest", "n": 1.50}, got
+            denied = json_body(stack.http("POST", path(name, "held", str(ws_held), "deny"),
+                                          token=modtok))
+            assert denied["status"] == "denied", denied
+            return ws_held, rest_held, out
+        finally:
+            await close_all(watcher, c)
+    ws_held, rest_held, out = run(body())
+    for verb, hid in (("deny", rest_held), ("approve", ws_held), ("approve", rest_held)):
+        expect_error(stack.http("POST", path(name, "held", str(hid), verb), token=modtok), 409,
+                     "conflict")
+    expect_error(stack.http("POST", path(name, "held", "999999", "approve"), token=modtok), 404)
+    expect_error(stack.http("POST", path(name, "held", "x", "approve"), token=modtok), 400)
+    assert json_body(stack.http("GET", path(name, "held"), token=modtok))["held"] == []
+    raw = stack.db_rows("SELECT data FROM messages WHERE id = ?", (out["message_id"],))[0]["data"]
+    assert raw == '{"content":"spam over rest","n":1.50}', raw  # as written, held or not
+    rows = stack.db_rows("SELECT action, target_user, message_id, actor_id, detail FROM "
+                         "moderation_log WHERE channel = ? AND action LIKE 'held_%' ORDER BY id",
+                         (ch,))
+    assert [(r["action"], r["target_user"], r["message_id"], r["actor_id"]) for r in rows] == [
+        ("held_approve", author, out["message_id"], mod), ("held_deny", author, None, mod)], rows
+    assert json.loads(rows[0]["detail"]) == {"held_id": rest_held}
