@@ -87,6 +87,15 @@ CREATE TABLE IF NOT EXISTS channel_roles (
     PRIMARY KEY (channel, role, user_id)
 );
 
+-- The one pinned message of a channel (shown to new subscribers and in channel info while the
+-- message is not deleted).
+CREATE TABLE IF NOT EXISTS channel_pins (
+    channel     TEXT PRIMARY KEY,
+    message_id  INTEGER NOT NULL,
+    pinned_by   TEXT NOT NULL,
+    pinned_at   TEXT NOT NULL
+);
+
 -- Messages held for a moderator's review: they matched a blocked term in a channel whose
 -- blocked_terms_action is 'hold'. Approved ones are published (message_id: their messages row).
 CREATE TABLE IF NOT EXISTS held_messages (
@@ -112,7 +121,8 @@ CREATE TABLE IF NOT EXISTS moderation_log (
                                                  'settings', 'access_add', 'access_remove',
                                                  'broadcast', 'moderator_add',
                                                  'moderator_remove', 'vip_add', 'vip_remove',
-                                                 'held_approve', 'held_deny')),
+                                                 'held_approve', 'held_deny', 'clear_chat',
+                                                 'pin', 'unpin')),
     target_user  TEXT,
     message_id   INTEGER,
     actor_id     TEXT NOT NULL,

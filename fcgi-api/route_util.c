@@ -2,6 +2,7 @@
  * file calls another. */
 #include "route_util.h"
 #include "stream_state.h"
+#include "shared/event.h"
 #include "shared/stream.h"
 #include "shared/wire.h"
 
@@ -146,6 +147,23 @@ add_stream(api_req *r, const char *channel, cJSON *o, gl_err *err)
     return GL_OK;
 }
 
+static int
+pinned_message(void *arg, const gl_msg *m)
+{
+    cJSON *o = arg;
+    cJSON_DeleteItemFromObject(o, "pinned");
+    cJSON_AddItemToObject(o, "pinned", gl_event_message(m));
+    return 0;
+}
+
+/* "pinned": the channel's pinned message as clients receive messages, or null. */
+static int
+add_pinned(api_req *r, const char *channel, cJSON *o, gl_err *err)
+{
+    cJSON_AddNullToObject(o, "pinned");
+    return gl_db_each_pin(r->db, channel, pinned_message, o, err);
+}
+
 int
 api_channel_info_json(api_req *r, const char *channel, cJSON **out, gl_err *err)
 {
@@ -173,6 +191,10 @@ api_channel_info_json(api_req *r, const char *channel, cJSON **out, gl_err *err)
     cJSON_AddItemToObject(o, "allowed_roles", roles_json(&pol));
     cJSON_AddItemToObject(o, "chat_modes", gl_modes_json(&pol.modes));
     gl_override_free(&ov);
+    if ((rv = add_pinned(r, channel, o, err)) != GL_OK) {
+        cJSON_Delete(o);
+        return rv;
+    }
     cJSON_AddBoolToObject(o, "live", add_live_counts(r, channel, o));
     cJSON_AddNumberToObject(o, "last_message_id", (double)last);
     if ((rv = add_stream(r, channel, o, err)) != GL_OK) {

@@ -72,15 +72,9 @@ api_route_delete_message(api_req *r, gl_err *err)
                    at};
     d = (del_args){id, at, &a, 0};
     if ((rv = api_write_audited(r, do_delete, &d, NULL, err)) != GL_OK) return rv;
-    if (d.outcome == 1) {
-        cJSON *req = gl_wire_request(GL_OP_EVENT, r->channel);
-        if (req != NULL &&
-            gl_wire_add_event(req, gl_event_message_deleted(r->channel, id)) != GL_OK) {
-            cJSON_Delete(req);
-            req = NULL;
-        }
-        pushed = req != NULL && api_push(r->app, req);
-    }
+    /* A reload, not only the event: pushd drops the pin if this was the pinned message. */
+    if (d.outcome == 1)
+        pushed = api_push_reload(r, r->channel, gl_event_message_deleted(r->channel, id));
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "channel", r->channel);
     gl_json_add_int(out, "message_id", id);
@@ -93,14 +87,86 @@ api_route_delete_message(api_req *r, gl_err *err)
 typedef struct restrict_args {
     const char *user, *reason, *at, *until;
     bool timeout;
+    cJSON *deleted;  /* with "delete_messages": true, the ids removed (an array), else NULL */
+    gl_audit *audit; /* its detail gains the count of deleted messages */
+    char detail[96];
 } restrict_args;
+
+/* "delete_messages": true (default false) into x->deleted, a new array to collect ids in. */
+static int
+body_delete_messages(api_req *r, restrict_args *x, gl_err *err)
+{
+    const cJSON *v = r->body ? cJSON_GetObjectItemCaseSensitive(r->body, "delete_messages") : NULL;
+
+    x->deleted = NULL;
+    if (v == NULL || cJSON_IsFalse(v)) return GL_OK;
+    if (!cJSON_IsTrue(v))
+        return gl_err_set(err, GL_EINVAL, "delete_messages must be true or false");
+    if ((x->deleted = cJSON_CreateArray()) == NULL)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    return GL_OK;
+}
+
+static int
+collect_id(void *arg, int64_t id)
+{
+    cJSON *n = gl_json_int(id);
+    if (n == NULL) return GL_ENOMEM;
+    cJSON_AddItemToArray(arg, n);
+    return 0;
+}
 
 static int
 do_restrict(api_req *r, void *arg, gl_err *err)
 {
     restrict_args *x = arg;
-    return gl_db_put_restriction(r->db, r->channel, x->user, x->timeout, x->reason, r->user.id,
-                                 x->at, x->until, err);
+    int rv = gl_db_put_restriction(r->db, r->channel, x->user, x->timeout, x->reason, r->user.id,
+                                   x->at, x->until, err);
+
+    if (rv != GL_OK || x->deleted == NULL) return rv;
+    if ((rv = gl_db_delete_user_messages(r->db, r->channel, x->user, r->user.id, x->at, collect_id,
+                                         x->deleted, err)) != GL_OK)
+        return rv == GL_ENOMEM ? gl_err_set(err, GL_ENOMEM, "out of memory") : rv;
+    /* {"duration":N} becomes {"duration":N,"deleted_messages":M}; a ban's NULL {"deleted..."} */
+    snprintf(x->detail, sizeof(x->detail), "%.*s%s\"deleted_messages\":%d}",
+             x->audit->detail ? (int)strlen(x->audit->detail) - 1 : 1,
+             x->audit->detail ? x->audit->detail : "{", x->audit->detail ? "," : "",
+             cJSON_GetArraySize(x->deleted));
+    x->audit->detail = x->detail;
+    return GL_OK;
+}
+
+/* The ban or timeout event, with the ids of the messages it removed ("message_ids"). */
+static cJSON *
+restrict_event(cJSON *ev, restrict_args *x)
+{
+    if (x->deleted == NULL) return ev;
+    if (ev == NULL || !cJSON_AddItemToObject(ev, "message_ids", x->deleted)) {
+        cJSON_Delete(x->deleted);
+        x->deleted = NULL;
+        return ev;
+    }
+    x->deleted = NULL; /* the event owns it now */
+    return ev;
+}
+
+/* Write the ban or timeout x (and with delete_messages the removal of the user's recent
+ * messages) with its audit row, then push the event (type) and reply. */
+static int
+restrict_user(api_req *r, restrict_args *x, const char *type, const char *flag, gl_err *err)
+{
+    cJSON *ev;
+    int rv;
+
+    if ((rv = body_delete_messages(r, x, err)) != GL_OK) return rv;
+    if ((rv = api_write_audited(r, do_restrict, x, x->audit, err)) != GL_OK) {
+        cJSON_Delete(x->deleted);
+        return rv;
+    }
+    ev = restrict_event(gl_event_user_action(type, r->channel, x->user, x->reason, x->until), x);
+    cJSON_Delete(x->deleted);
+    api_reply_user_action(r, x->user, flag, x->until, ev);
+    return GL_OK;
 }
 
 int
@@ -112,7 +178,6 @@ api_route_timeout(api_req *r, gl_err *err)
     int64_t now = gl_time_now_ms();
     restrict_args x;
     gl_audit a;
-    cJSON *ev;
     int rv;
 
     if ((rv = api_require_channel_moderator(r, err)) != GL_OK ||
@@ -129,13 +194,10 @@ api_route_timeout(api_req *r, gl_err *err)
     gl_time_format_iso(now, at);
     gl_time_format_iso(now + (int64_t)dur->valuedouble * 1000, until);
     snprintf(detail, sizeof(detail), "{\"duration\":%lld}", (long long)dur->valuedouble);
-    x = (restrict_args){user, reason, at, until, true};
     a = (gl_audit){r->channel,       "timeout", user,   0, r->user.id,
                    r->user.username, reason,    detail, at};
-    if ((rv = api_write_audited(r, do_restrict, &x, &a, err)) != GL_OK) return rv;
-    ev = gl_event_user_action("user_timeout", r->channel, user, reason, until);
-    api_reply_user_action(r, user, NULL, until, ev);
-    return GL_OK;
+    x = (restrict_args){user, reason, at, until, true, NULL, &a, ""};
+    return restrict_user(r, &x, "user_timeout", NULL, err);
 }
 
 int
@@ -153,12 +215,9 @@ api_route_ban(api_req *r, gl_err *err)
         (rv = body_reason(r, &reason, err)) != GL_OK)
         return rv;
     gl_time_now_iso(at);
-    x = (restrict_args){user, reason, at, NULL, false};
     a = (gl_audit){r->channel, "ban", user, 0, r->user.id, r->user.username, reason, NULL, at};
-    if ((rv = api_write_audited(r, do_restrict, &x, &a, err)) != GL_OK) return rv;
-    api_reply_user_action(r, user, "banned", NULL,
-                          gl_event_user_action("user_banned", r->channel, user, reason, NULL));
-    return GL_OK;
+    x = (restrict_args){user, reason, at, NULL, false, NULL, &a, ""};
+    return restrict_user(r, &x, "user_banned", "banned", err);
 }
 
 static int
@@ -186,7 +245,7 @@ api_route_unban(api_req *r, gl_err *err)
         (rv = api_path_user(r, "user", &user, err)) != GL_OK)
         return rv;
     gl_time_now_iso(at);
-    x = (restrict_args){user, NULL, at, NULL, false};
+    x = (restrict_args){user, NULL, at, NULL, false, NULL, NULL, ""};
     a = (gl_audit){r->channel, "unban", user, 0, r->user.id, r->user.username, NULL, NULL, at};
     if ((rv = api_write_audited(r, do_unban, &x, &a, err)) != GL_OK) return rv;
     api_reply_user_action(r, user, "unbanned", NULL,

@@ -227,6 +227,8 @@ cmd_subscribe(cmd *k)
     if (data != NULL && has_since)
         cJSON_AddBoolToObject(data, "complete", pruned <= since && !replay_cut(k, channel, &r));
     if (data != NULL) cJSON_AddItemToObject(data, "chat_modes", gl_modes_json(&pol.modes));
+    if (data != NULL && pd_modstate_pinned(k->srv, channel) != NULL)
+        cJSON_AddRawToObject(data, "pinned", pd_modstate_pinned(k->srv, channel));
     pd_conn_send_reply(k->c, "subscribe", k->id, data);
     if (r.msgs != NULL) {
         cJSON_ArrayForEach(ev, r.msgs) pd_conn_send_json(k->c, cJSON_PrintUnformatted(ev));

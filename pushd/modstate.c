@@ -2,6 +2,7 @@
  * channel_settings tables through shared/db. */
 #include "modstate.h"
 #include "channel.h"
+#include "shared/event.h"
 #include "shared/timefmt.h"
 #include "shared/log.h"
 
@@ -16,6 +17,7 @@ typedef struct pd_modstate {
     gl_map access;       /* user id -> same malloc'd string */
     gl_map restrictions; /* user id -> pd_restriction */
     gl_map roles;        /* user id -> pd_role: broadcaster, channel moderator, VIP */
+    char *pinned;        /* the pinned message's event (JSON text), or NULL */
 } pd_modstate;
 
 typedef struct pd_role {
@@ -49,6 +51,7 @@ modstate_free(pd_modstate *ms)
     gl_map_free(&ms->restrictions);
     gl_map_free(&ms->roles);
     gl_override_free(&ms->ov);
+    free(ms->pinned);
     free(ms->name);
     free(ms);
 }
@@ -143,6 +146,15 @@ on_role(void *arg, const char *channel, const char *user_id, const char *role)
 }
 
 static int
+on_pin(void *arg, const gl_msg *m)
+{
+    pd_modstate *ms = modstate_get(arg, m->channel);
+    if (ms == NULL) return GL_ENOMEM;
+    free(ms->pinned);
+    return (ms->pinned = gl_event_print_take(gl_event_message(m))) != NULL ? GL_OK : GL_ENOMEM;
+}
+
+static int
 on_setting(void *arg, const char *channel, const gl_override *ov)
 {
     pd_modstate *ms = modstate_get(arg, channel);
@@ -161,7 +173,8 @@ load(pd_server *srv, gl_map *m, const char *channel, gl_err *err)
     if ((rv = gl_db_each_setting(srv->db, channel, on_setting, m, err)) != GL_OK ||
         (rv = gl_db_each_access(srv->db, channel, on_access, m, err)) != GL_OK ||
         (rv = gl_db_each_restriction(srv->db, channel, on_restriction, m, err)) != GL_OK ||
-        (rv = gl_db_each_channel_role(srv->db, channel, on_role, m, err)) != GL_OK) {
+        (rv = gl_db_each_channel_role(srv->db, channel, on_role, m, err)) != GL_OK ||
+        (rv = gl_db_each_pin(srv->db, channel, on_pin, m, err)) != GL_OK) {
         if (rv == GL_ENOMEM) gl_err_set(err, GL_ENOMEM, "out of memory loading moderation state");
         return rv;
     }
@@ -245,6 +258,13 @@ pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t
         out->banned = r->banned && (r->ban_expires_ms == 0 || r->ban_expires_ms > now_ms);
         out->timeout_until_ms = r->timeout_until_ms;
     }
+}
+
+const char *
+pd_modstate_pinned(pd_server *srv, const char *channel)
+{
+    pd_modstate *ms = gl_map_get(&srv->modstates, channel);
+    return ms != NULL ? ms->pinned : NULL;
 }
 
 gl_standing

@@ -1,6 +1,7 @@
 /* Moderation state per channel (settings overrides, access lists, bans, timeouts, channel
- * roles), restored from SQLite at start and reloaded per channel when golive-api says it
- * changed. SQLite is the system of record; this is its in-memory copy for live checks. */
+ * roles, the pinned message), restored from SQLite at start and reloaded per channel when
+ * golive-api says it changed. SQLite is the system of record; this is its in-memory copy for live
+ * checks. */
 #ifndef PD_MODSTATE_H
 #define PD_MODSTATE_H
 
@@ -24,6 +25,10 @@ void pd_policy(pd_server *srv, const char *channel, gl_policy *out);
 /* Facts about user u (NULL = anonymous) in channel at now_ms. */
 void pd_modstate_facts(pd_server *srv, const char *channel, const gl_user *u, int64_t now_ms,
                        gl_acl_facts *out);
+
+/* The pinned message of channel as its event's JSON text, or NULL; borrowed until the
+ * channel's next reload. */
+const char *pd_modstate_pinned(pd_server *srv, const char *channel);
 
 /* Who u (NULL = anonymous) is in channel, for the chat modes' exemptions: global staff count
  * as moderators; else the broadcaster, channel moderator or VIP roles; else none. */

@@ -18,6 +18,7 @@ extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 #define STR(x) STR_(x) /* a number macro as SQL text */
 #define CREATED_MS "CAST(ROUND((julianday(created_at) - 2440587.5) * 86400000.0) AS INTEGER)"
 #define HELD_COLS "id, user_id, username, data, term, created_at, status"
+#define PIN_COLS "m.id, m.channel, m.user_id, m.username, m.data, m.created_at"
 #define MSG_COLS "id, channel, user_id, username, data, created_at"
 #define ALIVE "deleted_at IS NULL"
 #define RESTRICTION_COLS "channel, user_id, kind, COALESCE(" EXPIRES_MS ", 0)"
@@ -85,6 +86,23 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_HELD_DECIDE] = "UPDATE held_messages SET status = ?3, decided_by = ?4, decided_at = ?5 "
                        "WHERE channel = ?1 AND id = ?2 AND status = 'pending'",
     [ST_HELD_LINK] = "UPDATE held_messages SET message_id = ?2 WHERE id = ?1",
+    [ST_DELETE_USER_MESSAGES] =
+        "UPDATE messages SET deleted_at = ?3, deleted_by = ?4 WHERE id IN (SELECT id FROM "
+        "(SELECT id, user_id FROM messages WHERE channel = ?1 ORDER BY id DESC LIMIT " STR(
+            GL_RECENT_SCAN) ") WHERE user_id = ?2) AND " ALIVE " RETURNING id",
+    [ST_CLEAR_CHAT] = "UPDATE messages SET deleted_at = ?2, deleted_by = ?3 WHERE channel = ?1 "
+                      "AND " ALIVE,
+    [ST_PIN_SET] =
+        "INSERT INTO channel_pins (channel, message_id, pinned_by, pinned_at) "
+        "SELECT channel, id, ?3, ?4 FROM messages WHERE channel = ?1 AND id = ?2 AND " ALIVE
+        " ON CONFLICT (channel) DO UPDATE SET message_id = excluded.message_id, "
+        "pinned_by = excluded.pinned_by, pinned_at = excluded.pinned_at",
+    [ST_PIN_CLEAR] = "DELETE FROM channel_pins WHERE channel = ?1",
+    [ST_PINS] = "SELECT " PIN_COLS " FROM channel_pins p JOIN messages m ON m.id = p.message_id "
+                "AND m.channel = p.channel AND m.deleted_at IS NULL",
+    [ST_PINS_OF] = "SELECT " PIN_COLS " FROM channel_pins p JOIN messages m ON m.id = "
+                   "p.message_id AND m.channel = p.channel AND m.deleted_at IS NULL WHERE "
+                   "p.channel = ?1",
     [ST_CHANNELS_WITH_HISTORY] = "SELECT channel, MAX(id) AS last FROM messages GROUP BY channel "
                                  "ORDER BY last DESC LIMIT ?1",
     [ST_MESSAGE_STATE] =
@@ -244,12 +262,14 @@ static const char *const upgrades[GL_SCHEMA_VERSION] = {
           "ALTER TABLE channel_settings ADD COLUMN blocked_terms TEXT; "
           "ALTER TABLE channel_settings ADD COLUMN blocked_terms_action TEXT "
           "CHECK (blocked_terms_action IN ('refuse', 'hold')); "
-          /* held_messages (schema.sql creates it), and moderation_log takes their actions */
+          /* held_messages and channel_pins (schema.sql creates them), and moderation_log
+           * takes their actions and clear_chat's */
           "CREATE TABLE moderation_log_v5 (id INTEGER PRIMARY KEY AUTOINCREMENT, "
           "channel TEXT NOT NULL, action TEXT NOT NULL CHECK (action IN ('delete_message', "
           "'ban', 'unban', 'timeout', 'settings', 'access_add', 'access_remove', 'broadcast', "
           "'moderator_add', 'moderator_remove', 'vip_add', 'vip_remove', 'held_approve', "
-          "'held_deny')), target_user TEXT, message_id INTEGER, actor_id TEXT NOT NULL, "
+          "'held_deny', 'clear_chat', 'pin', 'unpin')), target_user TEXT, message_id INTEGER, "
+          "actor_id TEXT NOT NULL, "
           "actor_name TEXT, reason TEXT, detail TEXT, created_at TEXT NOT NULL); "
           "INSERT INTO moderation_log_v5 SELECT * FROM moderation_log; "
           "DROP TABLE moderation_log; ALTER TABLE moderation_log_v5 RENAME TO moderation_log;",
@@ -417,6 +437,18 @@ col_text(sqlite3_stmt *s, int i)
     return (const char *)sqlite3_column_text(s, i);
 }
 
+void
+gl_db__msg_row(sqlite3_stmt *s, gl_msg *m)
+{
+    const char *ts = col_text(s, 5);
+    m->id = sqlite3_column_int64(s, 0);
+    m->channel = col_text(s, 1);
+    m->user_id = col_text(s, 2);
+    m->username = col_text(s, 3);
+    m->data = col_text(s, 4);
+    snprintf(m->created_at, sizeof(m->created_at), "%s", ts ? ts : "");
+}
+
 int
 gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, gl_db_msg_fn fn,
               void *arg, gl_err *err)
@@ -431,13 +463,7 @@ gl_db_history(gl_db *db, const char *channel, int mode, int64_t ref, int limit, 
     sqlite3_bind_int(s, 3, limit);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         gl_msg m;
-        const char *ts = col_text(s, 5);
-        m.id = sqlite3_column_int64(s, 0);
-        m.channel = col_text(s, 1);
-        m.user_id = col_text(s, 2);
-        m.username = col_text(s, 3);
-        m.data = col_text(s, 4);
-        snprintf(m.created_at, sizeof(m.created_at), "%s", ts ? ts : "");
+        gl_db__msg_row(s, &m);
         if ((rv = fn(arg, &m)) != 0) break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) rv = gl_db__fail(db, err, "read history");

@@ -211,6 +211,30 @@ typedef struct gl_db_batch_item {
  * each item stored in a transaction of its own, so that a failure reaches only its owner. */
 void gl_db_store_batch(gl_db *db, gl_db_batch_item **items, size_t n);
 
+/* ---- chat-wide moderation: a user's recent messages, clear chat, pins (db_chat.c) ---- */
+
+/* Soft-delete user_id's messages among channel's newest GL_RECENT_SCAN (what viewers may still
+ * have on screen), by by at at; each deleted id to fn, in no order. */
+typedef int (*gl_db_id_fn)(void *arg, int64_t id);
+int gl_db_delete_user_messages(gl_db *db, const char *channel, const char *user_id, const char *by,
+                               const char *at, gl_db_id_fn fn, void *arg, gl_err *err);
+
+/* Soft-delete every message of channel (clear chat); *count of them, *through the channel's
+ * newest id. */
+int gl_db_clear_chat(gl_db *db, const char *channel, const char *by, const char *at, int *count,
+                     int64_t *through, gl_err *err);
+
+/* Pin message id of channel (replacing any pin); GL_ENOTFOUND when the channel has no such
+ * message (or it is deleted). */
+int gl_db_pin(gl_db *db, const char *channel, int64_t id, const char *by, const char *at,
+              gl_err *err);
+
+/* Unpin; *removed 0 when nothing was pinned. */
+int gl_db_unpin(gl_db *db, const char *channel, int *removed, gl_err *err);
+
+/* The pinned message of each channel (channel NULL: every channel), while it is not deleted. */
+int gl_db_each_pin(gl_db *db, const char *channel, gl_db_msg_fn fn, void *arg, gl_err *err);
+
 /* ---- messages held for review (db_held.c) ---- */
 
 /* A message to hold: a gl_db_batch_item's before hook (gl_db_held_store) writes it to

@@ -27,6 +27,12 @@ enum {
     ST_CHANNEL_ROLES,
     ST_CHANNEL_ROLES_OF,
     ST_RECENT_OF_USER,
+    ST_DELETE_USER_MESSAGES,
+    ST_CLEAR_CHAT,
+    ST_PIN_SET,
+    ST_PIN_CLEAR,
+    ST_PINS, /* then ST_PINS_OF: each_row's pair */
+    ST_PINS_OF,
     ST_HELD_INSERT,
     ST_HELD_PENDING,
     ST_HELD_GET,
@@ -80,6 +86,10 @@ void gl_db__done(sqlite3_stmt *s);
 
 /* Step s once (no rows wanted), reset it; GL_OK or GL_EDB after logging "what". */
 int gl_db__exec(gl_db *db, sqlite3_stmt *s, gl_err *err, const char *what);
+
+/* The message in the current row of s (columns id, channel, user_id, username, data,
+ * created_at) into *m; its strings are s's until the next step. */
+void gl_db__msg_row(sqlite3_stmt *s, gl_msg *m);
 
 /* Log the SQLite error and return GL_EDB with a client-safe message. */
 int gl_db__fail(gl_db *db, gl_err *err, const char *what);

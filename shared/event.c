@@ -202,3 +202,29 @@ gl_event_chat_modes(const char *channel, const gl_modes *m)
     }
     return o;
 }
+
+cJSON *
+gl_event_chat_cleared(const char *channel, int64_t through_id)
+{
+    cJSON *o = gl_event_new("chat_cleared", channel);
+
+    if (o != NULL && gl_json_add_int(o, "through_id", through_id) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_event_pin(const char *channel, const gl_msg *m)
+{
+    cJSON *o = gl_event_new(m != NULL ? "message_pinned" : "message_unpinned", channel), *msg;
+
+    if (o == NULL || m == NULL) return o;
+    if ((msg = gl_event_message(m)) == NULL || !cJSON_AddItemToObject(o, "message", msg)) {
+        cJSON_Delete(msg);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}

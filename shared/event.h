@@ -54,6 +54,13 @@ cJSON *gl_event_stream_announcement(bool live, const char *stream, const char *u
 /* {"type":type,"channel":channel} with nothing else yet; NULL when out of memory. */
 cJSON *gl_event_new(const char *type, const char *channel);
 
+/* {"type":"chat_cleared","channel","through_id"}: every message up to through_id is gone. */
+cJSON *gl_event_chat_cleared(const char *channel, int64_t through_id);
+
+/* {"type":"message_pinned","channel","message":<gl_event_message(m)>}, or with m NULL
+ * {"type":"message_unpinned","channel"}. */
+cJSON *gl_event_pin(const char *channel, const gl_msg *m);
+
 /* {"type":"chat_modes","channel":...,"chat_modes":{gl_modes_json}}: a channel's modes changed. */
 cJSON *gl_event_chat_modes(const char *channel, const gl_modes *m);
 

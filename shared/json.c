@@ -588,8 +588,20 @@ gl_json_raw_is_object(const char *raw)
 cJSON *
 gl_json_add_int(cJSON *obj, const char *name, int64_t v)
 {
+    cJSON *n = gl_json_int(v);
+
+    if (n == NULL || !cJSON_AddItemToObject(obj, name, n)) {
+        cJSON_Delete(n);
+        return NULL;
+    }
+    return n;
+}
+
+cJSON *
+gl_json_int(int64_t v)
+{
     char text[24];
 
     snprintf(text, sizeof(text), "%" PRId64, v);
-    return cJSON_AddRawToObject(obj, name, text);
+    return cJSON_CreateRaw(text);
 }

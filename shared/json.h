@@ -53,4 +53,7 @@ bool gl_json_raw_is_object(const char *raw);
  * out of memory. */
 cJSON *gl_json_add_int(cJSON *obj, const char *name, int64_t v);
 
+/* The same as a new item (for arrays), or NULL when out of memory. */
+cJSON *gl_json_int(int64_t v);
+
 #endif
