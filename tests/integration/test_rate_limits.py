@@ -7,6 +7,7 @@ address may hold anonymous_per_ip sockets without a token; past that a socket mu
 with its first command. The stats RPC counts the refusals by limit."""
 import asyncio
 import json
+import signal
 import socket
 import threading
 import time
@@ -14,7 +15,7 @@ import time
 import pytest
 import websockets
 
-from conftest import Client, close_all, is_message, run, unique_channel
+from conftest import Client, close_all, is_message, run, unique_channel, wait_for
 from rawws import RawWS
 
 LIMITS = {
@@ -477,5 +478,36 @@ def test_stats_counts_the_refusals_of_each_limit(make_stack):
                              "flood_closes": 1, "anonymous_open": 1}, after
         finally:
             await close_all(admin, *others)
+
+    run(body())
+
+
+def test_sighup_applies_a_new_anonymous_limit_to_the_sockets_already_open(make_stack):
+    """Anonymous sockets are counted even while the limit is off, so a reload that sets one
+    (or raises it) judges the next socket by the sockets already open."""
+    cfg = {"channels": [{"pattern": "public:*"}], "rate_limits": {
+        "anonymous_per_ip": 0, "client_ip_header": "X-Forwarded-For"}}
+    st = make_stack(config=cfg)
+
+    def reload(limit):
+        cfg["rate_limits"]["anonymous_per_ip"] = limit
+        st.write_config(cfg)
+        n = st.read_log("pushd").count("config: reloaded")
+        st.signal_pushd(signal.SIGHUP)
+        wait_for(lambda: st.read_log("pushd").count("config: reloaded") > n, 5,
+                 what="pushd reloading the YAML")
+
+    async def body():
+        open_ = [await client_from(st, "10.5.5.5") for _ in range(3)]  # no limit
+        try:
+            for c in open_:
+                await c.assert_usable()
+            reload(3)
+            await assert_refused_anonymous(await client_from(st, "10.5.5.5"))
+            reload(4)
+            open_.append(await client_from(st, "10.5.5.5"))
+            await open_[-1].assert_usable()
+        finally:
+            await close_all(*open_)
 
     run(body())
