@@ -41,6 +41,8 @@ struct pd_conn {
     bool close_sent;     /* our Close frame is out; waiting for the peer's */
     bool dirty;          /* on the server's flush list */
     uint8_t ping;        /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */
+    bool anonymous;      /* counted under its client IP; the count hangs off wsi (limits.c) */
+    bool probation;      /* past anonymous_per_ip: must authenticate at once (limits.c) */
 };
 
 pd_conn *pd_conn_new(pd_server *srv, struct lws *wsi);

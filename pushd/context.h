@@ -59,6 +59,8 @@ struct pd_server {
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */
     gl_bucket_table publish_buckets;    /* a user's publishes per namespace (limits.c) */
     gl_bucket_table connection_buckets; /* new connections per client IP (limits.c) */
+    gl_ip_counts anonymous;             /* open anonymous connections per client IP (limits.c) */
+    gl_limit_counts limit_counts;       /* refusals by limit, for rpc stats (limits.c) */
     gl_map recent;                      /* (channel, user) -> recent messages (recent.c) */
     uint32_t recent_ticks;              /* sweeps since recent was last walked */
     pd_conn *conns;                     /* list of open connections */

@@ -44,7 +44,7 @@ pd_rpc_format_uptime(int64_t secs, char out[32])
 cJSON *
 pd_rpc_stats(pd_server *srv)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject(), *limits;
     char up[32];
 
     pd_rpc_format_uptime((gl_time_mono_ms() - srv->started_mono_ms) / 1000, up);
@@ -52,6 +52,13 @@ pd_rpc_stats(pd_server *srv)
         cJSON_AddNumberToObject(o, "total_channels", (double)srv->channels.len) == NULL ||
         cJSON_AddNumberToObject(o, "total_clients", srv->nconns) == NULL ||
         cJSON_AddStringToObject(o, "uptime", up) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    /* The limits' refusals (docs/moderation.md "Rate limits"), for the operator's metrics. */
+    limits = gl_limit_counts_json(&srv->limit_counts, srv->anonymous.total);
+    if (limits == NULL || !cJSON_AddItemToObject(o, "limits", limits)) {
+        cJSON_Delete(limits);
         cJSON_Delete(o);
         return NULL;
     }

@@ -177,8 +177,20 @@ on_established(pd_server *srv, struct lws *wsi)
         pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "unauthorized");
     } else if (found > 0) {
         pd_command_authenticate(srv, c, token);
+    } else {
+        pd_limits_anonymous_open(srv, c);
     }
     return 0;
+}
+
+/* One whole client message: a command, unless it is binary or c's probation refuses it. */
+static void
+handle_message(pd_server *srv, struct lws *wsi, pd_conn *c, const char *buf, size_t len)
+{
+    if (lws_frame_is_binary(wsi))
+        pd_conn_send_error(c, NULL, GL_EINVAL, "binary frames are not supported");
+    else if (!c->probation || pd_limits_probation(srv, c, buf, len))
+        pd_command_handle(srv, c, buf, len);
 }
 
 static int
@@ -192,10 +204,7 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
     if (c->close_code != 0) return 0; /* closing: input is ignored */
     /* The common case, a whole message in one piece, is handled without a copy. */
     if (done && c->rxlen == 0) {
-        if (lws_frame_is_binary(wsi))
-            pd_conn_send_error(c, NULL, GL_EINVAL, "binary frames are not supported");
-        else
-            pd_command_handle(srv, c, in, len);
+        handle_message(srv, wsi, c, in, len);
         return 0;
     }
     if ((rv = pd_conn_rx_append(c, in, len, srv->opt.max_message)) != GL_OK) {
@@ -206,10 +215,7 @@ on_receive(pd_server *srv, struct lws *wsi, pd_conn *c, const char *in, size_t l
         return -1;
     }
     if (!done) return 0;
-    if (lws_frame_is_binary(wsi))
-        pd_conn_send_error(c, NULL, GL_EINVAL, "binary frames are not supported");
-    else
-        pd_command_handle(srv, c, c->rx, c->rxlen);
+    handle_message(srv, wsi, c, c->rx, c->rxlen);
     c->rxlen = 0;
     if (c->rxcap > RX_BUFFER) {
         /* Keep idle connections small: a big message's buffer is not kept around. */
@@ -273,9 +279,10 @@ trim_after_burst(pd_server *srv)
     srv->churn = srv->churn_prev = 0;
 }
 
-/* Once a second: keep-alive, and close connections whose token has expired. One walk over
- * every connection costs ~20 µs at 20k; lws's own per-connection timers cost far more
- * (a sorted-list insert per PING and PONG, docs/benchmarks.md). */
+/* Once a second: keep-alive, the end of probations (limits.c), and close connections whose
+ * token has expired. One walk over every connection costs ~20 µs at 20k; lws's own
+ * per-connection timers cost far more (a sorted-list insert per PING and PONG,
+ * docs/benchmarks.md). */
 static void
 sweep(lws_sorted_usec_list_t *sul)
 {
@@ -285,6 +292,7 @@ sweep(lws_sorted_usec_list_t *sul)
 
     for (pd_conn *c = srv->conns; c != NULL; c = c->next) {
         pd_conn_check_alive(c, now_ms, &srv->opt);
+        pd_limits_sweep(srv, c, now_ms);
         if (c->user != NULL && c->user->exp != 0 && c->user->exp <= now && c->close_code == 0) {
             pd_conn_send_error(c, NULL, GL_EAUTH, "token expired");
             pd_conn_close_after_flush(c, PD_CLOSE_AUTH, "token expired");
@@ -324,6 +332,7 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         if (c != NULL) {
             srv = pd_server_get(wsi);
             pd_channel_unsubscribe_all(srv, c);
+            pd_limits_closed(srv, c);
             pd_conn_closed(srv, c);
             lws_set_wsi_user(wsi, NULL);
         }

@@ -53,8 +53,8 @@ static const char *const top_keys[] = {"namespaces",      "channels",    "rpc_pr
                                        "allowed_origins", "rate_limits", "blocked_terms"};
 static const char *const ns_keys[] = {"name",           "max_clients", "allow_publish",
                                       "join_leave_max", "rate_limits", "chat_modes"};
-static const char *const limits_keys[] = {"publish", "commands", "flood_close_after", "connections",
-                                          "client_ip_header"};
+static const char *const limits_keys[] = {"publish",     "commands",         "flood_close_after",
+                                          "connections", "client_ip_header", "anonymous_per_ip"};
 static const char *const rate_keys[] = {"burst", "per_second"};
 static const char *const ch_keys[] = {"pattern",       "namespace",   "private",   "allowed_roles",
                                       "allowed_users", "max_history", "chat_modes"};
@@ -435,8 +435,8 @@ parse_rate(ctx *c, const char *path, gl_rate *out)
     return GL_OK;
 }
 
-/* rate_limits: publish (also in a namespace), and at the top level commands and
- * flood_close_after. */
+/* rate_limits: publish (also in a namespace), and at the top level commands,
+ * flood_close_after, connections, client_ip_header and anonymous_per_ip. */
 static int
 parse_limits(ctx *c, const char *path, gl_rate *publish, bool top)
 {
@@ -457,6 +457,8 @@ parse_limits(ctx *c, const char *path, gl_rate *publish, bool top)
             rv = read_int(c, vpath, 0, 1000000, &c->cfg->flood_close_after);
         else if (k == 3)
             rv = parse_rate(c, vpath, &c->cfg->connection_rate);
+        else if (k == 5)
+            rv = read_int(c, vpath, 0, 1000000, &c->cfg->anonymous_per_ip);
         else if (is_scalar(c, "X-Forwarded-For") || is_scalar(c, "x-forwarded-for"))
             c->cfg->trust_forwarded_for = true;
         else
@@ -877,6 +879,7 @@ gl_config_empty(gl_config **out, gl_err *err)
     cfg->command_rate = GL_COMMAND_RATE_DEFAULT;
     cfg->flood_close_after = GL_FLOOD_CLOSE_DEFAULT;
     cfg->connection_rate = GL_CONNECTION_RATE_DEFAULT;
+    cfg->anonymous_per_ip = GL_ANONYMOUS_PER_IP_DEFAULT;
     *out = cfg;
     return GL_OK;
 }

@@ -29,6 +29,10 @@
 #define GL_FLOOD_CLOSE_DEFAULT 20
 /* New WebSocket connections per client IP: 30 at once, then 5 a second. */
 #define GL_CONNECTION_RATE_DEFAULT ((gl_rate){30, 5.0f})
+/* Open anonymous WebSocket connections per client IP: 100, enough for the viewers of a household,
+ * an office or a school behind one NAT (a viewer who signs in is not counted), small enough that
+ * one host holds a negligible share of pushd's descriptors. */
+#define GL_ANONYMOUS_PER_IP_DEFAULT 100
 
 typedef struct gl_namespace {
     char name[GL_NAME_MAX];
@@ -85,6 +89,8 @@ typedef struct gl_config {
     /* blocked_terms: refused (or held, where a channel's chat modes say so) in every channel. */
     gl_term *blocked_terms;
     size_t n_blocked_terms;
+    /* Open connections per client IP (the same IP) that hold no verified token; 0 = no limit. */
+    int anonymous_per_ip;
 } gl_config;
 
 /* Load and validate the YAML file at path. On GL_OK *out is a new config (gl_config_destroy).

@@ -1,7 +1,9 @@
 /* Token buckets (ratelimit.h). Time is kept in truncated monotonic milliseconds: a bucket is
- * 12 bytes, and an idle gap past 49 days only reads as "full", which it is. */
+ * 12 bytes, and an idle gap past 49 days only reads as "full", which it is. Also the per-IP
+ * connection counts of the anonymous limit, and the counts of refusals as JSON. */
 #include "ratelimit.h"
 #include "err.h"
+#include "json.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -105,14 +107,88 @@ gl_bucket_table_len(const gl_bucket_table *t)
     return t->buckets.len;
 }
 
-void
-gl_bucket_table_free(gl_bucket_table *t)
+/* Free m and the values it holds (each one malloc'd, its key inside it). */
+static void
+free_map_and_values(gl_map *m)
 {
     size_t it = 0;
     gl_map_entry *e;
 
-    while ((e = gl_map_next(&t->buckets, &it)) != NULL)
+    while ((e = gl_map_next(m, &it)) != NULL)
         free(e->val);
-    gl_map_free(&t->buckets);
+    gl_map_free(m);
+}
+
+void
+gl_bucket_table_free(gl_bucket_table *t)
+{
+    free_map_and_values(&t->buckets);
     t->takes = 0;
+}
+
+struct gl_ip_entry {
+    uint32_t count;
+    char ip[]; /* the map's key */
+};
+
+gl_ip_entry *
+gl_ip_counts_add(gl_ip_counts *t, const char *ip, uint32_t *before)
+{
+    gl_ip_entry *e = gl_map_get(&t->ips, ip);
+    size_t len;
+
+    if (e == NULL) {
+        len = strlen(ip);
+        if ((e = calloc(1, sizeof(*e) + len + 1)) == NULL) return NULL;
+        memcpy(e->ip, ip, len + 1);
+        if (gl_map_put(&t->ips, e->ip, e) != GL_OK) {
+            free(e);
+            return NULL;
+        }
+    }
+    if (before != NULL) *before = e->count;
+    e->count++;
+    t->total++;
+    return e;
+}
+
+void
+gl_ip_counts_release(gl_ip_counts *t, gl_ip_entry *e)
+{
+    if (e == NULL) return;
+    t->total--;
+    if (--e->count > 0) return;
+    gl_map_del(&t->ips, e->ip);
+    free(e);
+}
+
+uint32_t
+gl_ip_counts_get(const gl_ip_counts *t, const char *ip)
+{
+    const gl_ip_entry *e = gl_map_get(&t->ips, ip);
+    return e != NULL ? e->count : 0;
+}
+
+void
+gl_ip_counts_free(gl_ip_counts *t)
+{
+    free_map_and_values(&t->ips);
+    t->total = 0;
+}
+
+cJSON *
+gl_limit_counts_json(const gl_limit_counts *n, uint64_t anonymous_open)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (o == NULL || gl_json_add_int(o, "publish_refused", (int64_t)n->publish_refused) == NULL ||
+        gl_json_add_int(o, "commands_refused", (int64_t)n->commands_refused) == NULL ||
+        gl_json_add_int(o, "connections_refused", (int64_t)n->connections_refused) == NULL ||
+        gl_json_add_int(o, "anonymous_refused", (int64_t)n->anonymous_refused) == NULL ||
+        gl_json_add_int(o, "flood_closes", (int64_t)n->flood_closes) == NULL ||
+        gl_json_add_int(o, "anonymous_open", (int64_t)anonymous_open) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }

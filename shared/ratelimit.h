@@ -7,6 +7,7 @@
 
 #include "map.h"
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,5 +48,45 @@ bool gl_bucket_table_take(gl_bucket_table *t, const char *scope, const char *use
 size_t gl_bucket_table_len(const gl_bucket_table *t);
 
 void gl_bucket_table_free(gl_bucket_table *t);
+
+/* Open connections by client IP, for the anonymous limit: a count per IP, whose entry is freed
+ * when its count returns to zero, so the table holds only IPs with connections open. Not locked.
+ * `gl_ip_counts t = {0};` is an empty table. */
+typedef struct gl_ip_entry gl_ip_entry;
+typedef struct gl_ip_counts {
+    gl_map ips;     /* ip -> gl_ip_entry */
+    uint64_t total; /* the sum of the counts */
+} gl_ip_counts;
+
+/* Count one more connection from ip. Returns its IP's entry (the handle to release it with),
+ * and in *before (when not NULL) the IP's count before this one; NULL when out of memory (nothing
+ * counted). */
+gl_ip_entry *gl_ip_counts_add(gl_ip_counts *t, const char *ip, uint32_t *before);
+
+/* One connection counted by gl_ip_counts_add(t, ...) is gone: e's count drops, and at zero e is
+ * freed (the handle is then invalid). */
+void gl_ip_counts_release(gl_ip_counts *t, gl_ip_entry *e);
+
+/* How many connections from ip are counted (0 for an IP not in the table). */
+uint32_t gl_ip_counts_get(const gl_ip_counts *t, const char *ip);
+
+/* Free every entry (handles still held become invalid). */
+void gl_ip_counts_free(gl_ip_counts *t);
+
+/* The refusals of the abuse limits, counted by the process that enforces them (pushd on its loop
+ * thread, without locks), for the stats RPC and the metrics. */
+typedef struct gl_limit_counts {
+    uint64_t publish_refused;     /* publishes refused rate_limited */
+    uint64_t commands_refused;    /* commands refused rate_limited (the per-connection limit) */
+    uint64_t connections_refused; /* upgrades answered 429 by the new-connection limit */
+    uint64_t anonymous_refused;   /* anonymous connections past anonymous_per_ip, closed 4029 */
+    uint64_t flood_closes;        /* connections closed 4029 for refusals in a row */
+} gl_limit_counts;
+
+/* n as a new object {"publish_refused":..,"commands_refused":..,"connections_refused":..,
+ * "anonymous_refused":..,"flood_closes":..,"anonymous_open":anonymous_open} (the stats RPC's
+ * "limits"; anonymous_open is a gauge, the anonymous connections counted now). cJSON_Delete it;
+ * NULL when out of memory. */
+cJSON *gl_limit_counts_json(const gl_limit_counts *n, uint64_t anonymous_open);
 
 #endif

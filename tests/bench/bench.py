@@ -46,7 +46,7 @@ class GoLive:
     # sockets from 16 addresses. "@quiet" scenarios: no join/leave events either
     # (docs/configuration.md, join_leave_max).
     NO_LIMITS = ("rate_limits:\n  publish: {burst: 0}\n  commands: {burst: 0}\n"
-                 "  connections: {burst: 0}\n")
+                 "  connections: {burst: 0}\n  anonymous_per_ip: 0\n")
     CONFIG = NO_LIMITS
     QUIET_CONFIG = NO_LIMITS + "namespaces:\n  - name: public\n    join_leave_max: 0\n"
 

@@ -68,11 +68,11 @@ DEFAULT_CONFIG = {
 }
 
 # Test stacks lift the rate limits (docs/moderation.md "Rate limits"): many tests publish
-# thousands of messages from one user as fast as they can. A test of the limits themselves sets
+# thousands of messages from one user as fast as they can, or open many anonymous sockets. A test of the limits themselves sets
 # rate_limits in its config (test_rate_limits.py); test_shipped_config.py runs the shipped
 # defaults.
 NO_RATE_LIMITS = {"publish": {"burst": 0}, "commands": {"burst": 0},
-                  "connections": {"burst": 0}}
+                  "connections": {"burst": 0}, "anonymous_per_ip": 0}
 
 
 

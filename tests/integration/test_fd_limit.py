@@ -47,10 +47,10 @@ def limited_pushd():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # this test opens ~300 sockets
     rundir = tempfile.mkdtemp(prefix="golive-fdlimit-")
     port = free_port()
-    # ~300 sockets from one address: past the per-address connection limit, which is lifted
+    # ~300 anonymous sockets from one address: past the per-address limits, which are lifted
     config = os.path.join(rundir, "realtime.yaml")
     with open(config, "w") as f:
-        f.write("rate_limits:\n  connections: {burst: 0}\n")
+        f.write("rate_limits:\n  connections: {burst: 0}\n  anonymous_per_ip: 0\n")
     env = dict(os.environ, GOLIVE_RUNDIR=rundir, JWT_SECRET=SECRET, LOG_LEVEL="info",
                GOLIVE_PUSHD_LISTEN=f"127.0.0.1:{port}", REALTIME_CONFIG_PATH=config)
     log = open(os.path.join(rundir, "pushd.log"), "wb")

@@ -2,16 +2,20 @@
 connection and every publish of a user (across the user's connections, per namespace) take a
 token from a bucket; a refusal is rate_limited with retry_after_ms, the limit allows again after
 that, a connection refused flood_close_after times in a row is closed with 4029, admins are
-exempt, a namespace may set its own publish rate, and the shipped defaults are on."""
+exempt, a namespace may set its own publish rate, and the shipped defaults are on. Each client
+address may hold anonymous_per_ip sockets without a token; past that a socket must authenticate
+with its first command. The stats RPC counts the refusals by limit."""
 import asyncio
 import json
+import signal
 import socket
 import threading
 import time
 
 import pytest
+import websockets
 
-from conftest import close_all, is_message, run, unique_channel
+from conftest import Client, close_all, is_message, run, unique_channel, wait_for
 from rawws import RawWS
 
 LIMITS = {
@@ -317,3 +321,193 @@ def test_without_a_trusted_header_a_unix_socket_peer_is_not_limited(make_stack):
     got = [upgrade(port=st.port)[0] for _ in range(6)]
     got += [upgrade(path=st.sock_path, forwarded_for="1.2.3.4")[0] for _ in range(4)]
     assert got == [101] * 10, got
+
+
+async def client_from(st, ip, token=None):
+    """A socket straight to pushd's unix socket, as the web server would open it for a client
+    at address ip (X-Forwarded-For), with the token in Authorization when given."""
+    headers = {"X-Forwarded-For": ip}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    ws = await websockets.unix_connect(st.sock_path, "ws://localhost/api/ws",
+                                       extra_headers=headers, compression=None,
+                                       ping_interval=None, open_timeout=5, close_timeout=2)
+    return Client(ws)
+
+
+async def assert_refused_anonymous(c, first=None):
+    """c is past its address's anonymous limit: its first command (any but a connect with a
+    token) is answered rate_limited and the socket closed with 4029."""
+    await c.send(first or {"type": "rpc", "id": "s", "data": {"method": "stats"}})
+    code, frames = await c.wait_closed(timeout=5)
+    assert code == 4029, (code, frames)
+    assert len(frames) == 1, frames
+    assert_rate_limited(frames[0])
+    assert "anonymous" in frames[0]["error"]["message"], frames
+
+
+async def wait_anonymous_open(probe, n):
+    """Until pushd counts n anonymous sockets (a close reaches it asynchronously)."""
+    deadline = time.monotonic() + 5
+    while True:
+        got = (await probe.stats())["limits"]["anonymous_open"]
+        if got == n:
+            return
+        assert time.monotonic() < deadline, f"anonymous_open stays {got}, expected {n}"
+        await asyncio.sleep(0.05)
+
+
+def test_anonymous_sockets_per_client_ip_past_the_limit_must_authenticate(make_stack):
+    """anonymous_per_ip: 3 through nginx (its X-Forwarded-For, 127.0.0.1): the 4th anonymous
+    socket is refused at its first command, but a socket with a token (in the upgrade, or in a
+    connect as golive.js sends it) is admitted; closing an anonymous socket, or authenticating
+    one with connect, frees a slot; another address has its own count."""
+    st = make_stack(config={"channels": [{"pattern": "public:*"}], "rate_limits": {
+        "connections": {"burst": 0}, "anonymous_per_ip": 3,
+        "client_ip_header": "X-Forwarded-For"}})
+
+    async def body():
+        admin = await st.client(st.token("u_anon_admin", role="admin"))  # not counted
+        anon = [await st.client() for _ in range(3)]
+        more = []
+        try:
+            for c in anon:
+                await c.assert_usable()
+            await wait_anonymous_open(admin, 3)
+            await assert_refused_anonymous(await st.client())
+            await assert_refused_anonymous(
+                await st.client(), {"type": "connect", "id": 1})  # connect without a token
+            # a token in the upgrade: admitted and not counted
+            more.append(await st.client(st.token("u_anon_1", username="one")))
+            await more[-1].assert_usable()
+            # a token in the first command, past the limit: admitted as that user
+            late = await st.client()
+            more.append(late)
+            r = await late.ok({"type": "connect", "token": st.token("u_anon_2", username="two")})
+            assert r["data"]["user"]["id"] == "u_anon_2", r
+            await late.assert_usable()
+            # another address, straight to pushd's socket: its own count
+            more.append(await client_from(st, "10.7.7.7"))
+            await more[-1].assert_usable()
+            await wait_anonymous_open(admin, 4)
+
+            # closing an anonymous socket frees a slot for the next one
+            await anon.pop().close()
+            await wait_anonymous_open(admin, 3)
+            anon.append(await st.client())
+            await anon[-1].assert_usable()
+            await assert_refused_anonymous(await st.client())
+            # so does a connect with a token on a counted socket
+            await anon[0].ok({"type": "connect", "token": st.token("u_anon_3", username="3")})
+            await wait_anonymous_open(admin, 3)
+            anon.append(await st.client())
+            await anon[-1].assert_usable()
+            await assert_refused_anonymous(await st.client())
+            limits = (await admin.stats())["limits"]
+            assert limits["anonymous_refused"] == 4 and limits["anonymous_open"] == 4, limits
+        finally:
+            await close_all(admin, *anon, *more)
+
+    run(body())
+
+
+def test_a_socket_past_the_anonymous_limit_that_stays_silent_is_closed(make_stack):
+    """Past the limit, a socket that sends nothing is closed with 4029 once its probation
+    (PD_PROBATION_MS, 10 s) is over; the slots below the limit stay open."""
+    st = make_stack(config={"channels": [{"pattern": "public:*"}], "rate_limits": {
+        "anonymous_per_ip": 1, "client_ip_header": "X-Forwarded-For"}})
+
+    async def body():
+        first = await client_from(st, "10.8.8.8")
+        silent = await client_from(st, "10.8.8.8")
+        try:
+            t0 = time.monotonic()
+            code, frames = await silent.wait_closed(timeout=15)
+            assert code == 4029 and len(frames) == 1, (code, frames)
+            assert_rate_limited(frames[0])
+            assert 9 <= time.monotonic() - t0 <= 13, time.monotonic() - t0
+            await first.assert_usable()
+        finally:
+            await close_all(first, silent)
+
+    run(body(), timeout=40)
+
+
+def test_stats_counts_the_refusals_of_each_limit(make_stack):
+    """rpc stats' "limits" member: each refusal counted under its limit. Clients come from
+    their own addresses (X-Forwarded-For on pushd's socket), so that the limits meet only where
+    the test means them to."""
+    st = make_stack(config={"channels": [{"pattern": "public:*"}], "rate_limits": {
+        "publish": {"burst": 1, "per_second": 0.1}, "commands": {"burst": 5, "per_second": 0.1},
+        "flood_close_after": 3, "connections": {"burst": 2, "per_second": 0.1},
+        "anonymous_per_ip": 1, "client_ip_header": "X-Forwarded-For"}})
+    keys = {"publish_refused", "commands_refused", "connections_refused", "anonymous_refused",
+            "flood_closes", "anonymous_open"}
+
+    async def body():
+        admin = await client_from(st, "10.0.0.1", st.token("u_cnt_admin", role="admin"))
+        others = []
+        try:
+            before = (await admin.stats())["limits"]
+            assert set(before) == keys and all(isinstance(v, int) for v in before.values())
+            assert before == {k: 0 for k in keys}, before
+            # publish: the second message of a burst of 1
+            pub = await client_from(st, "10.0.0.2", st.token("u_cnt_pub", username="p"))
+            others.append(pub)
+            ch = unique_channel()
+            await pub.ok({"type": "publish", "channel": ch, "data": {"n": 1}})
+            assert_rate_limited(await publish(pub, ch, 2))
+            # commands: 5 answered, then 3 refused, and the third refusal closes (flood)
+            flood = await client_from(st, "10.0.0.3")
+            others.append(flood)
+            for i in range(8):
+                await flood.send({"type": "presence", "channel": ch, "id": i})
+            code, _ = await flood.wait_closed(timeout=5)
+            assert code == 4029
+            # connections: through nginx (127.0.0.1), the third new socket at once
+            assert [upgrade(port=st.port)[0] for _ in range(3)] == [101, 101, 429]
+            # anonymous: the second socket of 10.0.0.4
+            anon = await client_from(st, "10.0.0.4")
+            others.append(anon)
+            await anon.assert_usable()
+            await assert_refused_anonymous(await client_from(st, "10.0.0.4"))
+            await wait_anonymous_open(admin, 1)
+            after = (await admin.stats())["limits"]
+            assert after == {"publish_refused": 1, "commands_refused": 3,
+                             "connections_refused": 1, "anonymous_refused": 1,
+                             "flood_closes": 1, "anonymous_open": 1}, after
+        finally:
+            await close_all(admin, *others)
+
+    run(body())
+
+
+def test_sighup_applies_a_new_anonymous_limit_to_the_sockets_already_open(make_stack):
+    """Anonymous sockets are counted even while the limit is off, so a reload that sets one
+    (or raises it) judges the next socket by the sockets already open."""
+    cfg = {"channels": [{"pattern": "public:*"}], "rate_limits": {
+        "anonymous_per_ip": 0, "client_ip_header": "X-Forwarded-For"}}
+    st = make_stack(config=cfg)
+
+    def reload(limit):
+        cfg["rate_limits"]["anonymous_per_ip"] = limit
+        st.write_config(cfg)
+        n = st.read_log("pushd").count("config: reloaded")
+        st.signal_pushd(signal.SIGHUP)
+        wait_for(lambda: st.read_log("pushd").count("config: reloaded") > n, 5,
+                 what="pushd reloading the YAML")
+
+    async def body():
+        open_ = [await client_from(st, "10.5.5.5") for _ in range(3)]  # no limit
+        try:
+            for c in open_:
+                await c.assert_usable()
+            reload(3)
+            await assert_refused_anonymous(await client_from(st, "10.5.5.5"))
+            reload(4)
+            open_.append(await client_from(st, "10.5.5.5"))
+            await open_[-1].assert_usable()
+        finally:
+            await close_all(*open_)
+
+    run(body())

@@ -663,6 +663,7 @@ test_rate_limits_defaults_top_level_and_per_namespace(void **state)
     assert_int_equal(cfg->flood_close_after, 20);
     assert_int_equal(cfg->connection_rate.burst, 30);
     assert_false(cfg->trust_forwarded_for);
+    assert_int_equal(cfg->anonymous_per_ip, 100);
     gl_config_destroy(cfg);
 
     cfg = parse_ok("rate_limits:\n"
@@ -671,6 +672,7 @@ test_rate_limits_defaults_top_level_and_per_namespace(void **state)
                    "  flood_close_after: 0\n"
                    "  connections: {burst: 4, per_second: 1}\n"
                    "  client_ip_header: X-Forwarded-For\n"
+                   "  anonymous_per_ip: 7\n"
                    "namespaces:\n"
                    "  - name: chat\n"
                    "    rate_limits:\n"
@@ -682,6 +684,7 @@ test_rate_limits_defaults_top_level_and_per_namespace(void **state)
     assert_int_equal(cfg->flood_close_after, 0);
     assert_int_equal(cfg->connection_rate.burst, 4);
     assert_true(cfg->trust_forwarded_for);
+    assert_int_equal(cfg->anonymous_per_ip, 7);
     assert_int_equal(gl_config_publish_rate(cfg, gl_config_namespace(cfg, "chat"))->burst, 1);
     assert_int_equal(gl_config_publish_rate(cfg, gl_config_namespace(cfg, "other"))->burst, 5);
     assert_int_equal(gl_config_publish_rate(cfg, NULL)->burst, 5);
@@ -708,6 +711,12 @@ test_rate_limits_refuse_what_they_cannot_mean(void **state)
                  "commands");
     expect_error("rate_limits:\n  client_ip_header: X-Real-IP\n",
                  "rate_limits.client_ip_header: expected X-Forwarded-For");
+    expect_error("rate_limits:\n  anonymous_per_ip: -1\n",
+                 "rate_limits.anonymous_per_ip: expected");
+    expect_error("rate_limits:\n  anonymous_per_ip: {burst: 5}\n",
+                 "rate_limits.anonymous_per_ip: expected");
+    expect_error("namespaces:\n  - name: chat\n    rate_limits:\n      anonymous_per_ip: 1\n",
+                 "anonymous_per_ip");
 }
 
 static void

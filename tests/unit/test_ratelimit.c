@@ -1,6 +1,7 @@
 /* Unit tests for shared/ratelimit.c: a bucket allows its burst at once, then one token per
  * 1/per_second, says how long to wait, refills to the burst and no further, survives the
- * truncated clock wrapping, and burst 0 means no limit. */
+ * truncated clock wrapping, and burst 0 means no limit. The per-IP connection counts keep an
+ * entry only while its count is above zero; the refusal counts print as one JSON object. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,8 @@
 #include <cmocka.h>
 
 #include "shared/ratelimit.h"
+
+#include <stdlib.h>
 
 static void
 test_the_burst_then_the_rate(void **state)
@@ -96,6 +99,62 @@ test_a_table_keeps_one_bucket_per_scope_and_user_and_forgets_full_ones(void **st
     assert_int_equal(gl_bucket_table_len(&t), 0);
 }
 
+static void
+test_ip_counts_count_per_ip_and_forget_an_ip_at_zero(void **state)
+{
+    gl_ip_counts t = {0};
+    gl_ip_entry *a1, *a2, *b1;
+    uint32_t before = 99;
+
+    (void)state;
+    assert_int_equal(gl_ip_counts_get(&t, "10.0.0.1"), 0);
+    assert_non_null(a1 = gl_ip_counts_add(&t, "10.0.0.1", &before));
+    assert_int_equal(before, 0);
+    assert_non_null(a2 = gl_ip_counts_add(&t, "10.0.0.1", &before));
+    assert_int_equal(before, 1);
+    assert_ptr_equal(a1, a2); /* one entry per IP */
+    assert_non_null(b1 = gl_ip_counts_add(&t, "2001:db8::1", NULL));
+    assert_int_equal(gl_ip_counts_get(&t, "10.0.0.1"), 2);
+    assert_int_equal(gl_ip_counts_get(&t, "2001:db8::1"), 1);
+    assert_int_equal(t.total, 3);
+    assert_int_equal(t.ips.len, 2);
+
+    gl_ip_counts_release(&t, a1);
+    assert_int_equal(gl_ip_counts_get(&t, "10.0.0.1"), 1);
+    gl_ip_counts_release(&t, b1);
+    assert_int_equal(gl_ip_counts_get(&t, "2001:db8::1"), 0);
+    assert_int_equal(t.ips.len, 1); /* freed at zero */
+    gl_ip_counts_release(&t, NULL); /* a no-op */
+    gl_ip_counts_release(&t, a2);
+    assert_int_equal(t.ips.len, 0);
+    assert_int_equal(t.total, 0);
+
+    /* a table freed with counts still held frees every entry (ASan checks the leak) */
+    assert_non_null(gl_ip_counts_add(&t, "10.0.0.2", NULL));
+    assert_non_null(gl_ip_counts_add(&t, "10.0.0.3", NULL));
+    gl_ip_counts_free(&t);
+    assert_int_equal(t.ips.len, 0);
+    assert_int_equal(t.total, 0);
+}
+
+static void
+test_limit_counts_print_as_one_object(void **state)
+{
+    gl_limit_counts n = {1, 2, 3, 4, 5};
+    cJSON *o;
+    char *s;
+
+    (void)state;
+    n.flood_closes = 9007199254740993ull; /* past a double's integers: printed exactly */
+    assert_non_null(o = gl_limit_counts_json(&n, 7));
+    assert_non_null(s = cJSON_PrintUnformatted(o));
+    assert_string_equal(s, "{\"publish_refused\":1,\"commands_refused\":2,"
+                           "\"connections_refused\":3,\"anonymous_refused\":4,"
+                           "\"flood_closes\":9007199254740993,\"anonymous_open\":7}");
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
 int
 main(void)
 {
@@ -105,6 +164,8 @@ main(void)
         cmocka_unit_test(test_it_refills_to_the_burst_and_no_further),
         cmocka_unit_test(test_the_clock_may_wrap),
         cmocka_unit_test(test_burst_zero_is_no_limit_and_slow_rates_wait_long),
+        cmocka_unit_test(test_ip_counts_count_per_ip_and_forget_an_ip_at_zero),
+        cmocka_unit_test(test_limit_counts_print_as_one_object),
     };
 
     return cmocka_run_group_tests_name("ratelimit", tests, NULL, NULL);
