@@ -251,9 +251,9 @@ cmd_unsubscribe(cmd *k)
 }
 
 /* The channel's chat modes (shared/chatmodes) for u's message data: GL_OK (v says whether it
- * is held for review), or a refusal was sent. A slow-mode refusal is a rate_limited error with
- * retry_after_ms, like the rate limits', but does not count towards the flood close: a client
- * that waits as told never sees one twice. */
+ * is held for review; the message is noted in pd_recent), or a refusal was sent. A slow-mode
+ * refusal is a rate_limited error with retry_after_ms, like the rate limits', but does not count
+ * towards the flood close: a client that waits as told never sees one twice. */
 static int
 check_modes(cmd *k, const char *channel, const gl_policy *pol, const gl_user *u,
             const gl_acl_facts *f, const char *data, int64_t now, gl_mode_verdict *v)
@@ -263,7 +263,11 @@ check_modes(cmd *k, const char *channel, const gl_policy *pol, const gl_user *u,
     int rv;
 
     *v = (gl_mode_verdict){false, 0, NULL};
-    if (!gl_modes_active(&pol->modes, pol->n_global_terms)) return GL_OK;
+    if (!gl_modes_active(&pol->modes, pol->n_global_terms)) {
+        /* Only the time: slow mode, turned on later, counts from the user's last message. */
+        pd_recent_note(k->srv, channel, u->id, NULL, now, 0);
+        return GL_OK;
+    }
     st = pd_modstate_standing(k->srv, channel, u);
     rv = gl_modes_check(&pol->modes, pol->global_terms, pol->n_global_terms, st,
                         gl_acl_is_member(pol, u, f), data, pd_recent_get(k->srv, channel, u->id),
@@ -273,8 +277,9 @@ check_modes(cmd *k, const char *channel, const gl_policy *pol, const gl_user *u,
                                     k->id, k->channel, err.msg, v->retry_after_ms)));
     else if (rv != GL_OK)
         fail_err(k, &err);
-    else if (gl_modes_track_recent(&pol->modes))
-        pd_recent_note(k->srv, channel, u->id, data, now, (int64_t)pol->modes.slow_mode * 1000);
+    else
+        pd_recent_note(k->srv, channel, u->id, pol->modes.unique_chat > 0 ? data : NULL, now,
+                       (int64_t)pol->modes.slow_mode * 1000);
     return rv;
 }
 

@@ -1,6 +1,8 @@
 /* Each user's recent messages per channel (shared/chatmodes' gl_recent), for slow mode and
- * unique chat: noted when pushd accepts a WebSocket publish or fans out one golive-api stored,
- * forgotten once neither mode could still need it. Loop thread only. */
+ * unique chat: the time of every WebSocket publish pushd accepts (so that slow mode turned on
+ * later counts from it), the content's hash where unique chat is on, and what golive-api stored
+ * in channels with either mode; forgotten after GL_RECENT_KEEP_MS, or the slow mode's interval
+ * if longer. Loop thread only. */
 #ifndef PD_RECENT_H
 #define PD_RECENT_H
 
@@ -10,8 +12,9 @@
  * note or sweep. */
 const gl_recent *pd_recent_get(pd_server *srv, const char *channel, const char *user_id);
 
-/* Record that user_id posted data in channel at now_ms; keep it at least keep_ms (the slow
- * mode's interval) and at least GL_RECENT_KEEP_MS. Out of memory: not recorded. */
+/* Record that user_id posted data in channel at now_ms (data NULL: only the time, see
+ * gl_recent_note); keep it at least keep_ms (the slow mode's interval) and at least
+ * GL_RECENT_KEEP_MS. Out of memory: not recorded. */
 void pd_recent_note(pd_server *srv, const char *channel, const char *user_id, const char *data,
                     int64_t now_ms, int64_t keep_ms);
 

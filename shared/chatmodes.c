@@ -122,12 +122,13 @@ gl_recent_note(gl_recent *r, const char *data, int64_t now_ms)
 {
     unsigned n = r->n < GL_UNIQUE_RECENT ? r->n + 1 : GL_UNIQUE_RECENT;
 
+    r->last_ms = now_ms;
+    if (data == NULL) return;
     memmove(r->hashes + 1, r->hashes, (n - 1) * sizeof(r->hashes[0]));
     memmove(r->at_ms + 1, r->at_ms, (n - 1) * sizeof(r->at_ms[0]));
     r->hashes[0] = gl_modes_content_hash(data);
     r->at_ms[0] = now_ms;
     r->n = n;
-    r->last_ms = now_ms;
 }
 
 static size_t

@@ -81,7 +81,8 @@ typedef struct gl_recent {
 /* The hash unique chat compares: of data.content when it is a string, else of data's text. */
 uint64_t gl_modes_content_hash(const char *data);
 
-/* Record a message (data, at now_ms) in r. */
+/* Record a message (data, at now_ms) in r; data NULL records only the time (no unique-chat
+ * hash: the channel had no mode that needs it). */
 void gl_recent_note(gl_recent *r, const char *data, int64_t now_ms);
 
 /* What the check decided. */

@@ -22,8 +22,23 @@ export interface Message {
 
 export interface PresenceEvent { type: "join" | "leave"; channel: string; user: { id: string; username: string } }
 export interface MessageDeleted { type: "message_deleted"; channel: string; message_id: number }
-export interface UserBanned { type: "user_banned"; channel: string; user_id: string; reason?: string }
-export interface UserTimeout { type: "user_timeout"; channel: string; user_id: string; until: string; reason?: string }
+/** message_ids: the user's recent messages the ban or timeout removed (hide them). */
+export interface UserBanned { type: "user_banned"; channel: string; user_id: string; reason?: string; message_ids?: number[] }
+export interface UserTimeout { type: "user_timeout"; channel: string; user_id: string; until: string; reason?: string; message_ids?: number[] }
+/** A channel's chat modes (docs/moderation.md "Chat modes"); 0 / false = off. */
+export interface ChatModes {
+  slow_mode: number;
+  members_only: boolean;
+  unique_chat: boolean;
+  max_message_length: number;
+  max_message_bytes: number;
+  blocked_terms_action: "refuse" | "hold";
+}
+export interface ChatModesEvent { type: "chat_modes"; channel: string; chat_modes: ChatModes }
+/** Every message up to through_id was cleared by a moderator. */
+export interface ChatCleared { type: "chat_cleared"; channel: string; through_id: number }
+export interface MessagePinned { type: "message_pinned"; channel: string; message: Message }
+export interface MessageUnpinned { type: "message_unpinned"; channel: string }
 export interface UserUnbanned { type: "user_unbanned"; channel: string; user_id: string }
 /** The server ended a subscription ("banned", "access_revoked"), or a resubscribe after a
  *  reconnect was refused (reason = the error code, error = the error). */
@@ -40,7 +55,14 @@ export interface StateEvent {
   user?: User | null;
 }
 
-export interface SubscribeReply { channel: string; recovered: number; complete?: boolean }
+export interface SubscribeReply {
+  channel: string;
+  recovered: number;
+  complete?: boolean;
+  chat_modes: ChatModes;
+  /** The pinned message, when there is one. */
+  pinned?: Message;
+}
 export interface Gap { channel: string; recovered: number }
 export interface PresenceReply {
   channel: string;
@@ -48,7 +70,8 @@ export interface PresenceReply {
   anonymous: number;
 }
 export interface HistoryReply { channel: string; messages: Message[] }
-export interface PublishReply { channel: string; message_id: number }
+/** held: a blocked term put it in the review queue (held_id), nothing was delivered. */
+export type PublishReply = { channel: string; message_id: number } | { channel: string; held: true; held_id: number };
 
 export interface EventMap {
   message: Message;
@@ -58,6 +81,10 @@ export interface EventMap {
   user_banned: UserBanned;
   user_timeout: UserTimeout;
   user_unbanned: UserUnbanned;
+  chat_modes: ChatModesEvent;
+  chat_cleared: ChatCleared;
+  message_pinned: MessagePinned;
+  message_unpinned: MessageUnpinned;
   unsubscribed: Unsubscribed;
   subscribed: SubscribeReply;
   /** A subscribe reply said complete:false: messages after `since` are gone; reload the channel. */

@@ -13,6 +13,7 @@ export const DEFAULTS = Object.freeze({
 // Events the server sends on its own (docs/protocol.md "Events"), re-emitted under their names.
 const SERVER_EVENTS = new Set([
   "join", "leave", "message_deleted", "user_banned", "user_timeout", "user_unbanned",
+  "chat_modes", "chat_cleared", "message_pinned", "message_unpinned",
 ]);
 
 /** Full-jitter backoff: a random delay in [0, min(cap, base * 2^attempt)), so that 20k clients
@@ -428,7 +429,7 @@ export class GoLiveClient {
   /**
    * Subscribe; the subscription is kept across reconnects. `since`: the last id the app already
    * shows (from history), so that nothing between that and the subscription is missed. Resolves
-   * with the reply's data ({channel, recovered, complete?}); a reply with complete:false also
+   * with the reply's data ({channel, recovered, complete?, chat_modes, pinned?}); a reply with complete:false also
    * emits "gap".
    */
   subscribe(channel, { since } = {}) {

@@ -3,8 +3,9 @@ stack with the shipped conf/realtime.yaml (rate limits on): a moderator deletes 
 its menu and it disappears from a viewer's screen; bans a user with a reason, whose send box
 then says they are banned, and sees the ban and the audit log in the Moderation view; a short
 timeout (over REST: the menu offers minutes) turns a user's send box off until it expires; a
-viewer gets no tools, and a broadcaster gets them from the server's answer. Screenshots:
-build/screenshots/."""
+viewer gets no tools, and a broadcaster gets them from the server's answer; a moderator turns
+slow mode on, pins a message and clears the chat from the tools, and a viewer sees each at once,
+and a held message waits in the Moderation view until approved. Screenshots: build/screenshots/."""
 
 import re
 
@@ -70,7 +71,8 @@ def test_a_moderator_deletes_a_message_from_its_menu_and_it_goes_from_a_viewers_
     li = open_menu(mod, want[0])
     labels = js(mod, "return [...arguments[0].querySelectorAll('.msg-actions button')]"
                      ".map(b => b.textContent)", li)
-    assert labels == ["Delete", "Timeout 1 min", "Timeout 10 min", "Timeout 1 h", "Ban", "Unban"]
+    assert labels == ["Delete", "Pin", "Timeout 1 min", "Timeout 10 min", "Timeout 1 h", "Ban",
+                      "Unban"]
     screenshot(mod, "moderator-menu")
     # a refusal is told in words: bob is not banned
     click_in(li, ".mod-unban")
@@ -195,3 +197,84 @@ def test_a_broadcaster_gets_the_tools_from_the_servers_answer(stack, browsers):
     status_says(owner, "Message deleted.")
     wait_texts(other, [])
     assert js(other, "return document.querySelector('.chat').dataset.moderator") is None
+
+
+def test_slow_mode_a_pin_and_clear_chat_from_the_tools_reach_a_viewer_at_once(stack, browsers):
+    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.common.by import By
+    ch = unique_channel()
+    mod, viewer = browsers(), browsers()
+    open_as_moderator(mod, stack, ch)
+    open_chat(viewer, stack, ch, stack.token("u_vic", username="vic"))
+    assert js(viewer, "return document.querySelector('.chat-modes').hidden") is True
+    send_chat(viewer, "welcome everyone")
+    wait_texts(mod, ["welcome everyone"])
+
+    js(mod, "document.querySelector('.mod-toggle').click()")
+    slow = wait_until(mod, lambda d: d.find_element(By.CSS_SELECTOR, ".mod-slow"),
+                      what="the slow mode control")
+    Select(slow).select_by_value("10")
+    status_says(mod, "Slow mode: 10 s.")
+    wait_until(viewer, lambda d: visible_text(d, ".chat-modes") == "Slow mode: 10 s",
+               what="the viewer's modes line")
+    # vic posted a moment ago: the next one is refused, with the wait
+    input_ = viewer.find_element(By.CSS_SELECTOR, ".chat-send input")
+    input_.send_keys("second message")
+    viewer.find_element(By.CSS_SELECTOR, ".chat-send button").click()
+    said = wait_until(viewer, lambda d: visible_text(d, ".chat-error"), what="the refusal")
+    assert said.startswith("Slow down: slow mode: one message every 10 s; wait"), said
+    screenshot(viewer, "slow-mode-refusal")
+
+    # back to the chat: pin vic's message from its menu
+    js(mod, "document.querySelector('.mod-toggle').click()")
+    li = open_menu(mod, "welcome everyone")
+    click_in(li, ".mod-pin")
+    status_says(mod, "Message pinned.")
+    wait_until(viewer, lambda d: "welcome everyone" in (visible_text(d, ".chat-pinned") or ""),
+               what="the pinned message on the viewer's screen")
+    assert (visible_text(viewer, ".chat-pinned") or "").startswith("Pinned"), \
+        visible_text(viewer, ".chat-pinned")
+    screenshot(viewer, "pinned-and-slow-mode")
+
+    # clear chat: two clicks; the viewer's log empties and says why
+    js(mod, "document.querySelector('.mod-toggle').click()")
+    clear = wait_until(mod, lambda d: d.find_element(By.CSS_SELECTOR, ".mod-clear"),
+                       what="the clear button")
+    clear.click()
+    assert clear.text == "Click again to clear"
+    clear.click()
+    status_says(mod, "The chat was cleared.")
+    wait_until(viewer, lambda d: js(d, "return document.querySelectorAll('.chat-log .msg').length")
+               == 0, what="the viewer's chat to empty")
+    assert visible_text(viewer, ".chat-notice") == "A moderator cleared the chat."
+    assert visible_text(viewer, ".chat-pinned") is None
+    wait_until(mod, lambda d: "cleared the chat" in (visible_text(d, ".mod-log .mod-entry") or ""),
+               what="the clear in the log")
+    screenshot(mod, "moderation-view-modes")
+
+
+def test_a_held_message_waits_in_the_moderation_view_until_approved(stack, browsers):
+    from selenium.webdriver.common.by import By
+    ch = unique_channel()
+    staff = stack.token("u_staff", role="moderator")
+    json_body(stack.http("PUT", f"/api/realtime/channels/{ch}/settings", token=staff,
+                         json={"blocked_terms": ["free*followers"], "blocked_terms_action": "hold"}))
+    mod, viewer = browsers(), browsers()
+    open_as_moderator(mod, stack, ch)
+    open_chat(viewer, stack, ch, stack.token("u_sam", username="sam"))
+    input_ = viewer.find_element(By.CSS_SELECTOR, ".chat-send input")
+    input_.send_keys("get FREE real followers")
+    viewer.find_element(By.CSS_SELECTOR, ".chat-send button").click()
+    wait_until(viewer, lambda d: visible_text(d, ".chat-notice")
+               == "Your message is waiting for a moderator's review.", what="the held notice")
+    assert js(mod, "return document.querySelectorAll('.chat-log .msg').length") == 0
+    js(mod, "document.querySelector('.mod-toggle').click()")
+    item = wait_until(mod, lambda d: visible_text(d, ".mod-held .mod-held-item"),
+                      what="the held message in the view")
+    assert "sam" in item and "get FREE real followers" in item and "free*followers" in item, item
+    screenshot(mod, "held-for-review")
+    js(mod, "document.querySelector('.mod-held .mod-approve').click()")
+    status_says(mod, "Approved: the message is in the chat now.")
+    wait_texts(viewer, ["get FREE real followers"])
+    wait_until(mod, lambda d: "Nothing is waiting" in (visible_text(d, ".mod-held") or ""),
+               what="the queue to empty")

@@ -1,7 +1,7 @@
 // Unit tests of the web app's pure helpers (the DOM parts run in tests/integration/test_browser_*).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { messageText, describeSendError } from "../../web/app/chat-panel.js";
+import { messageText, describeSendError, describeModes } from "../../web/app/chat-panel.js";
 import { claimsOf } from "../../web/app/session.js";
 import { describeStreamError, mayStream } from "../../web/app/stream-keys.js";
 import { GoLiveError } from "../../web/golive.js";
@@ -19,6 +19,16 @@ test("the server's refusals are told in words, with the server's own reason", ()
   assert.match(said("rate_limited", "too many"), /^Slow down/);
   assert.equal(said("too_large"), "Not sent: your message is too long.");
   assert.match(said("disconnected"), /connection dropped/);
+});
+
+test("the chat modes read as one line, empty when all are off", () => {
+  const off = { slow_mode: 0, members_only: false, unique_chat: false, max_message_length: 0,
+    max_message_bytes: 0, blocked_terms_action: "refuse" };
+  assert.equal(describeModes(off), "");
+  assert.equal(describeModes(null), "");
+  assert.equal(describeModes({ ...off, slow_mode: 10, unique_chat: true, max_message_length: 300 }),
+    "Slow mode: 10 s · Unique chat · 300 characters at most");
+  assert.equal(describeModes({ ...off, members_only: true }), "Members only");
 });
 
 test("claims are read from a token's payload (base64url), and nonsense gives null", () => {
@@ -39,6 +49,12 @@ test("moderation refusals and audit entries read as words", async () => {
   assert.equal(describeEntry({ action: "timeout", actor_name: "Mod", target_user: "u1", detail: { duration: 600 },
     reason: "spam" }), "Mod timed out u1 for 10 min: spam");
   assert.equal(describeEntry({ action: "delete_message", actor_id: "m1", message_id: 7 }), "m1 deleted message 7");
+  assert.equal(describeEntry({ action: "clear_chat", actor_id: "m1" }), "m1 cleared the chat");
+  assert.equal(describeEntry({ action: "settings", actor_id: "m1", detail: { slow_mode: 10, blocked_terms: ["a", "b"] } }),
+    "m1 changed the settings: slow_mode 10, blocked_terms [2]");
+  assert.equal(describeEntry({ action: "pin", actor_id: "m1", message_id: 9 }), "m1 pinned message 9");
+  assert.equal(describeEntry({ action: "held_approve", actor_id: "m1", target_user: "u2" }),
+    "m1 approved a held message of u2");
   assert.equal(durationLabel(3), "3 s");
   assert.equal(durationLabel(5400), "1 h 30 min");
   assert.equal(channelPath("chat:stream_a b", "users", "u/1", "ban"),

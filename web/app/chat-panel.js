@@ -28,6 +28,17 @@ export function messageText(msg) {
   return JSON.stringify(data);
 }
 
+/** The channel's chat modes (docs/moderation.md "Chat modes") as one line, "" when all are off. */
+export function describeModes(m) {
+  if (!m) return "";
+  const parts = [];
+  if (m.slow_mode > 0) parts.push(`Slow mode: ${m.slow_mode} s`);
+  if (m.members_only) parts.push("Members only");
+  if (m.unique_chat) parts.push("Unique chat");
+  if (m.max_message_length > 0) parts.push(`${m.max_message_length} characters at most`);
+  return parts.join(" · ");
+}
+
 /** A refusal from the server (or the client), in words for the person who pressed Send. */
 export function describeSendError(err) {
   const said = err.message && err.message !== err.code ? err.message : "";
@@ -79,6 +90,10 @@ export function mountChatPanel(root, options) {
   banner.setAttribute("role", "status");
   const presenceList = el("ul", "presence-list");
   presenceList.hidden = true;
+  const modesLine = el("p", "chat-modes");
+  modesLine.hidden = true;
+  const pinnedBar = el("div", "chat-pinned");
+  pinnedBar.hidden = true;
   const log = el("ol", "chat-log");
   log.setAttribute("aria-live", "polite");
   const start = el("li", "chat-start", "Loading…");
@@ -100,7 +115,11 @@ export function mountChatPanel(root, options) {
   modStatus.setAttribute("role", "status");
   modStatus.hidden = true;
   const mod = createModTools({ channel, token: () => session?.token, status: modStatus, head, log });
-  panel.append(head, banner, presenceList, log, mod.view, modStatus, error, form, readonly);
+  const notice = el("p", "chat-notice");
+  notice.setAttribute("role", "status");
+  notice.hidden = true;
+  panel.append(head, banner, modesLine, pinnedBar, presenceList, log, mod.view, modStatus, notice,
+    error, form, readonly);
   root.append(panel);
 
   presenceBtn.addEventListener("click", () => {
@@ -153,6 +172,31 @@ export function mountChatPanel(root, options) {
     error.hidden = !text;
   }
 
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = !text;
+  }
+
+  let modes = null;
+  function showModes(m) {
+    modes = m || null;
+    const line = describeModes(modes);
+    modesLine.textContent = line;
+    modesLine.hidden = !line;
+    if (modes && modes.max_message_length > 0) input.maxLength = modes.max_message_length;
+    else input.removeAttribute("maxlength");
+  }
+
+  let pinnedId = 0;
+  function showPinned(msg) {
+    pinnedId = msg ? msg.id : 0;
+    pinnedBar.hidden = !msg;
+    if (!msg) { pinnedBar.replaceChildren(); return; }
+    pinnedBar.dataset.id = String(msg.id);
+    pinnedBar.replaceChildren(el("span", "pinned-label", "Pinned"),
+      el("span", "msg-author", msg.user ? msg.user.username : ""), el("span", "msg-text", messageText(msg)));
+  }
+
   function setSendingOff(reason) {
     input.disabled = send.disabled = Boolean(reason);
     if (reason) showError(reason);
@@ -193,6 +237,7 @@ export function mountChatPanel(root, options) {
   }
 
   function removeMessage(id) {
+    if (id === pinnedId) showPinned(null);
     const li = shown.get(id);
     if (!li) return;
     shown.delete(id);
@@ -267,13 +312,30 @@ export function mountChatPanel(root, options) {
       if (addMessage(m) && stick) log.scrollTop = log.scrollHeight;
     }),
     client.on("message_deleted", (ev) => mine(ev) && removeMessage(ev.message_id)),
+    client.on("subscribed", (ev) => {
+      if (!mine(ev)) return;
+      showModes(ev.chat_modes);
+      showPinned(ev.pinned || null);
+    }),
+    client.on("chat_modes", (ev) => mine(ev) && showModes(ev.chat_modes)),
+    client.on("message_pinned", (ev) => mine(ev) && showPinned(ev.message)),
+    client.on("message_unpinned", (ev) => mine(ev) && showPinned(null)),
+    client.on("chat_cleared", (ev) => {
+      if (!mine(ev)) return;
+      for (const id of [...shown.keys()]) if (id <= ev.through_id) removeMessage(id);
+      showNotice("A moderator cleared the chat.");
+    }),
     client.on("join", (ev) => { if (mine(ev)) { presence.set(ev.user.id, ev.user.username); renderPresence(); } }),
     client.on("leave", (ev) => { if (mine(ev)) { presence.delete(ev.user.id); renderPresence(); } }),
     client.on("user_banned", (ev) => {
-      if (mine(ev) && isMe(ev.user_id)) setSendingOff(`You are banned from this chat${ev.reason ? `: ${ev.reason}` : ""}.`);
+      if (!mine(ev)) return;
+      for (const id of ev.message_ids || []) removeMessage(id);
+      if (isMe(ev.user_id)) setSendingOff(`You are banned from this chat${ev.reason ? `: ${ev.reason}` : ""}.`);
     }),
     client.on("user_timeout", (ev) => {
-      if (!mine(ev) || !isMe(ev.user_id)) return;
+      if (!mine(ev)) return;
+      for (const id of ev.message_ids || []) removeMessage(id);
+      if (!isMe(ev.user_id)) return;
       refusedUntil = Date.parse(ev.until) || 0;
       // a short timeout ends within the minute: say its second too
       const until = refusedUntil - Date.now() < 3600000 ? timeOf(ev.until, true) : timeOf(ev.until);
@@ -320,8 +382,9 @@ export function mountChatPanel(root, options) {
     send.disabled = true;
     showError("");
     try {
-      await client.publish(channel, { content: text });
+      const r = await client.publish(channel, { content: text });
       input.value = "";
+      showNotice(r && r.held ? "Your message is waiting for a moderator's review." : "");
     } catch (e) {
       showError(describeSendError(e));
     } finally {

@@ -1,10 +1,12 @@
-// Moderator tools inside the chat panel (issue 13): a menu on each message (delete, time out for
-// 1 min / 10 min / 1 h, ban and unban, with a reason), and a "Moderation" view of the channel's
-// current bans and timeouts and its audit log. Every action is a REST call with the session's
+// Moderator tools inside the chat panel: a menu on each message (delete, pin, time out for
+// 1 min / 10 min / 1 h, ban and unban, with a reason), and a "Moderation" view: the chat modes
+// (slow mode, members-only, unique chat), clear chat and unpin, the messages held for review
+// (approve, deny), the channel's current bans and timeouts and its audit log. Every action is a REST call with the session's
 // token; the server decides who may moderate (docs/moderation.md "Who moderates"), and its
 // refusals are shown in words. Text from users goes into the DOM with textContent only.
 
 export const TIMEOUTS = [[60, "1 min"], [600, "10 min"], [3600, "1 h"]];
+export const SLOW_MODES = [0, 3, 10, 30, 60, 120]; // seconds; 0 = off
 const LOG_PAGE = 50;
 
 /** Whether the session's token alone says its holder moderates every channel. A broadcaster or a
@@ -41,7 +43,7 @@ export function describeEntry(e) {
     ban: `banned${target}`,
     unban: `unbanned${target}`,
     timeout: `timed out${target}${e.detail?.duration ? ` for ${durationLabel(e.detail.duration)}` : ""}`,
-    settings: "changed the settings",
+    settings: `changed the settings${settingsLabel(e.detail)}`,
     access_add: `gave${target} access`,
     access_remove: `took access from${target}`,
     broadcast: "broadcast a message",
@@ -49,8 +51,20 @@ export function describeEntry(e) {
     moderator_remove: `removed${target} as moderator`,
     vip_add: `made${target} a VIP`,
     vip_remove: `removed${target} as VIP`,
+    clear_chat: "cleared the chat",
+    pin: `pinned message ${e.message_id}`,
+    unpin: "unpinned the message",
+    held_approve: `approved a held message of${target}`,
+    held_deny: `denied a held message of${target}`,
   }[e.action] || `${e.action}${target}`;
   return `${who} ${what}${e.reason ? `: ${e.reason}` : ""}`;
+}
+
+/** What a settings change set, as ": slow_mode 10, unique_chat true" ("" when unknown). */
+function settingsLabel(detail) {
+  if (!detail || typeof detail !== "object") return "";
+  const parts = Object.entries(detail).map(([k, v]) => `${k} ${Array.isArray(v) ? `[${v.length}]` : JSON.stringify(v)}`);
+  return parts.length ? `: ${parts.join(", ")}` : "";
 }
 
 /** Seconds as "45 s", "10 min", "1 h", "2 h 30 min". */
@@ -155,7 +169,8 @@ export function createModTools({ channel, token, status, head, log }) {
 
     const actions = el("div", "msg-actions");
     actions.append(button("Delete", "mod-delete", () =>
-      act("DELETE", ["messages", String(msg.id)], undefined, "Message deleted.")));
+      act("DELETE", ["messages", String(msg.id)], undefined, "Message deleted.")),
+    button("Pin", "mod-pin", () => act("PUT", ["pin"], { message_id: msg.id }, "Message pinned.")));
     if (user) {
       for (const [secs, label] of TIMEOUTS) {
         actions.append(button(`Timeout ${label}`, "mod-timeout", () =>
@@ -189,6 +204,42 @@ export function createModTools({ channel, token, status, head, log }) {
   const viewStatus = el("p", "mod-view-status");
   viewStatus.setAttribute("role", "status");
   viewStatus.hidden = true;
+  const modesHead = el("h3", "", "Chat modes");
+  const modes = el("div", "mod-modes");
+  const slow = el("select", "mod-slow");
+  slow.setAttribute("aria-label", "Slow mode");
+  for (const secs of SLOW_MODES) {
+    const o = el("option", "", secs ? `Slow mode ${secs} s` : "Slow mode off");
+    o.value = String(secs);
+    slow.append(o);
+  }
+  slow.addEventListener("change", () => act("PUT", ["settings"], { slow_mode: Number(slow.value) },
+    Number(slow.value) ? `Slow mode: ${slow.value} s.` : "Slow mode is off."));
+  function toggle(key, label) {
+    const box = el("input", `mod-${key.replace("_", "-")}`);
+    box.type = "checkbox";
+    box.addEventListener("change", () => act("PUT", ["settings"], { [key]: box.checked },
+      `${label} ${box.checked ? "on" : "off"}.`));
+    const lab = el("label");
+    lab.append(box, ` ${label}`);
+    return [lab, box];
+  }
+  const [membersLabel, members] = toggle("members_only", "Members only");
+  const [uniqueLabel, unique] = toggle("unique_chat", "Unique chat");
+  const clear = button("Clear chat", "mod-clear", () => {
+    if (clear.dataset.armed !== "true") { // one more click: clearing cannot be undone
+      clear.dataset.armed = "true";
+      clear.textContent = "Click again to clear";
+      return;
+    }
+    clear.dataset.armed = "false";
+    clear.textContent = "Clear chat";
+    act("POST", ["clear"], undefined, "The chat was cleared.");
+  });
+  const unpin = button("Unpin", "mod-unpin", () => act("DELETE", ["pin"], undefined, "Unpinned."));
+  modes.append(slow, membersLabel, uniqueLabel, clear, unpin);
+  const heldHead = el("h3", "", "Held for review");
+  const held = el("ul", "mod-held");
   const bansHead = el("h3", "", "Banned and timed out");
   const bans = el("ul", "mod-bans");
   const logHead = el("h3", "", "Moderation log");
@@ -196,7 +247,8 @@ export function createModTools({ channel, token, status, head, log }) {
   const older = button("Older", "mod-older", () => loadLog(true));
   older.hidden = true;
   const refresh = button("Refresh", "mod-refresh", () => refreshView());
-  view.append(refresh, viewStatus, bansHead, bans, logHead, entries, older);
+  view.append(refresh, viewStatus, modesHead, modes, heldHead, held, bansHead, bans, logHead, entries,
+    older);
   let oldestEntry = 0;
 
   function viewError(text) {
@@ -217,6 +269,41 @@ export function createModTools({ channel, token, status, head, log }) {
           act("DELETE", ["users", b.user_id, "ban"], undefined, `${b.user_id} may chat again.`)));
       return li;
     }) : [el("li", "muted", "Nobody is banned or timed out.")]));
+  }
+
+  async function loadModes() {
+    let info = null;
+    try {
+      const r = await fetch(channelPath(channel), { headers: { Authorization: `Bearer ${token()}` } });
+      if (r.ok) info = await r.json();
+    } catch (e) { /* shown as unknown */ }
+    const m = info?.chat_modes;
+    if (!m) return;
+    if (!SLOW_MODES.includes(m.slow_mode)) {
+      const o = el("option", "", `Slow mode ${m.slow_mode} s`);
+      o.value = String(m.slow_mode);
+      slow.append(o);
+    }
+    slow.value = String(m.slow_mode);
+    members.checked = m.members_only;
+    unique.checked = m.unique_chat;
+    unpin.hidden = !info.pinned;
+  }
+
+  async function loadHeld() {
+    const r = await call("GET", ["held"]);
+    if (!r.ok) { viewError(describeModError(r.status, r.body)); return; }
+    held.replaceChildren(...(r.body.held.length ? r.body.held.map((h) => {
+      const li = el("li", "mod-held-item");
+      li.dataset.id = String(h.id);
+      const text = typeof h.data?.content === "string" ? h.data.content : JSON.stringify(h.data);
+      li.append(el("strong", "", h.username || h.user_id), " ", el("span", "msg-text", text),
+        el("span", "muted", ` (matched “${h.term}”) `),
+        button("Approve", "mod-approve", () => act("POST", ["held", String(h.id), "approve"], undefined,
+          "Approved: the message is in the chat now.")),
+        button("Deny", "mod-deny", () => act("POST", ["held", String(h.id), "deny"], undefined, "Denied.")));
+      return li;
+    }) : [el("li", "muted", "Nothing is waiting.")]));
   }
 
   async function loadLog(more) {
@@ -240,7 +327,7 @@ export function createModTools({ channel, token, status, head, log }) {
   async function refreshView() {
     viewError("");
     oldestEntry = 0;
-    await Promise.all([loadBans(), loadLog(false)]);
+    await Promise.all([loadModes(), loadHeld(), loadBans(), loadLog(false)]);
   }
 
   const tab = button("Moderation", "mod-toggle", () => {
