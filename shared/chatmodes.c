@@ -1,8 +1,9 @@
 /* Chat modes: layering and the publish check (chatmodes.h). data.content is read with cJSON
  * only when a mode needs it (length, unique chat, blocked terms): a channel without modes pays
  * nothing. Blocked terms match anywhere in the content, ASCII case-insensitively; '*' in a term
- * matches any run of characters. Each term costs one pass of memmem per piece, so a message's
- * check is linear in its size times the number of terms. */
+ * matches any run of characters. A set of the content's byte pairs rules most terms out at a
+ * glance (their first two bytes do not occur); the rest cost one memmem per piece, so a
+ * message's check is at worst linear in its size times the number of terms. */
 #include "chatmodes.h"
 
 #include <cjson/cJSON.h>
@@ -140,20 +141,61 @@ code_points(const char *s, size_t len)
     return n;
 }
 
+static char
+lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 static void
 ascii_lower(char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (s[i] >= 'A' && s[i] <= 'Z') s[i] = (char)(s[i] - 'A' + 'a');
+        s[i] = lower(s[i]);
 }
 
-/* Does term occur in text (lowercased)? Its pieces between '*' must appear in order. */
+/* The byte pairs of a text, hashed into 4096 bits. */
+typedef struct pairs {
+    uint64_t bits[64];
+} pairs;
+
+static unsigned
+pair_hash(unsigned char a, unsigned char b)
+{
+    return ((unsigned)a * 31u ^ b) & 4095u;
+}
+
+static void
+pairs_of(pairs *p, const char *text, size_t len)
+{
+    memset(p, 0, sizeof(*p));
+    for (size_t i = 0; i + 1 < len; i++) {
+        unsigned h = pair_hash((unsigned char)text[i], (unsigned char)text[i + 1]);
+        p->bits[h / 64] |= 1ull << (h % 64);
+    }
+}
+
+/* false: the pair a b is nowhere in the text; true: it may be. */
 static bool
-term_matches(const char *text, size_t len, const char *term)
+pairs_may_have(const pairs *p, char a, char b)
+{
+    unsigned h = pair_hash((unsigned char)a, (unsigned char)b);
+    return (p->bits[h / 64] >> (h % 64)) & 1u;
+}
+
+/* Does term occur in text (lowercased, its pairs p)? Its pieces between '*' must appear in
+ * order. */
+static bool
+term_matches(const char *text, size_t len, const pairs *p, const char *term)
 {
     const char *at = text, *end = text + len;
     char piece[GL_TERM_MAX];
 
+    while (*term == '*')
+        term++;
+    if (term[0] != '\0' && term[1] != '\0' && term[1] != '*' &&
+        !pairs_may_have(p, lower(term[0]), lower(term[1])))
+        return false;
     while (*term != '\0') {
         size_t n = strcspn(term, "*");
         if (n > 0) {
@@ -171,10 +213,10 @@ term_matches(const char *text, size_t len, const char *term)
 }
 
 static const char *
-blocked_term(const char *text, size_t len, const gl_term *terms, size_t n)
+blocked_term(const char *text, size_t len, const pairs *p, const gl_term *terms, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (term_matches(text, len, terms[i])) return terms[i];
+        if (term_matches(text, len, p, terms[i])) return terms[i];
     return NULL;
 }
 
@@ -211,9 +253,11 @@ check_content(const gl_modes *m, const gl_term *global_terms, size_t n_global, g
                         "the message is %zu characters long; this channel allows %d",
                         code_points(content, len), m->max_length);
     } else if (content != NULL && check_terms) {
+        pairs p;
         ascii_lower(content, len);
-        if ((v->term = blocked_term(content, len, m->terms, m->n_terms)) == NULL)
-            v->term = blocked_term(content, len, global_terms, n_global);
+        pairs_of(&p, content, len);
+        if ((v->term = blocked_term(content, len, &p, m->terms, m->n_terms)) == NULL)
+            v->term = blocked_term(content, len, &p, global_terms, n_global);
         if (v->term != NULL && m->hold_blocked > 0)
             v->hold = true;
         else if (v->term != NULL)

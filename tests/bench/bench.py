@@ -31,6 +31,11 @@ LOADGEN = os.path.join(BUILD, "golive-loadgen")
 SECRET = "bench-secret-0123456789abcdef0123"
 SOURCES = "127.0.0.2-17"
 MSG = '{"lgts":{ts},"seq":{seq}}'  # every publisher's message; golive-loadgen fills in {ts} {seq}
+# A chat message with text, for the scenarios that measure the publish checks (chat modes read
+# data.content): each one different, so that unique chat refuses none.
+MSG_TEXT = '{"lgts":{ts},"seq":{seq},"content":"hello from the bench, message number {seq}"}'
+# 100 blocked terms, none of which the bench's messages contain ('*' in every tenth).
+BLOCKED_TERMS = [f"blockedword{i}" if i % 10 else f"blocked*phrase{i}" for i in range(100)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -49,6 +54,11 @@ class GoLive:
                  "  connections: {burst: 0}\n  anonymous_per_ip: 0\n")
     CONFIG = NO_LIMITS
     QUIET_CONFIG = NO_LIMITS + "namespaces:\n  - name: public\n    join_leave_max: 0\n"
+    # "@modes": chat modes that let every bench message through but check each one (length,
+    # bytes, unique chat, 100 blocked terms: docs/moderation.md "Chat modes").
+    MODES_CONFIG = (NO_LIMITS + "namespaces:\n  - name: public\n    chat_modes:\n"
+                    "      {max_message_length: 500, max_message_bytes: 4096, unique_chat: true}\n"
+                    "blocked_terms: [" + ", ".join(f'"{t}"' for t in BLOCKED_TERMS) + "]\n")
 
     def __init__(self, workdir, opts=()):
         self.workdir = workdir
@@ -60,7 +70,8 @@ class GoLive:
             env.pop(k, None)
         env["REALTIME_CONFIG_PATH"] = os.path.join(workdir, "realtime.yaml")
         with open(env["REALTIME_CONFIG_PATH"], "w") as f:
-            f.write(self.QUIET_CONFIG if "@quiet" in opts else self.CONFIG)
+            f.write(self.QUIET_CONFIG if "@quiet" in opts else
+                    self.MODES_CONFIG if "@modes" in opts else self.CONFIG)
         self.env = env
         self.pushd = self._spawn([os.path.join(BUILD, "golive-pushd")], "pushd.log")
         self._wait_tcp(self.ws_port, self.pushd)
@@ -72,7 +83,10 @@ class GoLive:
         self.nginx = self._spawn(["nginx", "-p", os.path.join(workdir, "nginx"), "-c", conf,
                                   "-e", "stderr"], "nginx.log")
         self._wait_tcp(self.http_port, self.nginx)
-        self.pub_token = self._token("bench-publisher", "admin")
+        # "@user-pub": an ordinary user publishes, so that every check a viewer's message passes
+        # runs (an admin is exempt from the rate limits and the chat modes).
+        self.user_pub = "@user-pub" in opts
+        self.pub_token = self._token("bench-publisher", "user" if self.user_pub else "admin")
 
     def _spawn(self, argv, logname):
         with open(os.path.join(self.workdir, logname), "wb") as log:
@@ -102,17 +116,20 @@ class GoLive:
                 "--ready-match", '"type":"subscribe"', "--channel-prefix", "public:bench",
                 "--pub-token", self.pub_token, "--rss-pids", str(self.pushd.pid)]
         if ws_publish:
-            return args + ["--pub-ws",
-                           '{"type":"publish","channel":"{ch}","data":' + MSG + "}"]
+            msg = MSG_TEXT if self.user_pub else MSG
+            return args + ["--pub-ws", '{"type":"publish","channel":"{ch}","data":' + msg + "}"]
         return args + ["--pub-http",
                        f"http://127.0.0.1:{self.http_port}/api/realtime/channels/{{ch}}/publish",
                        "--pub-body", '{"data":' + MSG + "}"]
 
-    def wrk_target(self, floor=False):
+    def wrk_target(self, floor=False, user=False):
         """floor: the same request without a token, answered 401 by golive-api before any
-        database or nng work: what nginx + FastCGI + golive-api's routing cost on their own."""
+        database or nng work: what nginx + FastCGI + golive-api's routing cost on their own.
+        user: an ordinary user's token, so that the publish checks run (an admin skips them)."""
         headers = {"Content-Type": "application/json"}
-        if not floor:
+        if user:
+            headers["Authorization"] = f"Bearer {self._token('bench-user', 'user')}"
+        elif not floor:
             headers["Authorization"] = f"Bearer {self.pub_token}"
         return (f"http://127.0.0.1:{self.http_port}/api/realtime/channels/public:wrk/publish",
                 '{"data":{"text":"hello from wrk"}}', headers)
@@ -194,6 +211,14 @@ SCENARIOS = [
     ("fanout-10k-ws", ["golive"],
      ["--conns", "10000", "--channels", "1", "--rates", "10,20,30,50,100",
       "--duration", DURATION, "@ws"]),
+    # The cost of the publish checks (rate limits, chat modes): few subscribers, so that the
+    # publish path dominates; an ordinary user publishes over WebSocket, without and with modes.
+    ("publish-ws-user", ["golive"],
+     ["--conns", "10", "--channels", "1", "--rates", "1000,2000,4000", "--duration", DURATION,
+      "@ws", "@user-pub"]),
+    ("publish-ws-modes", ["golive"],
+     ["--conns", "10", "--channels", "1", "--rates", "1000,2000,4000", "--duration", DURATION,
+      "@ws", "@user-pub", "@modes"]),
     ("channels-10k-1000", ["golive", "nchan", "pushpin"],
      ["--conns", "10000", "--channels", "1000", "--rates", "100,1000", "--duration", DURATION]),
     ("idle-10k", ["golive", "nchan", "pushpin"],
@@ -226,8 +251,9 @@ def run_loadgen(server, label, opts, log):
     return rows
 
 
-def run_wrk(server, seconds, log, floor=False):
-    url, body, headers = server.wrk_target(floor=True) if floor else server.wrk_target()
+def run_wrk(server, seconds, log, floor=False, user=False):
+    url, body, headers = (server.wrk_target(floor=True) if floor else
+                          server.wrk_target(user=True) if user else server.wrk_target())
     script = os.path.join(tempfile.gettempdir(), f"golive-bench-{server.name}.lua")
     with open(script, "w") as f:
         f.write('wrk.method = "POST"\n')
@@ -321,7 +347,8 @@ def run_one(name, scen, opts, rep, out, log):
 def run_one_wrk(name, rep, seconds, out, log):
     def runs(server):
         yield name, run_wrk(server, seconds, log)
-        if name == "golive":  # the FastCGI floor, on the same stack
+        if name == "golive":  # an ordinary user (the publish checks), the FastCGI floor
+            yield "golive-user", run_wrk(server, seconds, log, user=True)
             yield "golive-401-floor", run_wrk(server, seconds, log, floor=True)
     for label, res in with_server(name, lambda s: list(runs(s))):
         res.update(scenario="rest-publish", server=label, repeat=rep, time=time.time())
