@@ -52,15 +52,17 @@ apply_roles(const cJSON *v, gl_override *ov, gl_err *err)
     return GL_OK;
 }
 
-/* An integer setting in 0..max, or null (-1: unset). */
+/* An integer setting in min..max, or null (*out = unset). The range is checked before the
+ * cast: a double out of int's range does not convert. */
 static int
-int_setting(const cJSON *v, const char *name, int max, int *out, gl_err *err)
+int_setting(const cJSON *v, const char *name, int min, int max, int unset, int *out, gl_err *err)
 {
     if (cJSON_IsNull(v))
-        *out = -1;
-    else if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-             v->valuedouble < 0 || v->valuedouble > max)
-        return gl_err_set(err, GL_EINVAL, "%s must be an integer from 0 to %d, or null", name, max);
+        *out = unset;
+    else if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
+             v->valuedouble != (double)(int)v->valuedouble)
+        return gl_err_set(err, GL_EINVAL, "%s must be an integer from %d to %d, or null", name, min,
+                          max);
     else
         *out = (int)v->valuedouble;
     return GL_OK;
@@ -119,11 +121,11 @@ apply_mode(const char *k, const cJSON *it, gl_modes *m, gl_err *err)
     int b = -1, rv;
 
     if (strcmp(k, "slow_mode") == 0)
-        return int_setting(it, k, GL_SLOW_MODE_MAX, &m->slow_mode, err);
+        return int_setting(it, k, 0, GL_SLOW_MODE_MAX, -1, &m->slow_mode, err);
     if (strcmp(k, "max_message_length") == 0)
-        return int_setting(it, k, GL_LENGTH_LIMIT, &m->max_length, err);
+        return int_setting(it, k, 0, GL_LENGTH_LIMIT, -1, &m->max_length, err);
     if (strcmp(k, "max_message_bytes") == 0)
-        return int_setting(it, k, GL_LENGTH_LIMIT, &m->max_bytes, err);
+        return int_setting(it, k, 0, GL_LENGTH_LIMIT, -1, &m->max_bytes, err);
     if (strcmp(k, "blocked_terms") == 0) return apply_terms(it, m, err);
     if (strcmp(k, "blocked_terms_action") == 0) return apply_action(it, m, err);
     if (strcmp(k, "members_only") != 0 && strcmp(k, "unique_chat") != 0) return GL_ENOTFOUND;
@@ -148,12 +150,24 @@ only_modes(const cJSON *body)
     return only;
 }
 
+/* One of the access settings (staff only) into ov; any other key is unknown. */
+static int
+apply_access(const char *k, const cJSON *it, gl_override *ov, gl_err *err)
+{
+    if (strcmp(k, "private") == 0) return tristate(it, k, &ov->private_, err);
+    if (strcmp(k, "allow_publish") == 0) return tristate(it, k, &ov->allow_publish, err);
+    if (strcmp(k, "max_history") == 0)
+        return int_setting(it, k, 1, GL_HISTORY_LIMIT, 0, &ov->max_history, err);
+    if (strcmp(k, "allowed_roles") == 0) return apply_roles(it, ov, err);
+    return gl_err_set(err, GL_EINVAL, "unknown setting '%.64s'", k);
+}
+
 /* Merge the body into ov. */
 static int
 apply_settings(api_req *r, gl_override *ov, gl_err *err)
 {
     const cJSON *it;
-    int rv = GL_OK;
+    int rv;
 
     if (r->body->child == NULL)
         return gl_err_set(err, GL_EINVAL,
@@ -161,28 +175,8 @@ apply_settings(api_req *r, gl_override *ov, gl_err *err)
                           "allowed_roles, or a chat mode)");
     cJSON_ArrayForEach(it, r->body)
     {
-        const char *k = it->string;
-        if ((rv = apply_mode(k, it, &ov->modes, err)) != GL_ENOTFOUND) {
-            /* a chat mode, applied or refused */
-        } else if ((rv = GL_OK, strcmp(k, "private") == 0)) {
-            rv = tristate(it, k, &ov->private_, err);
-        } else if (strcmp(k, "allow_publish") == 0) {
-            rv = tristate(it, k, &ov->allow_publish, err);
-        } else if (strcmp(k, "max_history") == 0) {
-            if (cJSON_IsNull(it))
-                ov->max_history = 0;
-            else if (!cJSON_IsNumber(it) || it->valuedouble != (double)(int)it->valuedouble ||
-                     it->valuedouble < 1 || it->valuedouble > GL_HISTORY_LIMIT)
-                rv = gl_err_set(err, GL_EINVAL,
-                                "max_history must be an integer from 1 to %d, or null",
-                                GL_HISTORY_LIMIT);
-            else
-                ov->max_history = (int)it->valuedouble;
-        } else if (strcmp(k, "allowed_roles") == 0) {
-            rv = apply_roles(it, ov, err);
-        } else {
-            rv = gl_err_set(err, GL_EINVAL, "unknown setting '%.64s'", k);
-        }
+        if ((rv = apply_mode(it->string, it, &ov->modes, err)) == GL_ENOTFOUND)
+            rv = apply_access(it->string, it, ov, err);
         if (rv != GL_OK) return rv;
     }
     return GL_OK;

@@ -186,8 +186,9 @@ api_route_timeout(api_req *r, gl_err *err)
         (rv = body_reason(r, &reason, err)) != GL_OK)
         return rv;
     dur = cJSON_GetObjectItemCaseSensitive(r->body, "duration");
-    if (!cJSON_IsNumber(dur) || dur->valuedouble != (double)(int64_t)dur->valuedouble ||
-        dur->valuedouble < 1 || dur->valuedouble > TIMEOUT_MAX_SECS)
+    /* The range before the cast: a double out of int64_t's range does not convert. */
+    if (!cJSON_IsNumber(dur) || !(dur->valuedouble >= 1 && dur->valuedouble <= TIMEOUT_MAX_SECS) ||
+        dur->valuedouble != (double)(int64_t)dur->valuedouble)
         return gl_err_set(err, GL_EINVAL,
                           "duration must be an integer number of seconds from 1 to %d",
                           TIMEOUT_MAX_SECS);

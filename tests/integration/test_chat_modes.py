@@ -165,6 +165,7 @@ def test_who_may_change_modes_and_what_bad_values_say(stack):
     put_settings(stack, name, staff, {"private": False, "members_only": True})
     for bad, words in [({"slow_mode": -1}, "slow_mode must be an integer from 0 to 3600"),
                        ({"slow_mode": 3601}, "0 to 3600"), ({"slow_mode": "5"}, "integer"),
+                       ({"slow_mode": 1e300}, "0 to 3600"), ({"max_history": -1e300}, "1 to"),
                        ({"members_only": "yes"}, "true, false or null"),
                        ({"max_message_length": 1.5}, "integer"),
                        ({"blocked_terms": "spam"}, "array of at most 1000 strings"),
