@@ -154,6 +154,35 @@ ascii_lower(char *s, size_t len)
         s[i] = lower(s[i]);
 }
 
+/* The length of an invisible format character at s (soft hyphen U+00AD, U+200B-U+200F,
+ * U+2060, U+FEFF), or 0: a spammer's way to split a word that a blocked term names. */
+static size_t
+invisible_at(const unsigned char *s, size_t left)
+{
+    if (left >= 2 && s[0] == 0xC2 && s[1] == 0xAD) return 2;
+    if (left < 3) return 0;
+    if (s[0] == 0xE2 && s[1] == 0x80 && s[2] >= 0x8B && s[2] <= 0x8F) return 3;
+    if (s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0xA0) return 3;
+    if (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) return 3;
+    return 0;
+}
+
+/* What blocked terms are matched against: s lowercased (ASCII) without invisible characters,
+ * in place; returns the new length. */
+static size_t
+match_text(char *s, size_t len)
+{
+    size_t out = 0, skip;
+    for (size_t i = 0; i < len;) {
+        if ((skip = invisible_at((const unsigned char *)s + i, len - i)) > 0) {
+            i += skip;
+            continue;
+        }
+        s[out++] = lower(s[i++]);
+    }
+    return out;
+}
+
 /* The byte pairs of a text, hashed into 4096 bits. */
 typedef struct pairs {
     uint64_t bits[64];
@@ -252,9 +281,16 @@ check_content(const gl_modes *m, const gl_term *global_terms, size_t n_global, g
         rv = gl_err_set(err, GL_ETOOBIG,
                         "the message is %zu characters long; this channel allows %d",
                         code_points(content, len), m->max_length);
+    } else if (check_terms && strstr(data, "\\u0000") != NULL) {
+        /* cJSON's string ends at a NUL: what follows it would go unchecked. */
+        v->term = "\\u0000";
+        if (m->hold_blocked > 0)
+            v->hold = true;
+        else
+            rv = gl_err_set(err, GL_EFORBIDDEN, "the message contains a NUL character (\\u0000)");
     } else if (content != NULL && check_terms) {
         pairs p;
-        ascii_lower(content, len);
+        len = match_text(content, len);
         pairs_of(&p, content, len);
         if ((v->term = blocked_term(content, len, &p, m->terms, m->n_terms)) == NULL)
             v->term = blocked_term(content, len, &p, global_terms, n_global);

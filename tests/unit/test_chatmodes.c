@@ -178,6 +178,19 @@ test_blocked_terms_match_case_insensitively_with_stars_and_may_hold(void **state
     assert_int_equal(gl_modes_check(&m, global, 1, GL_STANDING_BROADCASTER, false,
                                     "{\"content\":\"scam\"}", NULL, 0, &v, &err),
                      GL_OK);
+    /* invisible characters do not split a word; a NUL does not hide what follows it */
+    assert_int_equal(gl_modes_check(&m, NULL, 0, GL_STANDING_NONE, false,
+                                    "{\"content\":\"s\\u200bc\\u00adam\"}", NULL, 0, &v, &err),
+                     GL_EFORBIDDEN);
+    assert_int_equal(gl_modes_check(&m, NULL, 0, GL_STANDING_NONE, false,
+                                    "{\"content\":\"s\xe2\x80\x8b"
+                                    "cam\"}",
+                                    NULL, 0, &v, &err),
+                     GL_EFORBIDDEN);
+    assert_int_equal(gl_modes_check(&m, NULL, 0, GL_STANDING_NONE, false,
+                                    "{\"content\":\"hi\\u0000scam\"}", NULL, 0, &v, &err),
+                     GL_EFORBIDDEN);
+    assert_non_null(strstr(err.msg, "NUL"));
     m.hold_blocked = 1;
     assert_int_equal(gl_modes_check(&m, global, 1, GL_STANDING_NONE, false,
                                     "{\"content\":\"a scamming link\"}", NULL, 0, &v, &err),
