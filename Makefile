@@ -40,6 +40,8 @@ BINS := $(PUSHD_BIN) $(TOKEN_BIN) $(API_BIN)
 LOADGEN_SRC := $(wildcard tests/bench/loadgen/*.c)
 LOADGEN_OBJ := $(LOADGEN_SRC:%.c=$(BUILD)/%.o)
 LOADGEN_BIN := $(BUILD)/golive-loadgen
+# The chat-mode checks' cost on one message (tests/bench/checks/), run by hand.
+CHECKS_BENCH_BIN := $(BUILD)/golive-bench-checks
 
 PYTHON := /usr/bin/python3
 # Folders whose files may not form a cycle, by includes or by calls (docs/architecture.md).
@@ -48,7 +50,7 @@ PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench
 
-all: $(BINS) $(LOADGEN_BIN)
+all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN)
 
 deps:
 	@tools/install-deps.sh
@@ -80,6 +82,9 @@ $(TOKEN_BIN): $(BUILD)/tools/golive-token.o $(LIBGOLIVE)
 
 $(LOADGEN_BIN): $(LOADGEN_OBJ) $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $(LOADGEN_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
+
+$(CHECKS_BENCH_BIN): $(BUILD)/tests/bench/checks/bench_checks.o $(LIBGOLIVE)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS)
 
 # GoLive beside nchan and Pushpin (tests/bench/README.md): ~25 minutes with REPEAT=2. Each run
 # writes build/bench/results-<time>.jsonl; the table of docs/benchmarks.md is printed from it.
@@ -129,7 +134,7 @@ asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
 
 FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c \
-                 tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch])
+                 tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -145,7 +150,7 @@ clean:
 
 -include $(SHARED_OBJ:.o=.d) $(PUSHD_OBJ:.o=.d) $(API_OBJ:.o=.d)
 -include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/tools/golive-token.d
--include $(LOADGEN_OBJ:.o=.d)
+-include $(LOADGEN_OBJ:.o=.d) $(BUILD)/tests/bench/checks/bench_checks.d
 
 # libFuzzer targets (clang): `make fuzz` builds build/fuzz/fuzz_* from tests/fuzz/fuzz_*.c with
 # shared/*.c compiled under the fuzz flags, then runs each for FUZZ_SECONDS on its seed corpus in
