@@ -75,7 +75,7 @@ api_check_modes(api_req *r, const gl_policy *pol, const gl_acl_facts *f, const c
     gl_recent recent = {0};
     int rv;
 
-    *v = (gl_mode_verdict){false, 0, NULL};
+    *v = (gl_mode_verdict){false, 0, NULL, GL_MODE_NONE};
     if (!gl_modes_active(&pol->modes, pol->n_global_terms)) return GL_OK;
     if ((rv = api_channel_standing(r, r->channel, &st, err)) != GL_OK) return rv;
     if (st == GL_STANDING_NONE && gl_modes_track_recent(&pol->modes) &&

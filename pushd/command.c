@@ -262,7 +262,7 @@ check_modes(cmd *k, const char *channel, const gl_policy *pol, const gl_user *u,
     gl_err err;
     int rv;
 
-    *v = (gl_mode_verdict){false, 0, NULL};
+    *v = (gl_mode_verdict){false, 0, NULL, GL_MODE_NONE};
     if (!gl_modes_active(&pol->modes, pol->n_global_terms)) {
         /* Only the time: slow mode, turned on later, counts from the user's last message. */
         pd_recent_note(k->srv, channel, u->id, NULL, now, 0);
@@ -272,6 +272,8 @@ check_modes(cmd *k, const char *channel, const gl_policy *pol, const gl_user *u,
     rv = gl_modes_check(&pol->modes, pol->global_terms, pol->n_global_terms, st,
                         gl_acl_is_member(pol, u, f), data, pd_recent_get(k->srv, channel, u->id),
                         now, v, &err);
+    k->srv->limit_counts.modes_refused[v->refused_by] += rv != GL_OK;
+    k->srv->limit_counts.held += v->hold;
     if (rv == GL_ERATE)
         pd_conn_send_json(k->c, gl_event_print_take(gl_event_rate_limited(
                                     k->id, k->channel, err.msg, v->retry_after_ms)));

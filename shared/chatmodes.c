@@ -11,6 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const gl_mode_kind_names[GL_MODE_COUNT] = {
+    [GL_MODE_NONE] = "none",
+    [GL_MODE_SLOW] = "slow_mode",
+    [GL_MODE_MEMBERS_ONLY] = "members_only",
+    [GL_MODE_UNIQUE] = "unique_chat",
+    [GL_MODE_LENGTH] = "message_length",
+    [GL_MODE_BLOCKED_TERMS] = "blocked_terms",
+};
+
 void
 gl_modes_apply(gl_modes *m, const gl_modes *layer)
 {
@@ -274,31 +283,37 @@ check_content(const gl_modes *m, const gl_term *global_terms, size_t n_global, g
     if (check_unique &&
         posted_recently(recent, content != NULL ? fnv1a(content, len) : fnv1a(data, strlen(data)),
                         now_ms)) {
+        v->refused_by = GL_MODE_UNIQUE;
         rv = gl_err_set(err, GL_EFORBIDDEN,
                         "unique chat: you sent the same message a moment ago; say something new");
     } else if (content != NULL && m->max_length > 0 &&
                code_points(content, len) > (size_t)m->max_length) {
+        v->refused_by = GL_MODE_LENGTH;
         rv = gl_err_set(err, GL_ETOOBIG,
                         "the message is %zu characters long; this channel allows %d",
                         code_points(content, len), m->max_length);
     } else if (check_terms && strstr(data, "\\u0000") != NULL) {
         /* cJSON's string ends at a NUL: what follows it would go unchecked. */
         v->term = "\\u0000";
-        if (m->hold_blocked > 0)
+        if (m->hold_blocked > 0) {
             v->hold = true;
-        else
+        } else {
+            v->refused_by = GL_MODE_BLOCKED_TERMS;
             rv = gl_err_set(err, GL_EFORBIDDEN, "the message contains a NUL character (\\u0000)");
+        }
     } else if (content != NULL && check_terms) {
         pairs p;
         len = match_text(content, len);
         pairs_of(&p, content, len);
         if ((v->term = blocked_term(content, len, &p, m->terms, m->n_terms)) == NULL)
             v->term = blocked_term(content, len, &p, global_terms, n_global);
-        if (v->term != NULL && m->hold_blocked > 0)
+        if (v->term != NULL && m->hold_blocked > 0) {
             v->hold = true;
-        else if (v->term != NULL)
+        } else if (v->term != NULL) {
+            v->refused_by = GL_MODE_BLOCKED_TERMS;
             rv = gl_err_set(err, GL_EFORBIDDEN,
                             "the message contains a term this channel does not allow");
+        }
     }
     free(content);
     return rv;
@@ -311,17 +326,22 @@ gl_modes_check(const gl_modes *m, const gl_term *global_terms, size_t n_global, 
 {
     size_t bytes = strlen(data);
 
-    *v = (gl_mode_verdict){false, 0, NULL};
+    *v = (gl_mode_verdict){false, 0, NULL, GL_MODE_NONE};
     if (st >= GL_STANDING_MODERATOR) return GL_OK;
-    if (m->max_bytes > 0 && bytes > (size_t)m->max_bytes)
+    if (m->max_bytes > 0 && bytes > (size_t)m->max_bytes) {
+        v->refused_by = GL_MODE_LENGTH;
         return gl_err_set(err, GL_ETOOBIG, "data is %zu bytes; this channel allows %d", bytes,
                           m->max_bytes);
-    if (st == GL_STANDING_NONE && m->members_only > 0 && !member)
+    }
+    if (st == GL_STANDING_NONE && m->members_only > 0 && !member) {
+        v->refused_by = GL_MODE_MEMBERS_ONLY;
         return gl_err_set(err, GL_EFORBIDDEN,
                           "members-only mode: only members may post in this channel");
+    }
     if (st == GL_STANDING_NONE && m->slow_mode > 0 && recent != NULL && recent->last_ms > 0) {
         int64_t next = recent->last_ms + (int64_t)m->slow_mode * 1000;
         if (now_ms < next) {
+            v->refused_by = GL_MODE_SLOW;
             v->retry_after_ms = (uint32_t)(next - now_ms);
             return gl_err_set(err, GL_ERATE, "slow mode: one message every %d s; wait %u.%u s",
                               m->slow_mode, v->retry_after_ms / 1000,

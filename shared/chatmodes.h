@@ -85,11 +85,26 @@ uint64_t gl_modes_content_hash(const char *data);
  * hash: the channel had no mode that needs it). */
 void gl_recent_note(gl_recent *r, const char *data, int64_t now_ms);
 
+/* Which mode refused a message (for the refusal counters). */
+typedef enum gl_mode_kind {
+    GL_MODE_NONE,
+    GL_MODE_SLOW,
+    GL_MODE_MEMBERS_ONLY,
+    GL_MODE_UNIQUE,
+    GL_MODE_LENGTH, /* max_message_length or max_message_bytes */
+    GL_MODE_BLOCKED_TERMS,
+    GL_MODE_COUNT
+} gl_mode_kind;
+
+/* The names of gl_mode_kind as counters show them ("slow_mode", ...). */
+extern const char *const gl_mode_kind_names[GL_MODE_COUNT];
+
 /* What the check decided. */
 typedef struct gl_mode_verdict {
     bool hold;               /* publish it into review, not into the channel */
     uint32_t retry_after_ms; /* slow mode: when the user may post again */
     const char *term;        /* the blocked term matched (hold or refusal), borrowed */
+    gl_mode_kind refused_by; /* GL_MODE_NONE when it may be published (or held) */
 } gl_mode_verdict;
 
 /* May a user of standing st (member: admitted by the members-only lists) publish data (a JSON

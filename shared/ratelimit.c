@@ -179,13 +179,18 @@ gl_ip_counts_free(gl_ip_counts *t)
 cJSON *
 gl_limit_counts_json(const gl_limit_counts *n, uint64_t anonymous_open)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject(), *modes = NULL;
+    bool ok = o != NULL &&
+              gl_json_add_int(o, "publish_refused", (int64_t)n->publish_refused) != NULL &&
+              gl_json_add_int(o, "commands_refused", (int64_t)n->commands_refused) != NULL &&
+              gl_json_add_int(o, "connections_refused", (int64_t)n->connections_refused) != NULL &&
+              gl_json_add_int(o, "anonymous_refused", (int64_t)n->anonymous_refused) != NULL &&
+              gl_json_add_int(o, "flood_closes", (int64_t)n->flood_closes) != NULL &&
+              (modes = cJSON_AddObjectToObject(o, "chat_modes_refused")) != NULL;
 
-    if (o == NULL || gl_json_add_int(o, "publish_refused", (int64_t)n->publish_refused) == NULL ||
-        gl_json_add_int(o, "commands_refused", (int64_t)n->commands_refused) == NULL ||
-        gl_json_add_int(o, "connections_refused", (int64_t)n->connections_refused) == NULL ||
-        gl_json_add_int(o, "anonymous_refused", (int64_t)n->anonymous_refused) == NULL ||
-        gl_json_add_int(o, "flood_closes", (int64_t)n->flood_closes) == NULL ||
+    for (int k = GL_MODE_NONE + 1; ok && k < GL_MODE_COUNT; k++)
+        ok = gl_json_add_int(modes, gl_mode_kind_names[k], (int64_t)n->modes_refused[k]) != NULL;
+    if (!ok || gl_json_add_int(o, "held_for_review", (int64_t)n->held) == NULL ||
         gl_json_add_int(o, "anonymous_open", (int64_t)anonymous_open) == NULL) {
         cJSON_Delete(o);
         return NULL;

@@ -5,6 +5,7 @@
 #ifndef GL_RATELIMIT_H
 #define GL_RATELIMIT_H
 
+#include "chatmodes.h"
 #include "map.h"
 
 #include <cjson/cJSON.h>
@@ -81,12 +82,16 @@ typedef struct gl_limit_counts {
     uint64_t connections_refused; /* upgrades answered 429 by the new-connection limit */
     uint64_t anonymous_refused;   /* anonymous connections past anonymous_per_ip, closed 4029 */
     uint64_t flood_closes;        /* connections closed 4029 for refusals in a row */
+    uint64_t modes_refused[GL_MODE_COUNT]; /* publishes a chat mode refused, by mode */
+    uint64_t held;                         /* messages held for review (blocked terms) */
 } gl_limit_counts;
 
 /* n as a new object {"publish_refused":..,"commands_refused":..,"connections_refused":..,
- * "anonymous_refused":..,"flood_closes":..,"anonymous_open":anonymous_open} (the stats RPC's
- * "limits"; anonymous_open is a gauge, the anonymous connections counted now). cJSON_Delete it;
- * NULL when out of memory. */
+ * "anonymous_refused":..,"flood_closes":..,"chat_modes_refused":{"slow_mode":..,
+ * "members_only":..,"unique_chat":..,"message_length":..,"blocked_terms":..},
+ * "held_for_review":..,"anonymous_open":anonymous_open} (the stats RPC's "limits";
+ * anonymous_open is a gauge, the anonymous connections counted now). cJSON_Delete it; NULL when
+ * out of memory. */
 cJSON *gl_limit_counts_json(const gl_limit_counts *n, uint64_t anonymous_open);
 
 #endif

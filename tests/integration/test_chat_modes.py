@@ -225,9 +225,13 @@ def test_unique_chat_refuses_a_repeat_on_both_paths(stack):
     async def body():
         c = await stack.client(token=vtok)
         try:
+            before = (await c.stats())["limits"]["chat_modes_refused"]
             assert (await ws_publish(c, ch, "gg"))["type"] == "publish"
             assert_refused(await ws_publish(c, ch, "gg"), "forbidden", "unique chat")
             assert (await ws_publish(c, ch, "gg wp"))["type"] == "publish"
+            after = (await c.stats())["limits"]["chat_modes_refused"]
+            assert after["unique_chat"] == before["unique_chat"] + 1, (before, after)
+            assert after["slow_mode"] == before["slow_mode"], (before, after)
         finally:
             await c.close()
     run(body())
@@ -345,8 +349,10 @@ def test_held_messages_wait_for_a_moderator_who_approves_or_denies(stack):
         c = await stack.client(token=atok)
         try:
             await watcher.subscribe(ch)
+            held_before = (await c.stats())["limits"]["held_for_review"]
             r = await ws_publish(c, ch, "SPAM over websocket")
             assert r["type"] == "publish" and r["data"]["held"] is True, r
+            assert (await c.stats())["limits"]["held_for_review"] == held_before + 1
             ws_held = r["data"]["held_id"]
             rest = stack.http("POST", path(name, "publish"), token=atok,
                               data='{"data":{"content":"spam over rest","n":1.50}}',

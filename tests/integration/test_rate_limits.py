@@ -442,15 +442,16 @@ def test_stats_counts_the_refusals_of_each_limit(make_stack):
         "flood_close_after": 3, "connections": {"burst": 2, "per_second": 0.1},
         "anonymous_per_ip": 1, "client_ip_header": "X-Forwarded-For"}})
     keys = {"publish_refused", "commands_refused", "connections_refused", "anonymous_refused",
-            "flood_closes", "anonymous_open"}
+            "flood_closes", "held_for_review", "anonymous_open"}
 
     async def body():
         admin = await client_from(st, "10.0.0.1", st.token("u_cnt_admin", role="admin"))
         others = []
         try:
             before = (await admin.stats())["limits"]
+            modes = before.pop("chat_modes_refused")  # test_chat_modes counts them
             assert set(before) == keys and all(isinstance(v, int) for v in before.values())
-            assert before == {k: 0 for k in keys}, before
+            assert before == {k: 0 for k in keys} and set(modes.values()) == {0}, before
             # publish: the second message of a burst of 1
             pub = await client_from(st, "10.0.0.2", st.token("u_cnt_pub", username="p"))
             others.append(pub)
@@ -473,9 +474,12 @@ def test_stats_counts_the_refusals_of_each_limit(make_stack):
             await assert_refused_anonymous(await client_from(st, "10.0.0.4"))
             await wait_anonymous_open(admin, 1)
             after = (await admin.stats())["limits"]
+            no_modes = {"slow_mode": 0, "members_only": 0, "unique_chat": 0,
+                        "message_length": 0, "blocked_terms": 0}
             assert after == {"publish_refused": 1, "commands_refused": 3,
                              "connections_refused": 1, "anonymous_refused": 1,
-                             "flood_closes": 1, "anonymous_open": 1}, after
+                             "flood_closes": 1, "chat_modes_refused": no_modes,
+                             "held_for_review": 0, "anonymous_open": 1}, after
         finally:
             await close_all(admin, *others)
 

@@ -146,11 +146,17 @@ test_limit_counts_print_as_one_object(void **state)
 
     (void)state;
     n.flood_closes = 9007199254740993ull; /* past a double's integers: printed exactly */
+    n.modes_refused[GL_MODE_SLOW] = 6;
+    n.modes_refused[GL_MODE_BLOCKED_TERMS] = 8;
+    n.held = 10;
     assert_non_null(o = gl_limit_counts_json(&n, 7));
     assert_non_null(s = cJSON_PrintUnformatted(o));
     assert_string_equal(s, "{\"publish_refused\":1,\"commands_refused\":2,"
                            "\"connections_refused\":3,\"anonymous_refused\":4,"
-                           "\"flood_closes\":9007199254740993,\"anonymous_open\":7}");
+                           "\"flood_closes\":9007199254740993,\"chat_modes_refused\":{"
+                           "\"slow_mode\":6,\"members_only\":0,\"unique_chat\":0,"
+                           "\"message_length\":0,\"blocked_terms\":8},\"held_for_review\":10,"
+                           "\"anonymous_open\":7}");
     cJSON_free(s);
     cJSON_Delete(o);
 }
