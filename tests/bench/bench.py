@@ -54,6 +54,11 @@ class GoLive:
                  "  connections: {burst: 0}\n  anonymous_per_ip: 0\n")
     CONFIG = NO_LIMITS
     QUIET_CONFIG = NO_LIMITS + "namespaces:\n  - name: public\n    join_leave_max: 0\n"
+    # "@limits": the rate limits on, at rates no bench publisher reaches, so that every publish
+    # and command takes its tokens (the cost of the limiter itself).
+    LIMITS_CONFIG = ("rate_limits:\n  publish: {burst: 1000000, per_second: 1000000}\n"
+                     "  commands: {burst: 1000000, per_second: 1000000}\n"
+                     "  connections: {burst: 0}\n  anonymous_per_ip: 0\n")
     # "@modes": chat modes that let every bench message through but check each one (length,
     # bytes, unique chat, 100 blocked terms: docs/moderation.md "Chat modes").
     MODES_CONFIG = (NO_LIMITS + "namespaces:\n  - name: public\n    chat_modes:\n"
@@ -71,7 +76,8 @@ class GoLive:
         env["REALTIME_CONFIG_PATH"] = os.path.join(workdir, "realtime.yaml")
         with open(env["REALTIME_CONFIG_PATH"], "w") as f:
             f.write(self.QUIET_CONFIG if "@quiet" in opts else
-                    self.MODES_CONFIG if "@modes" in opts else self.CONFIG)
+                    self.MODES_CONFIG if "@modes" in opts else
+                    self.LIMITS_CONFIG if "@limits" in opts else self.CONFIG)
         self.env = env
         self.pushd = self._spawn([os.path.join(BUILD, "golive-pushd")], "pushd.log")
         self._wait_tcp(self.ws_port, self.pushd)
@@ -219,6 +225,9 @@ SCENARIOS = [
     ("publish-ws-modes", ["golive"],
      ["--conns", "10", "--channels", "1", "--rates", "1000,2000,4000", "--duration", DURATION,
       "@ws", "@user-pub", "@modes"]),
+    ("publish-ws-limits", ["golive"],
+     ["--conns", "10", "--channels", "1", "--rates", "1000,2000,4000", "--duration", DURATION,
+      "@ws", "@user-pub", "@limits"]),
     ("channels-10k-1000", ["golive", "nchan", "pushpin"],
      ["--conns", "10000", "--channels", "1000", "--rates", "100,1000", "--duration", DURATION]),
     ("idle-10k", ["golive", "nchan", "pushpin"],
