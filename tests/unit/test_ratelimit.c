@@ -140,7 +140,10 @@ test_ip_counts_count_per_ip_and_forget_an_ip_at_zero(void **state)
 static void
 test_limit_counts_print_as_one_object(void **state)
 {
-    gl_limit_counts n = {1, 2, 3, 4, 5};
+    gl_limit_counts n = {.publish_refused = 1,
+                         .commands_refused = 2,
+                         .connections_refused = 3,
+                         .anonymous_refused = 4};
     cJSON *o;
     char *s;
 
