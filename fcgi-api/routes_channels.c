@@ -219,6 +219,11 @@ store_held(api_req *r, gl_msg *m, int keep, const char *term, gl_err *err)
     int rv;
 
     if ((rv = api_publish(r, &it, &pushed, err)) != GL_OK) return rv;
+    {
+        gl_held_row row = {h.id, m->user_id, m->username, m->data, term, m->created_at, "pending"};
+        cJSON *ev = gl_event_message_held(m->channel, &row);
+        if (ev != NULL) api_push(r->app, gl_wire_moderators_event(m->channel, ev));
+    }
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "channel", m->channel);
     cJSON_AddBoolToObject(out, "held", true);

@@ -4,8 +4,10 @@
  * held row and an audit row in the same transaction) or denies it (audited). */
 #include "routes.h"
 #include "route_util.h"
+#include "shared/event.h"
 #include "shared/json.h"
 #include "shared/timefmt.h"
+#include "shared/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,10 +102,13 @@ do_deny(api_req *r, void *arg, gl_err *err)
     return rv;
 }
 
+/* Reply, and tell the channel's moderators (their queues drop the message). */
 static void
 reply_decision(api_req *r, int64_t id, const char *status, int64_t message_id, bool pushed)
 {
-    cJSON *out = cJSON_CreateObject();
+    cJSON *out = cJSON_CreateObject(), *ev = gl_event_held_decided(r->channel, id, status);
+
+    if (ev != NULL) api_push(r->app, gl_wire_moderators_event(r->channel, ev));
     cJSON_AddStringToObject(out, "channel", r->channel);
     gl_json_add_int(out, "held_id", id);
     cJSON_AddStringToObject(out, "status", status);

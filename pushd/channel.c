@@ -331,6 +331,18 @@ pd_channel_fanout(pd_channel *ch, pd_frame *f, int64_t msg_id)
         if (msg_id <= 0 || ch->subs[i].min_id < msg_id) pd_conn_send(ch->subs[i].c, f);
 }
 
+uint32_t
+pd_channel_send_where(pd_channel *ch, pd_frame *f, bool (*pick)(pd_conn *c, void *arg), void *arg)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ch->nsubs; i++)
+        if (pick(ch->subs[i].c, arg)) {
+            pd_conn_send(ch->subs[i].c, f);
+            n++;
+        }
+    return n;
+}
+
 cJSON *
 pd_channel_presence_json(const char *name, const pd_channel *ch)
 {

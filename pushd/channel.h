@@ -13,6 +13,10 @@ typedef struct pd_channel_counts {
     uint32_t subscribers, users, anonymous;
 } pd_channel_counts;
 
+/* f to the subscribers of ch for whom pick(c, arg) is true; returns how many. */
+uint32_t pd_channel_send_where(pd_channel *ch, pd_frame *f, bool (*pick)(pd_conn *c, void *arg),
+                               void *arg);
+
 /* What pd_channel_kick_where asks of each subscriber: the reason to kick c, or NULL to keep. */
 typedef const char *(*pd_channel_verdict_fn)(pd_conn *c, void *arg);
 

@@ -352,6 +352,19 @@ pd_command_discard_job(pd_wjob *w)
     free(job);
 }
 
+/* Tell the channel's moderators that job's message waits for review. */
+static void
+notify_held(pd_server *srv, const publish_job *job)
+{
+    gl_held_row row = {job->held.id,   job->user_id,      job->username, job->data,
+                       job->held_term, job->m.created_at, "pending"};
+    pd_frame *f =
+        pd_frame_from_json(gl_event_print_take(gl_event_message_held(job->channel, &row)));
+
+    if (f != NULL) srv->fanout->deliver_moderators(srv->fanout, job->channel, f);
+    pd_frame_unref(f);
+}
+
 void
 pd_command_deliver_stored(pd_server *srv)
 {
@@ -362,8 +375,9 @@ pd_command_deliver_stored(pd_server *srv)
         publish_job *job = (publish_job *)w;
         pd_conn *c = job->conn;
 
-        if (w->st.rv == GL_OK && w->st.skipped) { /* held for review: only its author hears */
+        if (w->st.rv == GL_OK && w->st.skipped) { /* held: its author and the moderators hear */
             cJSON *d = channel_data(job->channel);
+            notify_held(srv, job);
             if (d != NULL) cJSON_AddBoolToObject(d, "held", true);
             if (d != NULL) gl_json_add_int(d, "held_id", job->held.id);
             if (c->wsi != NULL)

@@ -14,6 +14,9 @@ struct pd_fanout {
      * replay already had it skips it), or an event when msg_id is 0. Returns the subscribers
      * it was queued to on this node. Loop thread. */
     uint32_t (*deliver)(pd_fanout *self, const char *channel, pd_frame *f, int64_t msg_id);
+    /* An event f to the subscribers of channel who may moderate it (the review queue's
+     * events). Returns the subscribers it was queued to on this node. Loop thread. */
+    uint32_t (*deliver_moderators)(pd_fanout *self, const char *channel, pd_frame *f);
 };
 
 /* This node's subscribers only (fanout.c). */

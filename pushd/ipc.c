@@ -163,8 +163,11 @@ pd_ipc_stop(pd_ipc *ipc)
     free(ipc);
 }
 
+#define FOR_MODERATORS (-1) /* fanout_event's msg_id for an event to moderators only */
+
 /* Fan the event text (as golive-api built it, byte for byte) out to channel; msg_id > 0
- * skips subscribers whose history replay already covered that message. */
+ * skips subscribers whose history replay already covered that message; msg_id < 0 sends it to
+ * the channel's moderators only. */
 static cJSON *
 fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg_id)
 {
@@ -176,7 +179,8 @@ fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg
         cJSON_Delete(data);
         return gl_wire_reply_error(GL_ENOMEM, "out of memory");
     }
-    n = srv->fanout->deliver(srv->fanout, channel, f, msg_id);
+    n = msg_id < 0 ? srv->fanout->deliver_moderators(srv->fanout, channel, f)
+                   : srv->fanout->deliver(srv->fanout, channel, f, msg_id);
     pd_frame_unref(f);
     cJSON_AddNumberToObject(data, "subscribers", n);
     return gl_wire_reply_ok(data);
@@ -279,8 +283,12 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
         return fanout_event(srv, channel, event, (int64_t)id->valuedouble);
     }
     if (strcmp(op, GL_OP_EVENT) == 0) {
+        const cJSON *aud = cJSON_GetObjectItemCaseSensitive(req, "audience");
         if (event == NULL) return gl_wire_reply_error(GL_EINVAL, "event is required");
-        return fanout_event(srv, channel, event, 0);
+        if (aud == NULL) return fanout_event(srv, channel, event, 0);
+        if (!cJSON_IsString(aud) || strcmp(aud->valuestring, GL_AUDIENCE_MODERATORS) != 0)
+            return gl_wire_reply_error(GL_EINVAL, "audience must be \"moderators\" or absent");
+        return fanout_event(srv, channel, event, FOR_MODERATORS);
     }
     if (strcmp(op, GL_OP_RELOAD) == 0) {
         if (pd_modstate_reload(srv, channel, &err) != GL_OK)

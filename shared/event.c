@@ -228,3 +228,40 @@ gl_event_pin(const char *channel, const gl_msg *m)
     }
     return o;
 }
+
+cJSON *
+gl_event_message_held(const char *channel, const gl_held_row *row)
+{
+    cJSON *o = gl_event_new("message_held", channel), *h = cJSON_CreateObject();
+
+    if (o == NULL || h == NULL || !cJSON_AddItemToObject(o, "held", h)) {
+        cJSON_Delete(h);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (gl_json_add_int(h, "id", row->id) == NULL ||
+        cJSON_AddStringToObject(h, "user_id", row->user_id) == NULL ||
+        (row->username != NULL ? cJSON_AddStringToObject(h, "username", row->username)
+                               : cJSON_AddNullToObject(h, "username")) == NULL ||
+        cJSON_AddRawToObject(h, "data", row->data) == NULL ||
+        cJSON_AddStringToObject(h, "term", row->term) == NULL ||
+        cJSON_AddStringToObject(h, "created_at", row->created_at) == NULL ||
+        cJSON_AddStringToObject(h, "status", row->status) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *
+gl_event_held_decided(const char *channel, int64_t held_id, const char *status)
+{
+    cJSON *o = gl_event_new("held_decided", channel);
+
+    if (o == NULL || gl_json_add_int(o, "held_id", held_id) == NULL ||
+        cJSON_AddStringToObject(o, "status", status) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}

@@ -61,6 +61,14 @@ cJSON *gl_event_chat_cleared(const char *channel, int64_t through_id);
  * {"type":"message_unpinned","channel"}. */
 cJSON *gl_event_pin(const char *channel, const gl_msg *m);
 
+/* {"type":"message_held","channel","held":{"id","user_id","username","data":<raw>,"term",
+ * "created_at","status"}} (the shape GET .../held lists): a message waits for review (sent to the
+ * channel's moderators only). */
+cJSON *gl_event_message_held(const char *channel, const gl_held_row *row);
+
+/* {"type":"held_decided","channel","held_id","status":"approved"|"denied"} (moderators only). */
+cJSON *gl_event_held_decided(const char *channel, int64_t held_id, const char *status);
+
 /* {"type":"chat_modes","channel":...,"chat_modes":{gl_modes_json}}: a channel's modes changed. */
 cJSON *gl_event_chat_modes(const char *channel, const gl_modes *m);
 

@@ -35,6 +35,23 @@ gl_wire_add_event(cJSON *o, cJSON *ev)
     return GL_OK;
 }
 
+cJSON *
+gl_wire_moderators_event(const char *channel, cJSON *ev)
+{
+    cJSON *req = gl_wire_request(GL_OP_EVENT, channel);
+
+    if (req == NULL || cJSON_AddStringToObject(req, "audience", GL_AUDIENCE_MODERATORS) == NULL) {
+        cJSON_Delete(ev);
+        cJSON_Delete(req);
+        return NULL;
+    }
+    if (gl_wire_add_event(req, ev) != GL_OK) { /* it deleted ev */
+        cJSON_Delete(req);
+        return NULL;
+    }
+    return req;
+}
+
 /* {<name>:[]} in a new object (o), *arr the array. */
 static cJSON *
 with_array(cJSON *o, const char *name, cJSON **arr)

@@ -18,8 +18,11 @@
 #define GL_WIRE_DEPTH_MAX (GL_JSON_DEPTH_MAX + 4)
 
 /* Requests (field "op"). */
-#define GL_OP_PUBLISH "publish"   /* channel, id, event: fan out a message event (dedup by id) */
-#define GL_OP_EVENT "event"       /* channel, event: fan out any other event */
+#define GL_OP_PUBLISH "publish" /* channel, id, event: fan out a message event (dedup by id) */
+#define GL_OP_EVENT "event"     /* channel, event, [audience]: fan out any other event */
+/* An event's "audience": absent, every subscriber; GL_AUDIENCE_MODERATORS, only the subscribers
+ * who may moderate the channel (the review queue's events). */
+#define GL_AUDIENCE_MODERATORS "moderators"
 #define GL_OP_RELOAD "reload"     /* channel, [event]: reload moderation state, re-check, fan out */
 #define GL_OP_PRESENCE "presence" /* channel -> data as the WS presence reply */
 #define GL_OP_CHANNELS "channels" /* -> {"channels":[{"channel","subscribers","users"}]} */
@@ -39,6 +42,10 @@ int gl_wire_add_message(cJSON *o, const gl_msg *m);
 /* Add an event (taken, deleted on failure) to a request or batch item o as its "event": the
  * object pushd fans out as is. GL_OK or GL_ENOMEM. */
 int gl_wire_add_event(cJSON *o, cJSON *ev);
+
+/* An event request for channel's moderators only: {"v","op":"event","channel","audience":
+ * "moderators","event":ev}; takes ev. NULL when out of memory. */
+cJSON *gl_wire_moderators_event(const char *channel, cJSON *ev);
 
 /* A batch request {"v","op":"batch","items":[]}, *items its array to add items to (each made
  * with gl_wire_request(op, channel)); NULL when out of memory. */

@@ -39,6 +39,12 @@ export interface ChatModesEvent { type: "chat_modes"; channel: string; chat_mode
 export interface ChatCleared { type: "chat_cleared"; channel: string; through_id: number }
 export interface MessagePinned { type: "message_pinned"; channel: string; message: Message }
 export interface MessageUnpinned { type: "message_unpinned"; channel: string }
+/** To the channel's moderators only: a message waits for review, or one was decided. */
+export interface MessageHeld {
+  type: "message_held"; channel: string;
+  held: { id: number; user_id: string; username: string | null; data: Record<string, unknown>; term: string; created_at: string };
+}
+export interface HeldDecided { type: "held_decided"; channel: string; held_id: number; status: "approved" | "denied" }
 export interface UserUnbanned { type: "user_unbanned"; channel: string; user_id: string }
 /** The server ended a subscription ("banned", "access_revoked"), or a resubscribe after a
  *  reconnect was refused (reason = the error code, error = the error). */
@@ -85,6 +91,8 @@ export interface EventMap {
   chat_cleared: ChatCleared;
   message_pinned: MessagePinned;
   message_unpinned: MessageUnpinned;
+  message_held: MessageHeld;
+  held_decided: HeldDecided;
   unsubscribed: Unsubscribed;
   subscribed: SubscribeReply;
   /** A subscribe reply said complete:false: messages after `since` are gone; reload the channel. */

@@ -13,7 +13,7 @@ export const DEFAULTS = Object.freeze({
 // Events the server sends on its own (docs/protocol.md "Events"), re-emitted under their names.
 const SERVER_EVENTS = new Set([
   "join", "leave", "message_deleted", "user_banned", "user_timeout", "user_unbanned",
-  "chat_modes", "chat_cleared", "message_pinned", "message_unpinned",
+  "chat_modes", "chat_cleared", "message_pinned", "message_unpinned", "message_held", "held_decided",
 ]);
 
 /** Full-jitter backoff: a random delay in [0, min(cap, base * 2^attempt)), so that 20k clients

@@ -267,14 +267,24 @@ def test_a_held_message_waits_in_the_moderation_view_until_approved(stack, brows
     viewer.find_element(By.CSS_SELECTOR, ".chat-send button").click()
     wait_until(viewer, lambda d: visible_text(d, ".chat-notice")
                == "Your message is waiting for a moderator's review.", what="the held notice")
+    # the moderator is told at once, without opening anything
+    status_says(mod, "A message is waiting for review")
+    assert visible_text(mod, ".mod-toggle") == "Moderation •"
     assert js(mod, "return document.querySelectorAll('.chat-log .msg').length") == 0
     js(mod, "document.querySelector('.mod-toggle').click()")
     item = wait_until(mod, lambda d: visible_text(d, ".mod-held .mod-held-item"),
                       what="the held message in the view")
+    # with the view open, the next one appears by itself
+    input_.send_keys("more free real followers")
+    viewer.find_element(By.CSS_SELECTOR, ".chat-send button").click()
+    wait_until(mod, lambda d: js(d, "return document.querySelectorAll('.mod-held .mod-held-item')"
+                                    ".length") == 2, what="the second held message, live")
     assert "sam" in item and "get FREE real followers" in item and "free*followers" in item, item
     screenshot(mod, "held-for-review")
     js(mod, "document.querySelector('.mod-held .mod-approve').click()")
     status_says(mod, "Approved: the message is in the chat now.")
     wait_texts(viewer, ["get FREE real followers"])
+    js(mod, "document.querySelector('.mod-held .mod-deny').click()")
+    status_says(mod, "Denied.")
     wait_until(mod, lambda d: "Nothing is waiting" in (visible_text(d, ".mod-held") or ""),
                what="the queue to empty")

@@ -347,18 +347,28 @@ def test_held_messages_wait_for_a_moderator_who_approves_or_denies(stack):
     async def body():
         watcher = await stack.client()
         c = await stack.client(token=atok)
+        m = await stack.client(token=modtok)
         try:
             await watcher.subscribe(ch)
+            await m.subscribe(ch)
             held_before = (await c.stats())["limits"]["held_for_review"]
             r = await ws_publish(c, ch, "SPAM over websocket")
             assert r["type"] == "publish" and r["data"]["held"] is True, r
             assert (await c.stats())["limits"]["held_for_review"] == held_before + 1
             ws_held = r["data"]["held_id"]
+            # the channel's moderators hear of it, with what it says; other subscribers do not
+            ev = await m.recv_until(is_event("message_held", ch))
+            assert ev["held"]["id"] == ws_held and ev["held"]["user_id"] == author, ev
+            assert ev["held"]["data"] == {"content": "SPAM over websocket"}, ev
+            assert ev["held"]["term"] == "spam" and ev["held"]["status"] == "pending", ev
             rest = stack.http("POST", path(name, "publish"), token=atok,
                               data='{"data":{"content":"spam over rest","n":1.50}}',
                               headers={"Content-Type": "application/json"})
             rest_held = json_body(rest, 202)["held_id"]
-            await watcher.expect_no_message(within=0.3, pred=lambda m: m.get("type") == "message")
+            ev = await m.recv_until(is_event("message_held", ch))
+            assert ev["held"]["id"] == rest_held, ev
+            await watcher.expect_no_message(
+                within=0.3, pred=lambda x: x.get("type") in ("message", "message_held"))
             expect_error(stack.http("GET", path(name, "held"), token=atok), 403)
             held = json_body(stack.http("GET", path(name, "held"), token=modtok))["held"]
             assert [(h["id"], h["user_id"], h["term"], h["status"]) for h in held] == [
@@ -369,12 +379,16 @@ def test_held_messages_wait_for_a_moderator_who_approves_or_denies(stack):
             got = await watcher.recv_until(lambda m: m.get("type") == "message")
             assert got["id"] == out["message_id"] and got["user"]["id"] == author, got
             assert got["data"] == {"content": "spam over rest", "n": 1.50}, got
+            ev = await m.recv_until(is_event("held_decided", ch))
+            assert (ev["held_id"], ev["status"]) == (rest_held, "approved"), ev
             denied = json_body(stack.http("POST", path(name, "held", str(ws_held), "deny"),
                                           token=modtok))
             assert denied["status"] == "denied", denied
+            ev = await m.recv_until(is_event("held_decided", ch))
+            assert (ev["held_id"], ev["status"]) == (ws_held, "denied"), ev
             return ws_held, rest_held, out
         finally:
-            await close_all(watcher, c)
+            await close_all(watcher, c, m)
     ws_held, rest_held, out = run(body())
     for verb, hid in (("deny", rest_held), ("approve", ws_held), ("approve", rest_held)):
         expect_error(stack.http("POST", path(name, "held", str(hid), verb), token=modtok), 409,

@@ -266,11 +266,63 @@ test_small_events_have_their_documented_bytes(void **state)
     cJSON_free(text);
 }
 
+/* The moderation events of the chat modes, the pin, clear chat and the review queue. */
+static void
+test_chat_moderation_events_have_their_documented_bytes(void **state)
+{
+    gl_modes m;
+    gl_msg msg = make_msg("u1", "Alice");
+    gl_held_row row = {17,
+                       "u2",
+                       NULL,
+                       "{\"content\":\"buy  followers\"}",
+                       "buy*followers",
+                       "2026-11-24T10:30:00.123Z",
+                       "pending"};
+    char *text;
+
+    (void)state;
+    gl_modes_resolve(&m, NULL, NULL, NULL);
+    m.slow_mode = 10;
+    m.hold_blocked = 1;
+    text = gl_event_print_take(gl_event_chat_modes("chat:a", &m));
+    assert_string_equal(text, "{\"type\":\"chat_modes\",\"channel\":\"chat:a\",\"chat_modes\":{"
+                              "\"slow_mode\":10,\"members_only\":false,\"unique_chat\":false,"
+                              "\"max_message_length\":0,\"max_message_bytes\":0,"
+                              "\"blocked_terms_action\":\"hold\"}}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_chat_cleared("chat:a", 9007199254740991));
+    assert_string_equal(text, "{\"type\":\"chat_cleared\",\"channel\":\"chat:a\","
+                              "\"through_id\":9007199254740991}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_pin("chat:a", &msg));
+    assert_non_null(strstr(text,
+                           "{\"type\":\"message_pinned\",\"channel\":\"chat:a\","
+                           "\"message\":{\"type\":\"message\",\"channel\":\"chat:stream_abc\","
+                           "\"id\":123456789012,"));
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_pin("chat:a", NULL));
+    assert_string_equal(text, "{\"type\":\"message_unpinned\",\"channel\":\"chat:a\"}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_message_held("chat:a", &row));
+    assert_string_equal(text,
+                        "{\"type\":\"message_held\",\"channel\":\"chat:a\",\"held\":{"
+                        "\"id\":17,\"user_id\":\"u2\",\"username\":null,\"data\":"
+                        "{\"content\":\"buy  followers\"},\"term\":\"buy*followers\","
+                        "\"created_at\":\"2026-11-24T10:30:00.123Z\",\"status\":\"pending\"}}");
+    cJSON_free(text);
+    text = gl_event_print_take(gl_event_held_decided("chat:a", 17, "denied"));
+    assert_string_equal(text, "{\"type\":\"held_decided\",\"channel\":\"chat:a\","
+                              "\"held_id\":17,\"status\":\"denied\"}");
+    cJSON_free(text);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_events_have_their_documented_bytes),
+        cmocka_unit_test(test_chat_moderation_events_have_their_documented_bytes),
         cmocka_unit_test(test_event_message_of_a_user_has_the_documented_shape),
         cmocka_unit_test(test_event_message_embeds_data_raw_without_reprinting),
         cmocka_unit_test(test_event_message_without_username_shows_the_user_id),

@@ -417,10 +417,28 @@ test_wire_unreadable_reply_is_an_ipc_error(void **state)
     free(big);
 }
 
+/* An event for the channel's moderators carries the audience pushd filters by. */
+static void
+test_wire_moderators_event_names_its_audience(void **state)
+{
+    cJSON *req;
+    char *text;
+
+    (void)state;
+    req = gl_wire_moderators_event("chat:a", gl_event_held_decided("chat:a", 3, "denied"));
+    assert_non_null(req);
+    assert_non_null(text = cJSON_PrintUnformatted(req));
+    cJSON_Delete(req);
+    assert_non_null(strstr(text, "\"op\":\"event\",\"channel\":\"chat:a\",\"audience\":"
+                                 "\"moderators\",\"event\":{\"type\":\"held_decided\""));
+    cJSON_free(text);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_moderators_event_names_its_audience),
         cmocka_unit_test(test_wire_request_round_trips_through_the_parser),
         cmocka_unit_test(test_wire_request_without_channel_parses_with_null_channel),
         cmocka_unit_test(test_wire_parse_request_reads_only_len_bytes),

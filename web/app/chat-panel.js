@@ -320,6 +320,8 @@ export function mountChatPanel(root, options) {
     client.on("chat_modes", (ev) => mine(ev) && showModes(ev.chat_modes)),
     client.on("message_pinned", (ev) => mine(ev) && showPinned(ev.message)),
     client.on("message_unpinned", (ev) => mine(ev) && showPinned(null)),
+    client.on("message_held", (ev) => mine(ev) && mod.heldChanged(true)),
+    client.on("held_decided", (ev) => mine(ev) && mod.heldChanged(false)),
     client.on("chat_cleared", (ev) => {
       if (!mine(ev)) return;
       for (const id of [...shown.keys()]) if (id <= ev.through_id) removeMessage(id);

@@ -335,6 +335,7 @@ export function createModTools({ channel, token, status, head, log }) {
     log.hidden = !view.hidden;
     tab.setAttribute("aria-pressed", String(!view.hidden));
     tab.textContent = view.hidden ? "Moderation" : "Back to chat";
+    delete tab.dataset.waiting;
     if (!view.hidden) refreshView();
   });
   tab.hidden = true;
@@ -351,6 +352,16 @@ export function createModTools({ channel, token, status, head, log }) {
       for (const [li, msg] of shownMessages) decorate(li, msg);
     },
     get enabled() { return enabled; },
+    /** The review queue changed (a message_held or held_decided event): reread it when the view
+     *  is open, else say so on the Moderation button and the status line. */
+    heldChanged(newMessage) {
+      if (!enabled) return;
+      if (!view.hidden) { loadHeld(); return; }
+      if (!newMessage) return;
+      tab.dataset.waiting = "true";
+      tab.textContent = "Moderation •";
+      say("A message is waiting for review (Moderation).", "info");
+    },
     /** Whether the server lets this token moderate the channel (a broadcaster, a channel
      *  moderator): a read only they may make. */
     async probe() {
