@@ -59,6 +59,9 @@ queue_clear(pd_conn *c)
 void
 pd_conn_closed(pd_server *srv, pd_conn *c)
 {
+    int k = c->close_code != 0 ? pd_close_index(c->close_code) : -1;
+
+    if (k >= 0) srv->counters.closes[k]++;
     queue_clear(c);
     free(c->rx);
     c->rx = NULL;
@@ -230,7 +233,11 @@ write_queue(pd_server *srv, pd_conn *c)
         pd_frame *f = c->q[c->qhead];
         rv = lws_write(c->wsi, pd_frame_payload(f), f->len, LWS_WRITE_TEXT);
         taken = 1;
+        n = f->len + (f->len < 126 ? 2 : f->len < 65536 ? 4 : 10);
     }
+    srv->counters.sends++;
+    srv->counters.frames_sent += taken;
+    srv->counters.bytes_sent += n;
     queue_pop(c, taken);
     /* An idle connection keeps no ring: a burst (joins while a room fills) would otherwise
      * leave it at its peak size for the connection's life. */

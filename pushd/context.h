@@ -33,11 +33,33 @@ typedef struct pd_ipc pd_ipc;
 typedef struct pd_loop pd_loop;
 typedef struct pd_fanout pd_fanout;
 
+/* The close codes pushd sends, counted by code (pd_counters.closes). */
+#define PD_CLOSE_CODES                                                                             \
+    {                                                                                              \
+        1000, 1001, PD_CLOSE_PROTOCOL, 1007, 1009, PD_CLOSE_AUTH, PD_CLOSE_SLOW, PD_CLOSE_FLOOD    \
+    }
+#define PD_NCLOSE_CODES 8
+
+/* What pushd has done since it started, for its metrics (metrics.c). Loop thread only: plain
+ * integers, no locks. */
+typedef struct pd_counters {
+    uint64_t ws_published;            /* WebSocket publishes stored and fanned out */
+    uint64_t rest_published;          /* golive-api's messages fanned out (nng publish ops) */
+    uint64_t deliveries;              /* frames the fan-out queued to subscribers */
+    uint64_t sends;                   /* socket writes of queued frames */
+    uint64_t frames_sent;             /* frames those writes carried (sends coalesce several) */
+    uint64_t bytes_sent;              /* WebSocket bytes of those frames, headers included */
+    uint64_t closes[PD_NCLOSE_CODES]; /* connections pushd closed, by PD_CLOSE_CODES */
+    uint64_t ipc_requests;            /* golive-api's requests over nng (a batch counts once) */
+    uint64_t ipc_errors;              /* ... answered with an error */
+} pd_counters;
+
 typedef struct pd_options {
     const char *listen; /* "unix:/path" or "[host:]port" */
     const char *db_path;
     const char *ipc_url;
-    const char *config_path; /* NULL: built-in defaults */
+    const char *config_path;    /* NULL: built-in defaults */
+    const char *metrics_listen; /* "host:port" of /metrics, /healthz, /readyz; NULL: none */
     size_t max_message;
     uint32_t ping_secs;    /* PING a client silent this long */
     uint32_t timeout_secs; /* close a client silent this long */
@@ -61,6 +83,7 @@ struct pd_server {
     gl_bucket_table connection_buckets; /* new connections per client IP (limits.c) */
     gl_ip_counts anonymous;             /* open anonymous connections per client IP (limits.c) */
     gl_limit_counts limit_counts;       /* refusals by limit, for rpc stats (limits.c) */
+    pd_counters counters;               /* for the metrics (metrics.c) */
     gl_map recent;                      /* (channel, user) -> recent messages (recent.c) */
     uint32_t recent_ticks;              /* sweeps since recent was last walked */
     pd_conn *conns;                     /* list of open connections */
@@ -77,6 +100,16 @@ struct pd_server {
     lws_sorted_usec_list_t drain_tick; /* during shutdown only */
     volatile sig_atomic_t want_reload, want_stop;
 };
+
+/* The index of close code in PD_CLOSE_CODES, or -1. */
+static inline int
+pd_close_index(uint16_t code)
+{
+    static const uint16_t codes[PD_NCLOSE_CODES] = PD_CLOSE_CODES;
+    for (int i = 0; i < PD_NCLOSE_CODES; i++)
+        if (codes[i] == code) return i;
+    return -1;
+}
 
 /* The one server, reachable from any lws callback. */
 static inline pd_server *

@@ -10,9 +10,13 @@ deliver_local(pd_fanout *self, const char *channel, pd_frame *f, int64_t msg_id)
     pd_fanout_local *fl = (pd_fanout_local *)self;
     pd_channel *ch = pd_channel_find(fl->srv, channel);
 
+    uint32_t n;
+
     if (ch == NULL) return 0;
     pd_channel_fanout(ch, f, msg_id);
-    return pd_channel_count(ch).subscribers;
+    n = pd_channel_count(ch).subscribers;
+    fl->srv->counters.deliveries += n;
+    return n;
 }
 
 typedef struct moderators_of {

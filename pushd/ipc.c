@@ -280,6 +280,7 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
             id->valuedouble != (double)(int64_t)id->valuedouble)
             return gl_wire_reply_error(GL_EINVAL, "id must be the message's row id");
         note_recent(srv, channel, event);
+        srv->counters.rest_published++;
         return fanout_event(srv, channel, event, (int64_t)id->valuedouble);
     }
     if (strcmp(op, GL_OP_EVENT) == 0) {
@@ -360,6 +361,8 @@ pd_ipc_service(pd_ipc *ipc)
         } else
             r = handle(ipc->srv, op, channel, req);
         gl_log(GL_LOG_DEBUG, "ipc", "%s %s", req ? op : "(bad request)", channel ? channel : "");
+        ipc->srv->counters.ipc_requests++;
+        ipc->srv->counters.ipc_errors += !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
         cJSON_Delete(req);
         nng_msg_free(w->msg);
         w->msg = NULL;

@@ -8,6 +8,7 @@
 #include "fanout.h"
 #include "ipc.h"
 #include "limits.h"
+#include "metrics.h"
 #include "recent.h"
 #include "loop.h"
 #include "modstate.h"
@@ -101,6 +102,8 @@ read_options(pd_options *o, paths *p, gl_err *err)
     o->listen = gl_env_or("GOLIVE_PUSHD_LISTEN", p->listen);
     o->ipc_url = gl_env_or("GOLIVE_IPC_URL", p->ipc);
     o->config_path = gl_env_or("REALTIME_CONFIG_PATH", NULL);
+    o->metrics_listen = gl_env_or("GOLIVE_PUSHD_METRICS_LISTEN", "127.0.0.1:9470");
+    if (strcmp(o->metrics_listen, "off") == 0) o->metrics_listen = NULL;
     m = strtoll(max, &end, 10);
     if (*end != '\0' || m < 256 || m > 16 * 1024 * 1024)
         return gl_err_set(err, GL_EINVAL,
@@ -192,6 +195,7 @@ usage(FILE *f)
                "Settings come from the environment (docs/configuration.md):\n"
                "  JWT_SECRET, REALTIME_CONFIG_PATH, LOG_LEVEL, GOLIVE_RUNDIR (default var),\n"
                "  GOLIVE_DB, GOLIVE_PUSHD_LISTEN, GOLIVE_IPC_URL, GOLIVE_MAX_MESSAGE_BYTES,\n"
+               "  GOLIVE_PUSHD_METRICS_LISTEN (127.0.0.1:9470, or off),\n"
                "  GOLIVE_PING_SECS (30), GOLIVE_IDLE_TIMEOUT_SECS (75).\n"
                "Signals: SIGHUP reloads the YAML config, SIGTERM/SIGINT stop cleanly.\n");
 }
@@ -245,7 +249,7 @@ main(int argc, char **argv)
 
     pd_fanout_local_init(&local_fanout, &srv);
     srv.fanout = &local_fanout.ops;
-    if (pd_server_listen(&srv, &err) != GL_OK ||
+    if (pd_server_listen(&srv, &err) != GL_OK || pd_metrics_listen(&srv, &err) != GL_OK ||
         pd_writer_start(srv.opt.db_path, &writer_hooks, &srv.writer, &err) != GL_OK ||
         pd_ipc_start(&srv, &srv.ipc, &err) != GL_OK) {
         gl_log(GL_LOG_ERROR, "main", "%s", err.msg);

@@ -172,6 +172,8 @@ viewer_token=$(mint --sub demo_viewer --username viewer --role user)
 streamer_token=$(mint --sub demo_streamer --username demo --role streamer)
 mod_token=$(mint --sub demo_mod --username mod --role moderator)
 
+metrics_at=${GOLIVE_PUSHD_METRICS_LISTEN:-127.0.0.1:9470}
+[ "$metrics_at" = off ] && metrics_url=off || metrics_url="http://$metrics_at/metrics   (golive-pushd; /healthz, /readyz)"
 cat <<MSG
 run: GoLive is up.
   web app    $web/   (watch: $web/watch/<stream name>, go live: $web/stream, chat alone: $web/embed/chat/<channel>)
@@ -184,6 +186,7 @@ run: GoLive is up.
   streams    http://$probe_host:$PORT/api/streaming/streams
   RTMP       $GOLIVE_RTMP_URL   (stream key: POST /api/streaming/keys)
   HLS        $GOLIVE_HLS_URL/<stream name>/index.m3u8
+  metrics    $metrics_url
   database   ${GOLIVE_DB:-$GOLIVE_RUNDIR/golive.db}   (sqlite3 it)
   config     $REALTIME_CONFIG_PATH
   a token    JWT_SECRET=\${JWT_SECRET:-change-me} $build/golive-token --sub user_123 --username alice

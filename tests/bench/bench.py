@@ -70,7 +70,8 @@ class GoLive:
         self.ws_port = peers.free_port()
         self.http_port = peers.free_port()
         env = dict(os.environ, JWT_SECRET=SECRET, GOLIVE_RUNDIR=workdir, LOG_LEVEL="warn",
-                   GOLIVE_PUSHD_LISTEN=f"127.0.0.1:{self.ws_port}")
+                   GOLIVE_PUSHD_LISTEN=f"127.0.0.1:{self.ws_port}",
+                   GOLIVE_PUSHD_METRICS_LISTEN=f"127.0.0.1:{peers.free_port()}")
         for k in ("GOLIVE_DB", "GOLIVE_IPC_URL", "REALTIME_CONFIG_PATH"):
             env.pop(k, None)
         env["REALTIME_CONFIG_PATH"] = os.path.join(workdir, "realtime.yaml")

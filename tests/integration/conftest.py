@@ -219,6 +219,7 @@ class Stack:
         self.nginx = None
         self.want_media = media
         self.media = None  # the nginx-rtmp process
+        self.metrics_port = free_port()  # pushd's /metrics, /healthz, /readyz
         self.rtmp_port = free_port() if media else None
         self.hls_port = free_port() if media else None
         self.failed = False
@@ -341,6 +342,7 @@ class Stack:
         env = dict(os.environ)
         # the paths must derive from GOLIVE_RUNDIR: drop overrides inherited from the caller
         for k in ("GOLIVE_DB", "GOLIVE_PUSHD_LISTEN", "GOLIVE_IPC_URL", "GOLIVE_MAX_MESSAGE_BYTES",
+                  "GOLIVE_PUSHD_METRICS_LISTEN",
                   "GOLIVE_BIND", "NOTIFY_SOCKET", "GOLIVE_MAX_BODY_BYTES",
                   "GOLIVE_IPC_TIMEOUT_MS", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
                   "GOLIVE_WEBHOOK_SECRET", "GOLIVE_HLS_URL", "GOLIVE_RTMP_URL", "RTMP_PORT",
@@ -356,6 +358,7 @@ class Stack:
             "REALTIME_CONFIG_PATH": self.config_path,
             "LOG_LEVEL": "debug",
             "GOLIVE_RUNDIR": self.rundir,
+            "GOLIVE_PUSHD_METRICS_LISTEN": f"127.0.0.1:{self.metrics_port}",
         })
         env.update(self.extra_env)
         return env

@@ -1,0 +1,238 @@
+/* The metrics and health endpoints (metrics.h): an lws vhost of its own whose one protocol
+ * answers plain HTTP GETs, each reply written with its headers in one lws_write. */
+#include "metrics.h"
+#include "conn.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct text {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} text;
+
+/* Append to t; on failure t stays failed and later puts do nothing. */
+__attribute__((__format__(__printf__, 2, 3))) static void
+put(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    while (!t->failed) {
+        size_t room = t->cap - t->len;
+        char *p;
+
+        if (room > 0) {
+            va_start(ap, fmt);
+            n = vsnprintf(t->p + t->len, room, fmt, ap);
+            va_end(ap);
+            if (n < 0) break;
+            if ((size_t)n < room) {
+                t->len += (size_t)n;
+                return;
+            }
+        }
+        if ((p = realloc(t->p, t->cap ? t->cap * 2 : 8192)) == NULL) break;
+        t->p = p;
+        t->cap = t->cap ? t->cap * 2 : 8192;
+    }
+    t->failed = true;
+}
+
+/* One series' HELP and TYPE lines. */
+static void
+family(text *t, const char *name, const char *type, const char *help)
+{
+    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+counter(text *t, const char *name, const char *help, uint64_t v)
+{
+    family(t, name, "counter", help);
+    put(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void
+gauge(text *t, const char *name, const char *help, double v)
+{
+    family(t, name, "gauge", help);
+    put(t, "%s %.17g\n", name, v);
+}
+
+static void
+print_metrics(pd_server *srv, text *t)
+{
+    static const uint16_t codes[PD_NCLOSE_CODES] = PD_CLOSE_CODES;
+    const pd_counters *n = &srv->counters;
+    const gl_limit_counts *l = &srv->limit_counts;
+    uint64_t users = 0, anon = 0, subs = 0;
+
+    for (const pd_conn *c = srv->conns; c != NULL; c = c->next) {
+        if (c->user != NULL)
+            users++;
+        else
+            anon++;
+        subs += c->nsubs;
+    }
+    family(t, "golive_pushd_start_time_seconds", "gauge",
+           "When pushd started, in seconds since the epoch.");
+    put(t, "golive_pushd_start_time_seconds %.3f\n",
+        (double)(gl_time_now_ms() - (gl_time_mono_ms() - srv->started_mono_ms)) / 1000.0);
+    family(t, "golive_pushd_connections", "gauge", "Open WebSocket connections, by auth state.");
+    put(t, "golive_pushd_connections{auth=\"user\"} %llu\n", (unsigned long long)users);
+    put(t, "golive_pushd_connections{auth=\"anonymous\"} %llu\n", (unsigned long long)anon);
+    gauge(t, "golive_pushd_subscriptions", "Channel subscriptions of the open connections.",
+          (double)subs);
+    gauge(t, "golive_pushd_channels", "Channels with at least one subscriber.",
+          (double)srv->channels.len);
+    family(t, "golive_pushd_messages_published_total", "counter",
+           "Messages fanned out, by the path they were published on.");
+    put(t, "golive_pushd_messages_published_total{path=\"websocket\"} %llu\n",
+        (unsigned long long)n->ws_published);
+    put(t, "golive_pushd_messages_published_total{path=\"rest\"} %llu\n",
+        (unsigned long long)n->rest_published);
+    counter(t, "golive_pushd_deliveries_total",
+            "Frames the fan-out queued to subscribers (messages and events).", n->deliveries);
+    counter(t, "golive_pushd_sends_total", "Socket writes of queued frames.", n->sends);
+    counter(t, "golive_pushd_frames_sent_total",
+            "Frames those writes carried (one write coalesces several).", n->frames_sent);
+    counter(t, "golive_pushd_sent_bytes_total", "WebSocket bytes of the frames sent.",
+            n->bytes_sent);
+    family(t, "golive_pushd_closes_total", "counter",
+           "Connections pushd closed, by close code (4008: slow consumer, 4029: flood).");
+    for (int i = 0; i < PD_NCLOSE_CODES; i++)
+        put(t, "golive_pushd_closes_total{code=\"%u\"} %llu\n", codes[i],
+            (unsigned long long)n->closes[i]);
+    family(t, "golive_pushd_connections_refused_total", "counter",
+           "Connections refused before they opened, by reason.");
+    put(t, "golive_pushd_connections_refused_total{reason=\"fd_limit\"} %llu\n",
+        (unsigned long long)srv->refused);
+    put(t, "golive_pushd_connections_refused_total{reason=\"rate_limit\"} %llu\n",
+        (unsigned long long)l->connections_refused);
+    put(t, "golive_pushd_connections_refused_total{reason=\"anonymous_limit\"} %llu\n",
+        (unsigned long long)l->anonymous_refused);
+    family(t, "golive_pushd_rate_limited_total", "counter",
+           "Commands refused rate_limited, by limit (docs/moderation.md \"Rate limits\").");
+    put(t, "golive_pushd_rate_limited_total{limit=\"publish\"} %llu\n",
+        (unsigned long long)l->publish_refused);
+    put(t, "golive_pushd_rate_limited_total{limit=\"commands\"} %llu\n",
+        (unsigned long long)l->commands_refused);
+    family(t, "golive_pushd_chat_mode_refusals_total", "counter",
+           "WebSocket publishes a chat mode refused, by mode.");
+    for (int k = GL_MODE_NONE + 1; k < GL_MODE_COUNT; k++)
+        put(t, "golive_pushd_chat_mode_refusals_total{mode=\"%s\"} %llu\n", gl_mode_kind_names[k],
+            (unsigned long long)l->modes_refused[k]);
+    counter(t, "golive_pushd_messages_held_total", "WebSocket publishes held for review.", l->held);
+    gauge(t, "golive_pushd_anonymous_connections",
+          "Anonymous connections counted against anonymous_per_ip.", (double)srv->anonymous.total);
+    counter(t, "golive_pushd_ipc_requests_total", "golive-api's requests over nng.",
+            n->ipc_requests);
+    counter(t, "golive_pushd_ipc_errors_total", "golive-api's requests answered with an error.",
+            n->ipc_errors);
+}
+
+/* Reply status with body (taken) as content type, in one write. */
+static int
+reply(struct lws *wsi, unsigned status, const char *type, text *body)
+{
+    unsigned char hdr[512], *p = hdr, *end = hdr + sizeof(hdr);
+    size_t hlen;
+    unsigned char *out;
+    int rv = -1;
+
+    if (body->failed || lws_add_http_common_headers(wsi, status, type, body->len, &p, end) != 0 ||
+        lws_finalize_http_header(wsi, &p, end) != 0)
+        goto out_free;
+    hlen = (size_t)(p - hdr);
+    if ((out = malloc(LWS_PRE + hlen + body->len)) == NULL) goto out_free;
+    memcpy(out + LWS_PRE, hdr, hlen);
+    memcpy(out + LWS_PRE + hlen, body->p, body->len);
+    if (lws_write(wsi, out + LWS_PRE, hlen + body->len, LWS_WRITE_HTTP_FINAL) ==
+        (int)(hlen + body->len))
+        rv = lws_http_transaction_completed(wsi) ? -1 : 0;
+    free(out);
+out_free:
+    free(body->p);
+    return rv;
+}
+
+/* Ready: the loop runs (it is answering) and SQLite answers a read. */
+static bool
+ready(pd_server *srv, text *why)
+{
+    int64_t id;
+    gl_err err;
+    if (gl_db_last_id(srv->db, "", &id, &err) == GL_OK) return true;
+    put(why, "not ready: %s\n", err.msg);
+    return false;
+}
+
+static int
+serve(pd_server *srv, struct lws *wsi, const char *path)
+{
+    text t = {NULL, 0, 0, false};
+
+    if (strcmp(path, "/metrics") == 0) {
+        print_metrics(srv, &t);
+        return reply(wsi, 200, "text/plain; version=0.0.4; charset=utf-8", &t);
+    }
+    if (strcmp(path, "/healthz") == 0) {
+        put(&t, "ok\n");
+        return reply(wsi, 200, "text/plain; charset=utf-8", &t);
+    }
+    if (strcmp(path, "/readyz") == 0) {
+        bool ok = ready(srv, &t);
+        if (ok) put(&t, "ready\n");
+        return reply(wsi, ok ? 200 : 503, "text/plain; charset=utf-8", &t);
+    }
+    put(&t, "not found: GET /metrics, /healthz or /readyz\n");
+    return reply(wsi, 404, "text/plain; charset=utf-8", &t);
+}
+
+static int
+callback_metrics(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    if (reason == LWS_CALLBACK_HTTP) return serve(pd_server_get(wsi), wsi, (const char *)in);
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols metrics_protocols[] = {
+    {"golive-metrics", callback_metrics, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+int
+pd_metrics_listen(pd_server *srv, gl_err *err)
+{
+    struct lws_context_creation_info info;
+    const char *l = srv->opt.metrics_listen, *colon;
+    char host[256];
+    char *end;
+    long port;
+
+    if (l == NULL) return GL_OK;
+    colon = strrchr(l, ':');
+    port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
+    if (colon == NULL || colon == l || *end != '\0' || port <= 0 || port > 65535 ||
+        (size_t)(colon - l) >= sizeof(host))
+        return gl_err_set(err, GL_EINVAL,
+                          "bad GOLIVE_PUSHD_METRICS_LISTEN '%s' (host:port, or off)", l);
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - l), l);
+    memset(&info, 0, sizeof(info));
+    info.port = (int)port;
+    info.iface = host;
+    info.protocols = metrics_protocols;
+    info.vhost_name = "golive-metrics";
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (lws_create_vhost(srv->ctx, &info) == NULL)
+        return gl_err_set(err, GL_EUNAVAIL, "cannot listen for metrics on %s", l);
+    gl_log(GL_LOG_INFO, "metrics", "metrics on http://%s/metrics (and /healthz, /readyz)", l);
+    return GL_OK;
+}

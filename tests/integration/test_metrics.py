@@ -1,0 +1,135 @@
+"""golive-pushd's operator endpoints (docs/operations.md) through the real stack: /metrics in
+Prometheus' text format on its own listener, whose series move as clients connect, publish over
+WebSocket and REST, and are refused; /healthz and /readyz; and Debian's real Prometheus server
+scraping it, its series then queryable."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from conftest import close_all, free_port, json_body, run, unique_channel, wait_for
+
+STACK_API = True
+
+SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (-?[0-9.e+]+)$')
+
+
+def scrape(stack):
+    r = requests.get(f"http://127.0.0.1:{stack.metrics_port}/metrics", timeout=5)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
+    series, typed = {}, {}
+    for line in r.text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            typed[name] = kind
+            continue
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"not a Prometheus sample line: {line!r}"
+        name, labels, value = m.group(1), m.group(2) or "", float(m.group(3))
+        assert name in typed, f"{name} has no TYPE line"
+        assert not name.endswith("_total") or typed[name] == "counter", name
+        series[name + labels] = value
+    return series
+
+
+def test_metrics_move_with_connections_publishes_and_refusals(stack):
+    ch = unique_channel()
+    before = scrape(stack)
+    for name in ("golive_pushd_start_time_seconds", 'golive_pushd_connections{auth="user"}',
+                 'golive_pushd_closes_total{code="4008"}',
+                 'golive_pushd_rate_limited_total{limit="publish"}',
+                 'golive_pushd_chat_mode_refusals_total{mode="slow_mode"}',
+                 "golive_pushd_ipc_requests_total", "golive_pushd_sent_bytes_total"):
+        assert name in before, (name, sorted(before))
+    assert abs(before["golive_pushd_start_time_seconds"] - time.time()) < 3600
+
+    async def body():
+        alice = await stack.client(stack.token("u_met_a", username="alice"))
+        guest = await stack.client()
+        try:
+            await alice.subscribe(ch)
+            await guest.subscribe(ch)
+            now = scrape(stack)
+            assert now['golive_pushd_connections{auth="user"}'] >= 1, now
+            assert now['golive_pushd_connections{auth="anonymous"}'] >= 1, now
+            assert now["golive_pushd_subscriptions"] >= 2 and now["golive_pushd_channels"] >= 1
+            await alice.publish(ch, {"content": "over websocket"})
+            await guest.recv_until(lambda m: m.get("type") == "message")
+            json_body(stack.rest("POST", ch, "publish", token=stack.token("u_met_a"),
+                                 json={"data": {"content": "over rest"}}))
+            await guest.recv_until(lambda m: m.get("type") == "message"
+                                   and m["data"]["content"] == "over rest")
+        finally:
+            await close_all(alice, guest)
+    run(body())
+    after = scrape(stack)
+
+    def grew(name, by=1):
+        assert after[name] >= before[name] + by, (name, before[name], after[name])
+    grew('golive_pushd_messages_published_total{path="websocket"}')
+    grew('golive_pushd_messages_published_total{path="rest"}')
+    grew("golive_pushd_deliveries_total", 4)  # two messages to two subscribers
+    grew("golive_pushd_frames_sent_total", 4)
+    grew("golive_pushd_sent_bytes_total", 40)
+    grew("golive_pushd_ipc_requests_total")
+    assert after["golive_pushd_sends_total"] <= after["golive_pushd_frames_sent_total"]
+
+
+def test_health_and_readiness(stack):
+    base = f"http://127.0.0.1:{stack.metrics_port}"
+    r = requests.get(base + "/healthz", timeout=5)
+    assert (r.status_code, r.text) == (200, "ok\n")
+    r = requests.get(base + "/readyz", timeout=5)
+    assert (r.status_code, r.text) == (200, "ready\n")
+    r = requests.get(base + "/other", timeout=5)
+    assert r.status_code == 404 and "/metrics" in r.text
+    # not on the public port: nginx does not serve it
+    assert stack.http("GET", "/metrics").status_code == 404
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None,
+                    reason="Debian's prometheus is not installed (tools/install-deps.sh adds it)")
+def test_a_real_prometheus_scrapes_pushd(stack):
+    port = free_port()
+    d = tempfile.mkdtemp(prefix="golive-prom-")
+    with open(os.path.join(d, "prometheus.yml"), "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n"
+                "scrape_configs:\n  - job_name: golive-pushd\n    static_configs:\n"
+                f"      - targets: ['127.0.0.1:{stack.metrics_port}']\n")
+    log = open(os.path.join(d, "prometheus.log"), "wb")
+    prom = subprocess.Popen(["prometheus", f"--config.file={d}/prometheus.yml",
+                             f"--storage.tsdb.path={d}/data", f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def query(q):
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": q},
+                                 timeout=2)
+                return r.json()["data"]["result"] if r.status_code == 200 else []
+            except (requests.RequestException, ValueError):
+                return []
+
+        up = wait_for(lambda: [s for s in query('up{job="golive-pushd"}') if s["value"][1] == "1"],
+                      timeout=30, what="Prometheus to scrape golive-pushd")
+        assert up
+        conns = query("golive_pushd_connections")
+        assert {s["metric"]["auth"] for s in conns} == {"user", "anonymous"}, conns
+        for q in ("golive_pushd_messages_published_total", "golive_pushd_closes_total",
+                  "golive_pushd_rate_limited_total", "golive_pushd_chat_mode_refusals_total"):
+            assert query(q), q
+    finally:
+        prom.terminate()
+        try:
+            prom.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            prom.kill()
+        log.close()
+        shutil.rmtree(d, ignore_errors=True)
