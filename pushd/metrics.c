@@ -58,6 +58,22 @@ counter(text *t, const char *name, const char *help, uint64_t v)
     put(t, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* One value of a labeled counter. */
+typedef struct label_value {
+    const char *value;
+    uint64_t n;
+} label_value;
+
+/* A counter with one label, a sample per value. */
+static void
+labeled(text *t, const char *name, const char *help, const char *label, const label_value *v,
+        size_t nv)
+{
+    family(t, name, "counter", help);
+    for (size_t i = 0; i < nv; i++)
+        put(t, "%s{%s=\"%s\"} %llu\n", name, label, v[i].value, (unsigned long long)v[i].n);
+}
+
 static void
 gauge(text *t, const char *name, const char *help, double v)
 {
@@ -69,6 +85,8 @@ static void
 print_metrics(pd_server *srv, text *t)
 {
     static const uint16_t codes[PD_NCLOSE_CODES] = PD_CLOSE_CODES;
+    char code_names[PD_NCLOSE_CODES][8];
+    label_value closes[PD_NCLOSE_CODES], modes[GL_MODE_COUNT - 1];
     const pd_counters *n = &srv->counters;
     const gl_limit_counts *l = &srv->limit_counts;
     uint64_t users = 0, anon = 0, subs = 0;
@@ -91,12 +109,9 @@ print_metrics(pd_server *srv, text *t)
           (double)subs);
     gauge(t, "golive_pushd_channels", "Channels with at least one subscriber.",
           (double)srv->channels.len);
-    family(t, "golive_pushd_messages_published_total", "counter",
-           "Messages fanned out, by the path they were published on.");
-    put(t, "golive_pushd_messages_published_total{path=\"websocket\"} %llu\n",
-        (unsigned long long)n->ws_published);
-    put(t, "golive_pushd_messages_published_total{path=\"rest\"} %llu\n",
-        (unsigned long long)n->rest_published);
+    labeled(t, "golive_pushd_messages_published_total",
+            "Messages fanned out, by the path they were published on.", "path",
+            (const label_value[]){{"websocket", n->ws_published}, {"rest", n->rest_published}}, 2);
     counter(t, "golive_pushd_deliveries_total",
             "Frames the fan-out queued to subscribers (messages and events).", n->deliveries);
     counter(t, "golive_pushd_sends_total", "Socket writes of queued frames.", n->sends);
@@ -104,30 +119,28 @@ print_metrics(pd_server *srv, text *t)
             "Frames those writes carried (one write coalesces several).", n->frames_sent);
     counter(t, "golive_pushd_sent_bytes_total", "WebSocket bytes of the frames sent.",
             n->bytes_sent);
-    family(t, "golive_pushd_closes_total", "counter",
-           "Connections pushd closed, by close code (4008: slow consumer, 4029: flood).");
-    for (int i = 0; i < PD_NCLOSE_CODES; i++)
-        put(t, "golive_pushd_closes_total{code=\"%u\"} %llu\n", codes[i],
-            (unsigned long long)n->closes[i]);
-    family(t, "golive_pushd_connections_refused_total", "counter",
-           "Connections refused before they opened, by reason.");
-    put(t, "golive_pushd_connections_refused_total{reason=\"fd_limit\"} %llu\n",
-        (unsigned long long)srv->refused);
-    put(t, "golive_pushd_connections_refused_total{reason=\"rate_limit\"} %llu\n",
-        (unsigned long long)l->connections_refused);
-    put(t, "golive_pushd_connections_refused_total{reason=\"anonymous_limit\"} %llu\n",
-        (unsigned long long)l->anonymous_refused);
-    family(t, "golive_pushd_rate_limited_total", "counter",
-           "Commands refused rate_limited, by limit (docs/moderation.md \"Rate limits\").");
-    put(t, "golive_pushd_rate_limited_total{limit=\"publish\"} %llu\n",
-        (unsigned long long)l->publish_refused);
-    put(t, "golive_pushd_rate_limited_total{limit=\"commands\"} %llu\n",
-        (unsigned long long)l->commands_refused);
-    family(t, "golive_pushd_chat_mode_refusals_total", "counter",
-           "WebSocket publishes a chat mode refused, by mode.");
+    for (int i = 0; i < PD_NCLOSE_CODES; i++) {
+        snprintf(code_names[i], sizeof(code_names[i]), "%u", codes[i]);
+        closes[i] = (label_value){code_names[i], n->closes[i]};
+    }
+    labeled(t, "golive_pushd_closes_total",
+            "Connections pushd closed, by close code (4008: slow consumer, 4029: flood).", "code",
+            closes, PD_NCLOSE_CODES);
+    labeled(t, "golive_pushd_connections_refused_total",
+            "Connections refused before they opened, by reason.", "reason",
+            (const label_value[]){{"fd_limit", srv->refused},
+                                  {"rate_limit", l->connections_refused},
+                                  {"anonymous_limit", l->anonymous_refused}},
+            3);
+    labeled(
+        t, "golive_pushd_rate_limited_total",
+        "Commands refused rate_limited, by limit (docs/moderation.md \"Rate limits\").", "limit",
+        (const label_value[]){{"publish", l->publish_refused}, {"commands", l->commands_refused}},
+        2);
     for (int k = GL_MODE_NONE + 1; k < GL_MODE_COUNT; k++)
-        put(t, "golive_pushd_chat_mode_refusals_total{mode=\"%s\"} %llu\n", gl_mode_kind_names[k],
-            (unsigned long long)l->modes_refused[k]);
+        modes[k - 1] = (label_value){gl_mode_kind_names[k], l->modes_refused[k]};
+    labeled(t, "golive_pushd_chat_mode_refusals_total",
+            "WebSocket publishes a chat mode refused, by mode.", "mode", modes, GL_MODE_COUNT - 1);
     counter(t, "golive_pushd_messages_held_total", "WebSocket publishes held for review.", l->held);
     gauge(t, "golive_pushd_anonymous_connections",
           "Anonymous connections counted against anonymous_per_ip.", (double)srv->anonymous.total);
