@@ -67,6 +67,11 @@ $(BUILD)/gen/schema_sql.c: schema.sql tools/embed-sql.sh
 $(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	$(CC) $(FINAL_CFLAGS) -c $< -o $@
 
+# The version string lives in one object, rebuilt when VERSION changes.
+VERSION := $(shell cat VERSION)
+$(BUILD)/shared/version.o: VERSION
+$(BUILD)/shared/version.o: FINAL_CFLAGS += -DGL_VERSION='"$(VERSION)"'
+
 $(LIBGOLIVE): $(SHARED_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -7,6 +7,7 @@
 #include "routes.h"
 #include "shared/env.h"
 #include "shared/log.h"
+#include "shared/version.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -220,7 +221,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-            "usage: golive-api [--listen PATH|HOST:PORT] [--threads N]\n"
+            "usage: golive-api [--listen PATH|HOST:PORT] [--threads N] [--help] [--version]\n"
             "FastCGI responder for /api/realtime/* and /api/streaming/*. Without --listen it "
             "serves a socket it\n"
             "inherits (systemd LISTEN_FDS, or fd 0 from spawn-fcgi / the web server), runs as CGI\n"
@@ -238,6 +239,7 @@ main(int argc, char **argv)
     static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
                                          {"threads", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     const char *listen_addr = NULL;
     char db_path[1024], ipc_url[1100], sock_path[1100];
@@ -265,6 +267,9 @@ main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 'V':
+            printf("golive-api %s\n", gl_version);
             return 0;
         default:
             usage(stderr);
@@ -327,7 +332,8 @@ main(int argc, char **argv)
         /* Web server workers (nginx's run as nobody) must be able to connect. */
         if (is_path && chmod(addr, 0666) != 0)
             gl_log(GL_LOG_WARN, "api", "chmod %s: %s", addr, strerror(errno));
-        gl_log(GL_LOG_INFO, "api", "listening on %s with %ld threads", addr, threads);
+        gl_log(GL_LOG_INFO, "api", "golive-api %s listening on %s with %ld threads", gl_version,
+               addr, threads);
     } else {
         gl_log(GL_LOG_INFO, "api", "serving inherited socket fd %d with %ld threads", listen_fd,
                threads);

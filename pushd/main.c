@@ -8,15 +8,16 @@
 #include "fanout.h"
 #include "ipc.h"
 #include "limits.h"
-#include "metrics.h"
-#include "recent.h"
 #include "loop.h"
+#include "metrics.h"
 #include "modstate.h"
+#include "recent.h"
 #include "writer.h"
 #include "wsguard.h"
 #include "shared/env.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
+#include "shared/version.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -197,7 +198,8 @@ usage(FILE *f)
                "  GOLIVE_DB, GOLIVE_PUSHD_LISTEN, GOLIVE_IPC_URL, GOLIVE_MAX_MESSAGE_BYTES,\n"
                "  GOLIVE_PUSHD_METRICS_LISTEN (127.0.0.1:9470, or off),\n"
                "  GOLIVE_PING_SECS (30), GOLIVE_IDLE_TIMEOUT_SECS (75).\n"
-               "Signals: SIGHUP reloads the YAML config, SIGTERM/SIGINT stop cleanly.\n");
+               "Signals: SIGHUP reloads the YAML config, SIGTERM/SIGINT stop cleanly.\n"
+               "  --help, --version\n");
 }
 
 /* The history writer's wake-up: stored messages wait for the loop. */
@@ -221,12 +223,17 @@ main(int argc, char **argv)
 
     if (argc > 1) {
         bool help = strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0;
+        if (strcmp(argv[1], "--version") == 0) {
+            printf("golive-pushd %s\n", gl_version);
+            return 0;
+        }
         usage(help ? stdout : stderr);
         return help ? 0 : 2;
     }
     memset(&srv, 0, sizeof(srv));
     if (!gl_log_init_from_env())
         gl_log(GL_LOG_WARN, "main", "LOG_LEVEL must be debug, info, warn or error; using info");
+    gl_log(GL_LOG_INFO, "main", "golive-pushd %s starting", gl_version);
     gl_map_seed();
     srv.started_mono_ms = gl_time_mono_ms();
     srv.secret = gl_jwt_secret_from_env();

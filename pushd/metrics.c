@@ -4,6 +4,7 @@
 #include "conn.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
+#include "shared/version.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +99,8 @@ print_metrics(pd_server *srv, text *t)
             anon++;
         subs += c->nsubs;
     }
+    family(t, "golive_pushd_build_info", "gauge", "golive-pushd's version, as a label.");
+    put(t, "golive_pushd_build_info{version=\"%s\"} 1\n", gl_version);
     family(t, "golive_pushd_start_time_seconds", "gauge",
            "When pushd started, in seconds since the epoch.");
     put(t, "golive_pushd_start_time_seconds %.3f\n",

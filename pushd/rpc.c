@@ -7,6 +7,7 @@
 #include "shared/json.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
+#include "shared/version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ pd_rpc_stats(pd_server *srv)
     if (o == NULL ||
         cJSON_AddNumberToObject(o, "total_channels", (double)srv->channels.len) == NULL ||
         cJSON_AddNumberToObject(o, "total_clients", srv->nconns) == NULL ||
-        cJSON_AddStringToObject(o, "uptime", up) == NULL) {
+        cJSON_AddStringToObject(o, "uptime", up) == NULL ||
+        cJSON_AddStringToObject(o, "version", gl_version) == NULL) {
         cJSON_Delete(o);
         return NULL;
     }

@@ -1,6 +1,7 @@
 /* golive-token: mint an HS256 JWT for GoLive from the command line, signed with the same secret
  * the servers use (JWT_SECRET, default "change-me"). Prints the token and a newline on stdout. */
 #include "shared/jwt.h"
+#include "shared/version.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -29,7 +30,8 @@ usage(FILE *f)
             "  --no-permissions    carry an empty permissions array (explicitly none)\n"
             "  --ttl DURATION      lifetime: 24h, 90m, 3600s, 3600 or 7d (default: 24h)\n"
             "  --secret-env VAR    read the secret from VAR instead of JWT_SECRET\n"
-            "  --help              show this help\n");
+            "  --help              show this help\n"
+            "  --version           print the version\n");
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((__format__(__printf__, 1, 2)));
@@ -103,15 +105,11 @@ int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"sub", required_argument, NULL, 's'},
-        {"username", required_argument, NULL, 'u'},
-        {"role", required_argument, NULL, 'r'},
-        {"perm", required_argument, NULL, 'p'},
-        {"no-permissions", no_argument, NULL, 'n'},
-        {"ttl", required_argument, NULL, 't'},
-        {"secret-env", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"sub", required_argument, NULL, 's'},        {"username", required_argument, NULL, 'u'},
+        {"role", required_argument, NULL, 'r'},       {"perm", required_argument, NULL, 'p'},
+        {"no-permissions", no_argument, NULL, 'n'},   {"ttl", required_argument, NULL, 't'},
+        {"secret-env", required_argument, NULL, 'e'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0},
     };
     const char *perms[PERMS_MAX];
     const char *secret_env = NULL, *secret;
@@ -158,6 +156,9 @@ main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 'V':
+            printf("golive-token %s\n", gl_version);
             return 0;
         case ':':
             return bad_usage("option %s needs a value", argv[optind - 1]);

@@ -1,7 +1,8 @@
 """golive-pushd's operator endpoints (docs/operations.md) through the real stack: /metrics in
 Prometheus' text format on its own listener, whose series move as clients connect, publish over
 WebSocket and REST, and are refused; /healthz and /readyz; and Debian's real Prometheus server
-scraping it, its series then queryable."""
+scraping it, its series then queryable; the version (the VERSION file) in --version, the log's
+first line, rpc stats and the metrics."""
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import close_all, free_port, json_body, run, unique_channel, wait_for
+from conftest import BUILD, REPO, close_all, free_port, json_body, run, unique_channel, wait_for
 
 STACK_API = True
 
@@ -133,3 +134,28 @@ def test_a_real_prometheus_scrapes_pushd(stack):
             prom.kill()
         log.close()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_the_version_is_everywhere(stack):
+    with open(os.path.join(REPO, "VERSION")) as f:
+        version = f.read().strip()
+    assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version), version
+    for name in ("golive-pushd", "golive-api", "golive-token"):
+        out = subprocess.run([os.path.join(BUILD, name), "--version"], capture_output=True,
+                             text=True, timeout=10)
+        assert (out.returncode, out.stdout) == (0, f"{name} {version}\n"), (name, out)
+        helped = subprocess.run([os.path.join(BUILD, name), "--help"], capture_output=True,
+                                text=True, timeout=10)
+        assert helped.returncode == 0 and "--version" in helped.stdout, (name, helped)
+    first = open(stack.pushd_log).readline()
+    assert f"golive-pushd {version} starting" in first, first
+    assert f"golive-api {version} listening" in stack.api_log()
+    assert scrape(stack)[f'golive_pushd_build_info{{version="{version}"}}'] == 1
+
+    async def body():
+        c = await stack.client()
+        try:
+            assert (await c.stats())["version"] == version
+        finally:
+            await c.close()
+    run(body())

@@ -33,7 +33,8 @@ def test_stats_shape_and_counts(make_stack):
             assert set(r["data"]) == {"method", "result"}, r
             assert r["data"]["method"] == "stats", r
             res = r["data"]["result"]
-            assert set(res) == {"total_channels", "total_clients", "uptime", "limits"}, res
+            assert set(res) == {"total_channels", "total_clients", "uptime", "limits",
+                                "version"}, res
             assert res["total_channels"] == 2, res
             assert res["total_clients"] == 3, res
             assert isinstance(res["uptime"], str) and res["uptime"], res
