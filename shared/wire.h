@@ -27,7 +27,7 @@
 #define GL_OP_PRESENCE "presence" /* channel -> data as the WS presence reply */
 #define GL_OP_CHANNELS "channels" /* -> {"channels":[{"channel","subscribers","users"}]} */
 #define GL_OP_CHANNEL "channel"   /* channel -> {"subscribers","users","anonymous","last_id"} */
-#define GL_OP_STATS "stats"       /* -> {"total_channels","total_clients","uptime","limits"} */
+#define GL_OP_STATS "stats"       /* -> {"total_channels","total_clients","uptime",...} */
 #define GL_OP_BATCH "batch"       /* items: [{"op","channel",...}] -> {"results":[reply, ...]} */
 #define GL_WIRE_BATCH_MAX 256     /* most items one batch may carry */
 
