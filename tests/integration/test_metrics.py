@@ -1,8 +1,10 @@
 """golive-pushd's operator endpoints (docs/operations.md) through the real stack: /metrics in
 Prometheus' text format on its own listener, whose series move as clients connect, publish over
 WebSocket and REST, and are refused; /healthz and /readyz; and Debian's real Prometheus server
-scraping it, its series then queryable; the version (the VERSION file) in --version, the log's
+scraping it, its series then queryable, and so are the queries of the Grafana dashboard in
+conf/grafana/; the version (the VERSION file) in --version, the log's
 first line, rpc stats and the metrics."""
+import json
 import os
 import re
 import shutil
@@ -126,6 +128,19 @@ def test_a_real_prometheus_scrapes_pushd(stack):
         for q in ("golive_pushd_messages_published_total", "golive_pushd_closes_total",
                   "golive_pushd_rate_limited_total", "golive_pushd_chat_mode_refusals_total"):
             assert query(q), q
+        # the Grafana dashboard's queries are valid PromQL over series pushd exports
+        exported = {k.split("{")[0] for k in scrape(stack)} | {"up"}
+        with open(os.path.join(REPO, "conf", "grafana", "golive-pushd.json")) as f:
+            dash = json.load(f)
+        exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+        assert len(exprs) >= 12, exprs
+        for e in exprs:
+            names = set(re.findall(r"\b(golive_[a-z_]+|up)\b", e))
+            assert names and names <= exported, (e, names - exported)
+            q = e.replace("$job", "golive-pushd").replace("$__rate_interval", "1m")
+            r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": q},
+                             timeout=5).json()
+            assert r["status"] == "success", (q, r)
     finally:
         prom.terminate()
         try:
