@@ -48,7 +48,8 @@ PYTHON := /usr/bin/python3
 ONE_WAY_DIRS := shared pushd fcgi-api
 PYTEST_ARGS ?=
 
-.PHONY: all deps run test test-unit test-integration asan format format-check clean db bench
+.PHONY: all deps run test test-unit test-integration asan format format-check clean db bench \
+        install uninstall
 
 all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN)
 
@@ -140,6 +141,43 @@ asan:
 
 FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c \
                  tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c)
+
+# `make install PREFIX=/usr/local DESTDIR=...`: the binaries, the schema, the web app, example
+# configs, units, man pages and docs. The systemd units name /usr/local/bin: with another PREFIX,
+# edit their ExecStart. /etc/golive/realtime.yaml is installed only when there is none.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+DATADIR = $(DESTDIR)$(PREFIX)/share/golive
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/golive
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
+UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
+INSTALLED_BINS = golive-pushd golive-api golive-token
+MAN_PAGES = $(wildcard man/*.[158])
+WEB_FILES = $(shell find web -type f)
+CONF_FILES = $(wildcard conf/*.yaml conf/nginx/* conf/lighttpd/* conf/apache/* conf/grafana/*)
+
+install: $(BINS)
+	install -d $(BINDIR) $(DATADIR) $(DOCDIR)/docs $(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/golive
+	install -m 0755 $(addprefix $(BUILD)/,$(INSTALLED_BINS)) $(BINDIR)/
+	install -m 0644 schema.sql $(DATADIR)/
+	for f in $(WEB_FILES) $(CONF_FILES); do install -D -m 0644 $$f $(DATADIR)/$$f; done
+	install -m 0644 conf/systemd/* $(UNITDIR)/
+	install -m 0644 README.md $(DOCDIR)/
+	install -m 0644 docs/*.md $(DOCDIR)/docs/
+	install -d $(DOCDIR)/docs/screenshots
+	install -m 0644 docs/screenshots/*.png $(DOCDIR)/docs/screenshots/
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -D -m 0644 $$m $(MANDIR)/man$$s/$${m##*/}; done
+	test -e $(DESTDIR)$(SYSCONFDIR)/golive/realtime.yaml || \
+	    install -m 0640 conf/realtime.yaml $(DESTDIR)$(SYSCONFDIR)/golive/realtime.yaml
+	@echo "install: done under $(DESTDIR)$(PREFIX) (config in $(DESTDIR)$(SYSCONFDIR)/golive)"
+
+uninstall:
+	rm -f $(addprefix $(BINDIR)/,$(INSTALLED_BINS))
+	rm -f $(addprefix $(UNITDIR)/,$(notdir $(wildcard conf/systemd/*)))
+	for m in $(MAN_PAGES); do s=$${m##*.}; rm -f $(MANDIR)/man$$s/$${m##*/}; done
+	rm -rf $(DATADIR) $(DOCDIR)
+	@echo "uninstall: done ($(DESTDIR)$(SYSCONFDIR)/golive is kept)"
 
 format:
 	clang-format -i $(FORMAT_FILES)
