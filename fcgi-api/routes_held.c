@@ -102,18 +102,20 @@ do_deny(api_req *r, void *arg, gl_err *err)
     return rv;
 }
 
-/* Reply, and tell the channel's moderators (their queues drop the message). */
+/* Tell the channel's moderators (their queues drop the message) and reply; "pushed" says
+ * whether pushd took the approved message (message_pushed), else the moderators' event. */
 static void
-reply_decision(api_req *r, int64_t id, const char *status, int64_t message_id, bool pushed)
+reply_decision(api_req *r, int64_t id, const char *status, int64_t message_id,
+               const bool *message_pushed)
 {
     cJSON *out = cJSON_CreateObject(), *ev = gl_event_held_decided(r->channel, id, status);
+    bool told = ev != NULL && api_push(r->app, gl_wire_moderators_event(r->channel, ev));
 
-    if (ev != NULL) api_push(r->app, gl_wire_moderators_event(r->channel, ev));
     cJSON_AddStringToObject(out, "channel", r->channel);
     gl_json_add_int(out, "held_id", id);
     cJSON_AddStringToObject(out, "status", status);
     if (message_id > 0) gl_json_add_int(out, "message_id", message_id);
-    cJSON_AddBoolToObject(out, "pushed", pushed);
+    cJSON_AddBoolToObject(out, "pushed", message_pushed != NULL ? *message_pushed : told);
     api_reply(r, 200, out);
 }
 
@@ -146,7 +148,7 @@ decide(api_req *r, bool approve, gl_err *err)
     d = (gl_held_decision){r->channel, id, approve, r->user.id, at, &a, false};
     if (!approve) {
         if ((rv = api_write_audited(r, do_deny, &d, &a, err)) == GL_OK)
-            reply_decision(r, id, "denied", 0, false);
+            reply_decision(r, id, "denied", 0, NULL);
         goto out;
     }
     if ((rv = gl_db_get_override(r->db, r->channel, &ov, err)) != GL_OK) goto out;
@@ -164,7 +166,7 @@ decide(api_req *r, bool approve, gl_err *err)
             rv = gl_err_set(err, GL_ECONFLICT, "held message %lld was already decided",
                             (long long)id);
     }
-    if (rv == GL_OK) reply_decision(r, id, "approved", m.id, pushed);
+    if (rv == GL_OK) reply_decision(r, id, "approved", m.id, &pushed);
 out:
     held_copy_free(&h);
     return rv;

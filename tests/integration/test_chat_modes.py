@@ -383,7 +383,7 @@ def test_held_messages_wait_for_a_moderator_who_approves_or_denies(stack):
             assert (ev["held_id"], ev["status"]) == (rest_held, "approved"), ev
             denied = json_body(stack.http("POST", path(name, "held", str(ws_held), "deny"),
                                           token=modtok))
-            assert denied["status"] == "denied", denied
+            assert denied["status"] == "denied" and denied["pushed"] is True, denied
             ev = await m.recv_until(is_event("held_decided", ch))
             assert (ev["held_id"], ev["status"]) == (ws_held, "denied"), ev
             return ws_held, rest_held, out
