@@ -24,6 +24,7 @@
 typedef struct api_publisher api_publisher;
 typedef struct api_req api_req;
 typedef struct api_rate_limits api_rate_limits;
+typedef struct api_metrics api_metrics;
 
 /* A route handler: replies itself on success and returns GL_OK; otherwise returns a GL_E* with
  * the client's message in err, and api_handle replies with it (the one error reply). */
@@ -51,6 +52,7 @@ typedef struct api_app {
     nng_socket pushd;             /* req socket, dialled without blocking */
     api_publisher *publisher;     /* the group-commit writer; NULL in CGI mode */
     api_rate_limits *rate_limits; /* REST publish limits (rate_limits.c); NULL in CGI mode */
+    api_metrics *metrics;         /* this process's counters (metrics.c); NULL in CGI mode */
     const api_route_def *routes;  /* the route table main hands in (route_table.c) */
     size_t n_routes;
 } api_app;
@@ -87,6 +89,8 @@ struct api_req {
     const char *cors_origin; /* Access-Control-Allow-Origin of every reply, NULL for none */
     uint32_t retry_after_ms; /* a rate_limited reply's wait (Retry-After), 0 for none */
     bool replied;
+    int status; /* the reply's HTTP status, once replied */
+    int route;  /* the matched route's index in app->routes, -1 for none */
 };
 
 /* ---- request.c ---- */
@@ -99,6 +103,9 @@ void api_reply(api_req *r, int status, cJSON *obj);
 
 /* Reply 302 with Location: location (a safe token: no CR/LF) and {"location": ...}. */
 void api_reply_redirect(api_req *r, const char *location);
+
+/* Reply status with a body that is not JSON (len bytes of type). */
+void api_reply_text(api_req *r, int status, const char *type, const char *body, size_t len);
 
 /* Reply {"error":{"code","message"}} with the status of code. Returns code. For api_handle, and
  * for main when no request can be served (CGI without a database). */

@@ -3,6 +3,7 @@
  * an inherited socket on fd 0 (spawn-fcgi, or a web server that spawns us), --listen, CGI
  * (REQUEST_METHOD in the environment), else $GOLIVE_RUNDIR/api.sock. */
 #include "api.h"
+#include "counters.h"
 #include "rate_limits.h"
 #include "routes.h"
 #include "shared/env.h"
@@ -342,6 +343,7 @@ main(int argc, char **argv)
     signal(SIGINT, on_term);
     signal(SIGPIPE, SIG_IGN);
     if (api_rate_limits_new(&app.rate_limits, &err) != GL_OK ||
+        api_metrics_new(&app.metrics, app.n_routes, &err) != GL_OK ||
         api_publisher_start(&app, &err) != GL_OK) {
         gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
         goto out_notify;
@@ -381,6 +383,7 @@ out_publisher:
     api_publisher_stop(&app);
 out_notify:
     api_rate_limits_free(app.rate_limits);
+    api_metrics_free(app.metrics);
     api_notify_close(&app);
 out_config:
     gl_config_destroy(app.cfg);

@@ -3,12 +3,14 @@
  * total, so a REST write is never held up by a missing or slow pushd. Exchanges run on nng's
  * callbacks (the publisher keeps several going); api_notify waits for one. */
 #include "api.h"
+#include "counters.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 #include "shared/wire.h"
 
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #define REDIAL_MIN_MS 10
@@ -158,10 +160,13 @@ int
 api_notify(api_app *app, cJSON *req, cJSON **reply, gl_err *err)
 {
     char *body = req ? cJSON_PrintUnformatted(req) : NULL;
+    const cJSON *opv = cJSON_GetObjectItemCaseSensitive(req, "op");
+    char op[16] = "";
     waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     api_exchange x;
     int rv;
 
+    if (cJSON_IsString(opv)) snprintf(op, sizeof(op), "%s", opv->valuestring);
     cJSON_Delete(req);
     *reply = NULL;
     if (body == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -178,6 +183,7 @@ api_notify(api_app *app, cJSON *req, cJSON **reply, gl_err *err)
     api_exchange_close(&x);
     pthread_cond_destroy(&w.cv);
     pthread_mutex_destroy(&w.mu);
+    api_metrics_notify(app->metrics, op, w.rv == GL_OK);
     if (w.rv != GL_OK) {
         if (err != NULL) *err = w.err;
         return w.rv;

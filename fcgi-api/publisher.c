@@ -7,6 +7,7 @@
  * pushd has answered, so the promises of a single publish hold; under load each pays a share of
  * a commit and of a round trip. */
 #include "api.h"
+#include "counters.h"
 #include "shared/event.h"
 #include "shared/log.h"
 #include "shared/wire.h"
@@ -138,6 +139,7 @@ land(api_exchange *x, int rv, const cJSON *data, const gl_err *err)
 
     (void)err; /* logged by the exchange */
     if (rv == GL_OK) mark_pushed(f->list, data);
+    api_metrics_notify(p->app->metrics, GL_OP_BATCH, rv == GL_OK);
     pthread_mutex_lock(&p->mu);
     finish_jobs(f->list);
     f->list = NULL;
@@ -178,6 +180,15 @@ push_batch(api_publisher *p, job *list)
     cJSON_free(body);
 }
 
+static size_t
+batch_len(const job *list)
+{
+    size_t n = 0;
+    for (; list != NULL; list = list->next)
+        n++;
+    return n;
+}
+
 /* Detach the queued jobs up to the batch bounds (at least one). Called with mu held. */
 static job *
 take_batch(api_publisher *p)
@@ -211,6 +222,7 @@ writer_main(void *arg)
         if (p->head == NULL) break;
         list = take_batch(p);
         pthread_mutex_unlock(&p->mu);
+        api_metrics_batch(p->app->metrics, batch_len(list));
         store_batch(p->db, list);
         push_batch(p, list);
         pthread_mutex_lock(&p->mu);
@@ -309,6 +321,7 @@ api_publish(api_req *r, gl_db_batch_item *it, bool *pushed, gl_err *err)
     }
     *it = j.st;
     *pushed = j.pushed;
+    if (j.st.rv == GL_OK && !j.st.skipped && !j.pushed) api_metrics_not_pushed(r->app->metrics);
     if (j.st.rv != GL_OK && err != NULL) *err = j.st.err;
     return j.st.rv;
 }

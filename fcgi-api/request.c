@@ -1,6 +1,7 @@
 /* One REST request: authentication, body limits and JSON in; JSON replies and the single
  * mapping of GL_E* codes to HTTP statuses out. Handlers never write bytes themselves. */
 #include "api.h"
+#include "counters.h"
 #include "router.h"
 #include "shared/chan.h"
 #include "shared/event.h"
@@ -93,6 +94,7 @@ write_head(api_req *r, int status, const char *type, const char *extra)
     }
     r->io.write(r->io.ctx, head, n);
     r->replied = true;
+    r->status = status;
     if (GL_LOG_DEBUG >= gl_log_level) {
         /* pathbuf was split into segments by the router: log the request's own URI instead. */
         char uri[512];
@@ -117,6 +119,13 @@ reply_with_headers(api_req *r, int status, cJSON *obj, const char *extra)
         r->io.write(r->io.ctx, "\n", 1);
     }
     free(body);
+}
+
+void
+api_reply_text(api_req *r, int status, const char *type, const char *body, size_t len)
+{
+    write_head(r, status, type, NULL);
+    if (len > 0) r->io.write(r->io.ctx, body, (int)len);
 }
 
 void
@@ -358,7 +367,7 @@ prepare(api_req *r, api_handler *fn, gl_err *err)
     int rv;
 
     if ((rv = check_origin(r, err)) != GL_OK) return rv;
-    rv = api_route(r, r->app->routes, r->app->n_routes, fn, allow, sizeof(allow));
+    rv = api_route(r, r->app->routes, r->app->n_routes, fn, &r->route, allow, sizeof(allow));
     if (rv == GL_ENOTFOUND) return gl_err_set(err, GL_ENOTFOUND, "no such route");
     if (rv == GL_EINVAL) return gl_err_set(err, GL_EINVAL, "bad percent-encoding in the path");
     if (rv == GL_EMETHOD && strcmp(r->method, "OPTIONS") == 0) {
@@ -382,9 +391,11 @@ void
 api_handle(api_req *r)
 {
     api_handler fn = NULL;
+    int64_t t0 = gl_time_mono_us();
     gl_err err;
     int rv;
 
+    r->route = -1;
     r->method = r->io.param(r->io.ctx, "REQUEST_METHOD");
     r->query = r->io.param(r->io.ctx, "QUERY_STRING");
     if (r->method == NULL) r->method = "GET";
@@ -394,6 +405,7 @@ api_handle(api_req *r)
     /* The one error reply: handlers and helpers return a code with its message. */
     if (rv != GL_OK && !r->replied) api_fail_err(r, &err);
     if (!r->replied) api_fail(r, GL_EINTERNAL, "no reply");
+    api_metrics_request(r->app->metrics, r->route, r->status, gl_time_mono_us() - t0);
     cJSON_Delete(r->body);
     r->body = NULL;
     free(r->raw);

@@ -5,6 +5,9 @@
 
 const api_route_def api_route_table[] = {
     {"realtime", "GET", "channels", api_route_channels},
+    {"ops", "GET", "metrics", api_route_metrics},
+    {"ops", "GET", "healthz", api_route_healthz},
+    {"ops", "GET", "readyz", api_route_readyz},
     {"realtime", "GET", "channels/{channel}", api_route_channel_info},
     {"realtime", "GET", "channels/{channel}/history", api_route_history},
     {"realtime", "GET", "channels/{channel}/presence", api_route_presence},

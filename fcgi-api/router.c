@@ -104,8 +104,8 @@ split_path(api_req *r)
 }
 
 int
-api_route(api_req *r, const api_route_def *table, size_t n, api_handler *fn, char *allow,
-          size_t cap)
+api_route(api_req *r, const api_route_def *table, size_t n, api_handler *fn, int *index,
+          char *allow, size_t cap)
 {
     bool any = false;
     int rv;
@@ -117,6 +117,7 @@ api_route(api_req *r, const api_route_def *table, size_t n, api_handler *fn, cha
         if (strcmp(table[i].method, r->method) == 0) {
             matches(&table[i], r, true);
             *fn = table[i].fn;
+            *index = (int)i;
             return GL_OK;
         }
         if (strlen(allow) + strlen(table[i].method) + 3 < cap) {

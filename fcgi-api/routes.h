@@ -31,6 +31,11 @@ int api_route_settings(api_req *r, gl_err *err);
 int api_route_access_add(api_req *r, gl_err *err);
 int api_route_access_remove(api_req *r, gl_err *err);
 
+/* routes_ops.c */
+int api_route_metrics(api_req *r, gl_err *err);
+int api_route_healthz(api_req *r, gl_err *err);
+int api_route_readyz(api_req *r, gl_err *err);
+
 /* routes_chat.c */
 int api_route_clear_chat(api_req *r, gl_err *err);
 int api_route_pin(api_req *r, gl_err *err);

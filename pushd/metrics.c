@@ -3,60 +3,19 @@
 #include "metrics.h"
 #include "conn.h"
 #include "shared/log.h"
+#include "shared/promtext.h"
 #include "shared/timefmt.h"
 #include "shared/version.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct text {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} text;
-
-/* Append to t; on failure t stays failed and later puts do nothing. */
-__attribute__((__format__(__printf__, 2, 3))) static void
-put(text *t, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    while (!t->failed) {
-        size_t room = t->cap - t->len;
-        char *p;
-
-        if (room > 0) {
-            va_start(ap, fmt);
-            n = vsnprintf(t->p + t->len, room, fmt, ap);
-            va_end(ap);
-            if (n < 0) break;
-            if ((size_t)n < room) {
-                t->len += (size_t)n;
-                return;
-            }
-        }
-        if ((p = realloc(t->p, t->cap ? t->cap * 2 : 8192)) == NULL) break;
-        t->p = p;
-        t->cap = t->cap ? t->cap * 2 : 8192;
-    }
-    t->failed = true;
-}
-
-/* One series' HELP and TYPE lines. */
 static void
-family(text *t, const char *name, const char *type, const char *help)
+counter(gl_text *t, const char *name, const char *help, uint64_t v)
 {
-    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void
-counter(text *t, const char *name, const char *help, uint64_t v)
-{
-    family(t, name, "counter", help);
-    put(t, "%s %llu\n", name, (unsigned long long)v);
+    gl_prom_family(t, name, "counter", help);
+    gl_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
 }
 
 /* One value of a labeled counter. */
@@ -67,23 +26,24 @@ typedef struct label_value {
 
 /* A counter with one label, a sample per value. */
 static void
-labeled(text *t, const char *name, const char *help, const char *label, const label_value *v,
+labeled(gl_text *t, const char *name, const char *help, const char *label, const label_value *v,
         size_t nv)
 {
-    family(t, name, "counter", help);
+    gl_prom_family(t, name, "counter", help);
     for (size_t i = 0; i < nv; i++)
-        put(t, "%s{%s=\"%s\"} %llu\n", name, label, v[i].value, (unsigned long long)v[i].n);
+        gl_text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, v[i].value,
+                       (unsigned long long)v[i].n);
 }
 
 static void
-gauge(text *t, const char *name, const char *help, double v)
+gauge(gl_text *t, const char *name, const char *help, double v)
 {
-    family(t, name, "gauge", help);
-    put(t, "%s %.17g\n", name, v);
+    gl_prom_family(t, name, "gauge", help);
+    gl_text_printf(t, "%s %.17g\n", name, v);
 }
 
 static void
-print_metrics(pd_server *srv, text *t)
+print_metrics(pd_server *srv, gl_text *t)
 {
     static const uint16_t codes[PD_NCLOSE_CODES] = PD_CLOSE_CODES;
     char code_names[PD_NCLOSE_CODES][8];
@@ -99,15 +59,18 @@ print_metrics(pd_server *srv, text *t)
             anon++;
         subs += c->nsubs;
     }
-    family(t, "golive_pushd_build_info", "gauge", "golive-pushd's version, as a label.");
-    put(t, "golive_pushd_build_info{version=\"%s\"} 1\n", gl_version);
-    family(t, "golive_pushd_start_time_seconds", "gauge",
-           "When pushd started, in seconds since the epoch.");
-    put(t, "golive_pushd_start_time_seconds %.3f\n",
-        (double)(gl_time_now_ms() - (gl_time_mono_ms() - srv->started_mono_ms)) / 1000.0);
-    family(t, "golive_pushd_connections", "gauge", "Open WebSocket connections, by auth state.");
-    put(t, "golive_pushd_connections{auth=\"user\"} %llu\n", (unsigned long long)users);
-    put(t, "golive_pushd_connections{auth=\"anonymous\"} %llu\n", (unsigned long long)anon);
+    gl_prom_family(t, "golive_pushd_build_info", "gauge", "golive-pushd's version, as a label.");
+    gl_text_printf(t, "golive_pushd_build_info{version=\"%s\"} 1\n", gl_version);
+    gl_prom_family(t, "golive_pushd_start_time_seconds", "gauge",
+                   "When pushd started, in seconds since the epoch.");
+    gl_text_printf(t, "golive_pushd_start_time_seconds %.3f\n",
+                   (double)(gl_time_now_ms() - (gl_time_mono_ms() - srv->started_mono_ms)) /
+                       1000.0);
+    gl_prom_family(t, "golive_pushd_connections", "gauge",
+                   "Open WebSocket connections, by auth state.");
+    gl_text_printf(t, "golive_pushd_connections{auth=\"user\"} %llu\n", (unsigned long long)users);
+    gl_text_printf(t, "golive_pushd_connections{auth=\"anonymous\"} %llu\n",
+                   (unsigned long long)anon);
     gauge(t, "golive_pushd_subscriptions", "Channel subscriptions of the open connections.",
           (double)subs);
     gauge(t, "golive_pushd_channels", "Channels with at least one subscriber.",
@@ -155,7 +118,7 @@ print_metrics(pd_server *srv, text *t)
 
 /* Reply status with body (taken) as content type, in one write. */
 static int
-reply(struct lws *wsi, unsigned status, const char *type, text *body)
+reply(struct lws *wsi, unsigned status, const char *type, gl_text *body)
 {
     unsigned char hdr[512], *p = hdr, *end = hdr + sizeof(hdr);
     size_t hlen;
@@ -180,34 +143,34 @@ out_free:
 
 /* Ready: the loop runs (it is answering) and SQLite answers a read. */
 static bool
-ready(pd_server *srv, text *why)
+ready(pd_server *srv, gl_text *why)
 {
     int64_t id;
     gl_err err;
     if (gl_db_last_id(srv->db, "", &id, &err) == GL_OK) return true;
-    put(why, "not ready: %s\n", err.msg);
+    gl_text_printf(why, "not ready: %s\n", err.msg);
     return false;
 }
 
 static int
 serve(pd_server *srv, struct lws *wsi, const char *path)
 {
-    text t = {NULL, 0, 0, false};
+    gl_text t = {NULL, 0, 0, false};
 
     if (strcmp(path, "/metrics") == 0) {
         print_metrics(srv, &t);
-        return reply(wsi, 200, "text/plain; version=0.0.4; charset=utf-8", &t);
+        return reply(wsi, 200, GL_PROM_CONTENT_TYPE, &t);
     }
     if (strcmp(path, "/healthz") == 0) {
-        put(&t, "ok\n");
+        gl_text_printf(&t, "ok\n");
         return reply(wsi, 200, "text/plain; charset=utf-8", &t);
     }
     if (strcmp(path, "/readyz") == 0) {
         bool ok = ready(srv, &t);
-        if (ok) put(&t, "ready\n");
+        if (ok) gl_text_printf(&t, "ready\n");
         return reply(wsi, ok ? 200 : 503, "text/plain; charset=utf-8", &t);
     }
-    put(&t, "not found: GET /metrics, /healthz or /readyz\n");
+    gl_text_printf(&t, "not found: GET /metrics, /healthz or /readyz\n");
     return reply(wsi, 404, "text/plain; charset=utf-8", &t);
 }
 

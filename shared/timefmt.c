@@ -16,9 +16,15 @@ gl_time_now_ms(void)
 int64_t
 gl_time_mono_ms(void)
 {
+    return gl_time_mono_us() / 1000;
+}
+
+int64_t
+gl_time_mono_us(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void

@@ -19,4 +19,7 @@ void gl_time_now_iso(char out[GL_TIME_MAX]);
 /* Monotonic milliseconds, for timeouts and uptime. */
 int64_t gl_time_mono_ms(void);
 
+/* The same in microseconds (request latencies). */
+int64_t gl_time_mono_us(void);
+
 #endif

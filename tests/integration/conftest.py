@@ -742,6 +742,20 @@ MODES_OFF = {"slow_mode": 0, "members_only": False, "unique_chat": False,
              "max_message_length": 0, "max_message_bytes": 0, "blocked_terms_action": "refuse"}
 
 
+def http_from(source, port, path, timeout=10):
+    """GET http://127.0.0.1:port + path from the loopback address source (say 127.0.0.5): what
+    a web server's "this host only" rule sees as another client. Returns (status, body)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0))
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
 def schema_v4():
     """schema.sql as of schema version 4 (kept in tests/integration/schema_v4.sql), from which
     the upgrade tests derive the older versions too."""

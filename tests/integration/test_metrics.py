@@ -19,11 +19,15 @@ from conftest import BUILD, REPO, close_all, free_port, json_body, run, unique_c
 
 STACK_API = True
 
-SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (-?[0-9.e+]+)$')
+# name{label="value",...} number; a quoted value may hold any character but " and \ unescaped
+SAMPLE = re.compile(r'^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+)$')
 
 
-def scrape(stack):
-    r = requests.get(f"http://127.0.0.1:{stack.metrics_port}/metrics", timeout=5)
+def scrape(stack, api=False):
+    """pushd's /metrics (or golive-api's, through the web server) as {series: value}."""
+    url = (f"http://127.0.0.1:{stack.port}/api/ops/metrics" if api else
+           f"http://127.0.0.1:{stack.metrics_port}/metrics")
+    r = requests.get(url, timeout=5)
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
     series, typed = {}, {}
@@ -37,7 +41,8 @@ def scrape(stack):
         m = SAMPLE.match(line)
         assert m, f"not a Prometheus sample line: {line!r}"
         name, labels, value = m.group(1), m.group(2) or "", float(m.group(3))
-        assert name in typed, f"{name} has no TYPE line"
+        family = re.sub(r"_(bucket|sum|count)$", "", name)
+        assert name in typed or typed.get(family) == "histogram", f"{name} has no TYPE line"
         assert not name.endswith("_total") or typed[name] == "counter", name
         series[name + labels] = value
     return series
@@ -86,6 +91,31 @@ def test_metrics_move_with_connections_publishes_and_refusals(stack):
     assert after["golive_pushd_sends_total"] <= after["golive_pushd_frames_sent_total"]
 
 
+def test_golive_api_counts_requests_batches_and_pushd_exchanges(stack):
+    ch = unique_channel()
+    route = 'route="POST /realtime/channels/{channel}/publish"'
+    before = scrape(stack, api=True)
+    tok = stack.token("u_met_rest", username="r")
+    for i in range(3):
+        json_body(stack.rest("POST", ch, "publish", token=tok, json={"data": {"n": i}}))
+    stack.http("GET", "/api/realtime/nope")
+    after = scrape(stack, api=True)
+
+    def delta(name):
+        return after.get(name, 0) - before.get(name, 0)
+    assert delta(f'golive_api_requests_total{{{route},status="200"}}') == 3, after
+    assert delta('golive_api_requests_total{route="unmatched",status="404"}') == 1
+    assert delta(f'golive_api_request_duration_seconds_count{{{route}}}') == 3
+    assert delta(f'golive_api_request_duration_seconds_bucket{{{route},le="+Inf"}}') == 3
+    assert after[f'golive_api_request_duration_seconds_sum{{{route}}}'] > 0
+    assert delta("golive_api_publish_batch_size_sum") == 3
+    assert 1 <= delta("golive_api_publish_batch_size_count") <= 3
+    assert delta('golive_api_pushd_requests_total{op="batch",result="ok"}') >= 1
+    assert after["golive_api_not_pushed_total"] == 0
+    assert after["golive_api_build_info{version=\"%s\"}" % open(
+        os.path.join(REPO, "VERSION")).read().strip()] == 1
+
+
 def test_health_and_readiness(stack):
     base = f"http://127.0.0.1:{stack.metrics_port}"
     r = requests.get(base + "/healthz", timeout=5)
@@ -96,6 +126,10 @@ def test_health_and_readiness(stack):
     assert r.status_code == 404 and "/metrics" in r.text
     # not on the public port: nginx does not serve it
     assert stack.http("GET", "/metrics").status_code == 404
+    # golive-api's, through the web server: this host only
+    assert stack.http("GET", "/api/ops/healthz").text == "ok\n"
+    r = stack.http("GET", "/api/ops/readyz")
+    assert (r.status_code, r.text) == (200, "ready\n"), r.text
 
 
 @pytest.mark.skipif(shutil.which("prometheus") is None,
@@ -106,7 +140,9 @@ def test_a_real_prometheus_scrapes_pushd(stack):
     with open(os.path.join(d, "prometheus.yml"), "w") as f:
         f.write("global:\n  scrape_interval: 1s\n"
                 "scrape_configs:\n  - job_name: golive-pushd\n    static_configs:\n"
-                f"      - targets: ['127.0.0.1:{stack.metrics_port}']\n")
+                f"      - targets: ['127.0.0.1:{stack.metrics_port}']\n"
+                "  - job_name: golive-api\n    metrics_path: /api/ops/metrics\n"
+                f"    static_configs:\n      - targets: ['127.0.0.1:{stack.port}']\n")
     log = open(os.path.join(d, "prometheus.log"), "wb")
     prom = subprocess.Popen(["prometheus", f"--config.file={d}/prometheus.yml",
                              f"--storage.tsdb.path={d}/data", f"--web.listen-address=127.0.0.1:{port}"],
@@ -120,9 +156,12 @@ def test_a_real_prometheus_scrapes_pushd(stack):
             except (requests.RequestException, ValueError):
                 return []
 
-        up = wait_for(lambda: [s for s in query('up{job="golive-pushd"}') if s["value"][1] == "1"],
-                      timeout=30, what="Prometheus to scrape golive-pushd")
-        assert up
+        for job in ("golive-pushd", "golive-api"):
+            wait_for(lambda: [s for s in query(f'up{{job="{job}"}}') if s["value"][1] == "1"],
+                     timeout=30, what=f"Prometheus to scrape {job}")
+        assert query("golive_api_requests_total"), "golive-api's series"
+        assert query("histogram_quantile(0.99, sum by (le) "
+                     "(rate(golive_api_request_duration_seconds_bucket[1m])))") is not None
         conns = query("golive_pushd_connections")
         assert {s["metric"]["auth"] for s in conns} == {"user", "anonymous"}, conns
         for q in ("golive_pushd_messages_published_total", "golive_pushd_closes_total",

@@ -19,7 +19,7 @@ import pytest
 import requests
 import websockets
 
-from conftest import (REPO, Client, Stack, _UNSET, _json_dumps, can_connect_tcp, channel_path,
+from conftest import (REPO, http_from, Client, Stack, _UNSET, _json_dumps, can_connect_tcp, channel_path,
                       close_all, expect_error, free_port, is_int, is_message, json_body, run,
                       unique_channel)
 
@@ -353,3 +353,18 @@ def test_web_app_pages_are_served(front):
         assert r.status_code == 200, (path, r.status_code)
         assert "javascript" in r.headers["Content-Type"], (path, dict(r.headers))
     assert front.http("GET", "/app/nope.js").status_code == 404
+
+
+def test_golive_apis_ops_routes_answer_this_host_only(front):
+    r = front.http("GET", "/api/ops/metrics")
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
+    assert "golive_api_requests_total{" in r.text and "golive_api_build_info" in r.text
+    assert front.http("GET", "/api/ops/healthz").text == "ok\n"
+    r = front.http("GET", "/api/ops/readyz")
+    assert (r.status_code, r.text) == (200, "ready\n"), r.text
+    # another client (another loopback address, as the web server sees it) is refused
+    status, _ = http_from("127.0.0.5", front.port, "/api/ops/metrics")
+    assert status == 403, status
+    status, _ = http_from("127.0.0.5", front.port, "/api/realtime/channels")
+    assert status == 200, status  # the rest of the API is not restricted
