@@ -52,6 +52,10 @@ typedef struct pd_counters {
     uint64_t closes[PD_NCLOSE_CODES]; /* connections pushd closed, by PD_CLOSE_CODES */
     uint64_t ipc_requests;            /* golive-api's requests over nng (a batch counts once) */
     uint64_t ipc_errors;              /* ... answered with an error */
+    uint64_t origin_refused; /* handshakes refused 403 for their Origin (allowed_origins) */
+    uint64_t rpc_calls;      /* rpc_proxies calls answered (result, error or timeout) */
+    uint64_t rpc_failed;     /* ... that were not the backend's result */
+    uint64_t rpc_us;         /* their time, summed */
 } pd_counters;
 
 typedef struct pd_options {

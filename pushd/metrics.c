@@ -2,6 +2,7 @@
  * answers plain HTTP GETs, each reply written with its headers in one lws_write. */
 #include "metrics.h"
 #include "conn.h"
+#include "writer.h"
 #include "shared/log.h"
 #include "shared/promtext.h"
 #include "shared/timefmt.h"
@@ -40,6 +41,45 @@ gauge(gl_text *t, const char *name, const char *help, double v)
 {
     gl_prom_family(t, name, "gauge", help);
     gl_text_printf(t, "%s %.17g\n", name, v);
+}
+
+/* A histogram from per-bucket counts (not cumulative) and the bounds' labels. */
+static void
+histogram(gl_text *t, const char *name, const char *help, const uint64_t *per_bucket,
+          const char *const *le, size_t n, double sum)
+{
+    uint64_t cum = 0;
+
+    gl_prom_family(t, name, "histogram", help);
+    for (size_t i = 0; i < n; i++) {
+        cum += per_bucket[i];
+        gl_text_printf(t, "%s_bucket{le=\"%s\"} %llu\n", name, le[i], (unsigned long long)cum);
+    }
+    gl_text_printf(t, "%s_sum %.6f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
+}
+
+/* The history writer's batches: rows per transaction and store time. */
+static void
+print_writer(pd_server *srv, gl_text *t)
+{
+    static const char *const size_le[PD_WRITER_NSIZE] = {"1",  "2",   "4",   "8",   "16",  "32",
+                                                         "64", "128", "256", "512", "+Inf"};
+    static const char *const secs_le[PD_WRITER_NSECS] = {"0.0005", "0.001", "0.0025", "0.005",
+                                                         "0.01",   "0.025", "0.05",   "0.1",
+                                                         "0.25",   "0.5",   "1",      "+Inf"};
+    pd_writer_stats w;
+
+    if (srv->writer == NULL) return;
+    pd_writer_stats_get(srv->writer, &w);
+    histogram(t, "golive_pushd_writer_batch_rows",
+              "Rows per history transaction of the WebSocket writer.", w.batches_by_size, size_le,
+              PD_WRITER_NSIZE, (double)w.rows);
+    histogram(t, "golive_pushd_writer_store_seconds",
+              "Time one history transaction (insert, prune, commit) took.", w.batches_by_secs,
+              secs_le, PD_WRITER_NSECS, (double)w.store_us / 1e6);
+    counter(t, "golive_pushd_writer_failed_rows_total",
+            "WebSocket publishes the writer could not store (their publishers got unavailable).",
+            w.failed_rows);
 }
 
 static void
@@ -110,6 +150,17 @@ print_metrics(pd_server *srv, gl_text *t)
     counter(t, "golive_pushd_messages_held_total", "WebSocket publishes held for review.", l->held);
     gauge(t, "golive_pushd_anonymous_connections",
           "Anonymous connections counted against anonymous_per_ip.", (double)srv->anonymous.total);
+    counter(t, "golive_pushd_origin_refused_total",
+            "WebSocket handshakes refused 403 for their Origin (allowed_origins).",
+            n->origin_refused);
+    counter(t, "golive_pushd_rpc_calls_total", "rpc_proxies calls answered.", n->rpc_calls);
+    counter(t, "golive_pushd_rpc_failures_total",
+            "rpc_proxies calls answered with an error (backend down, late, or not JSON).",
+            n->rpc_failed);
+    gl_prom_family(t, "golive_pushd_rpc_seconds_total", "counter",
+                   "Time rpc_proxies calls took, summed.");
+    gl_text_printf(t, "golive_pushd_rpc_seconds_total %.6f\n", (double)n->rpc_us / 1e6);
+    print_writer(srv, t);
     counter(t, "golive_pushd_ipc_requests_total", "golive-api's requests over nng.",
             n->ipc_requests);
     counter(t, "golive_pushd_ipc_errors_total", "golive-api's requests answered with an error.",

@@ -26,6 +26,7 @@ typedef struct rpc_call {
     char *resp;
     size_t resp_len;
     int status;
+    int64_t started_us;
     bool answered;
     bool connecting; /* inside lws_client_connect_via_info(): it owns the failure path */
 } rpc_call;
@@ -86,6 +87,9 @@ answer(rpc_call *call, int code, const char *msg)
 
     if (call->answered) return;
     call->answered = true;
+    call->srv->counters.rpc_calls++;
+    call->srv->counters.rpc_us += (uint64_t)(gl_time_mono_us() - call->started_us);
+    call->srv->counters.rpc_failed += code != GL_OK;
     lws_sul_cancel(&call->sul);
     if (call->c->wsi == NULL) return;
     if (code != GL_OK) {
@@ -97,6 +101,7 @@ answer(rpc_call *call, int code, const char *msg)
     result = gl_json_parse_raw(call->resp ? call->resp : "", call->resp_len, NULL);
     if (result == NULL) {
         gl_log(GL_LOG_WARN, "rpc", "%s: backend answered something that is not JSON", call->method);
+        call->srv->counters.rpc_failed++;
         pd_conn_send_error(call->c, call->id, GL_EUNAVAIL, "rpc backend answered invalid JSON");
         return;
     }
@@ -151,6 +156,7 @@ pd_rpc_proxy_call(pd_server *srv, pd_conn *c, const cJSON *id, const gl_rpc_prox
 
     if (call == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     call->srv = srv;
+    call->started_us = gl_time_mono_us();
     snprintf(call->method, sizeof(call->method), "%s", proxy->method);
     if ((id != NULL && (call->id = cJSON_Duplicate(id, 1)) == NULL) ||
         (call->body = build_body(c, proxy->method, params, &call->body_len)) == NULL) {

@@ -121,6 +121,7 @@ on_confirm_upgrade(pd_server *srv, struct lws *wsi)
     if (on == 0) return 0;
     if (on > 0 && gl_config_origin_allowed(srv->cfg, origin, hn > 0 ? host : NULL)) return 0;
     if (on < 0) snprintf(origin, sizeof(origin), "(longer than %d bytes)", GL_ORIGIN_MAX - 1);
+    srv->counters.origin_refused++;
     gl_log(GL_LOG_INFO, "server", "refused a WebSocket handshake from origin %s (Host %s)",
            gl_log_clean(origin, o_log, sizeof(o_log)),
            gl_log_clean(hn > 0 ? host : NULL, h_log, sizeof(h_log)));

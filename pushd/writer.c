@@ -4,8 +4,10 @@
  * (gl_db_store_batch, shared with golive-api's publisher). */
 #include "writer.h"
 #include "shared/log.h"
+#include "shared/timefmt.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -20,7 +22,46 @@ struct pd_writer {
     pd_wjob *in_head, *in_tail; /* guarded by mu */
     pd_wjob *done_head, *done_tail;
     bool stopping;
+    /* Written by the writer thread, read by the loop's metrics: relaxed atomics. */
+    _Atomic uint64_t by_size[PD_WRITER_NSIZE], rows, by_secs[PD_WRITER_NSECS], store_us, failed;
 };
+
+static void
+count(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* One batch of n rows stored in us microseconds, failed of them not stored. */
+static void
+note_batch(pd_writer *w, size_t n, int64_t us, size_t failed)
+{
+    static const unsigned size_le[] = PD_WRITER_SIZE_LE;
+    static const double secs_le[] = PD_WRITER_SECS_LE;
+    size_t b = 0, s = 0;
+
+    while (b < PD_WRITER_NSIZE - 1 && n > size_le[b])
+        b++;
+    while (s < PD_WRITER_NSECS - 1 && (double)us / 1e6 > secs_le[s])
+        s++;
+    count(&w->by_size[b], 1);
+    count(&w->rows, n);
+    count(&w->by_secs[s], 1);
+    count(&w->store_us, us > 0 ? (uint64_t)us : 0);
+    count(&w->failed, failed);
+}
+
+void
+pd_writer_stats_get(pd_writer *w, pd_writer_stats *out)
+{
+    for (int i = 0; i < PD_WRITER_NSIZE; i++)
+        out->batches_by_size[i] = atomic_load_explicit(&w->by_size[i], memory_order_relaxed);
+    for (int i = 0; i < PD_WRITER_NSECS; i++)
+        out->batches_by_secs[i] = atomic_load_explicit(&w->by_secs[i], memory_order_relaxed);
+    out->rows = atomic_load_explicit(&w->rows, memory_order_relaxed);
+    out->store_us = atomic_load_explicit(&w->store_us, memory_order_relaxed);
+    out->failed_rows = atomic_load_explicit(&w->failed, memory_order_relaxed);
+}
 
 static void
 append(pd_wjob **head, pd_wjob **tail, pd_wjob *list)
@@ -40,14 +81,18 @@ static void
 write_batch(pd_writer *w, pd_wjob *batch)
 {
     gl_db_batch_item *items[WRITER_BATCH];
-    size_t n = 0;
+    size_t n = 0, failed = 0;
+    int64_t t0 = gl_time_mono_us();
 
     for (pd_wjob *j = batch; j != NULL && n < WRITER_BATCH; j = j->next)
         items[n++] = &j->st;
     gl_db_store_batch(w->db, items, n);
     for (size_t i = 0; i < n; i++)
-        if (items[i]->rv != GL_OK)
+        if (items[i]->rv != GL_OK) {
+            failed++;
             gl_log(GL_LOG_ERROR, "writer", "could not store a message: %s", items[i]->err.msg);
+        }
+    note_batch(w, n, gl_time_mono_us() - t0, failed);
 }
 
 static void *

@@ -14,6 +14,7 @@ import time
 
 import pytest
 import requests
+import websockets
 
 from conftest import BUILD, REPO, close_all, free_port, json_body, run, unique_channel, wait_for
 
@@ -89,6 +90,26 @@ def test_metrics_move_with_connections_publishes_and_refusals(stack):
     grew("golive_pushd_sent_bytes_total", 40)
     grew("golive_pushd_ipc_requests_total")
     assert after["golive_pushd_sends_total"] <= after["golive_pushd_frames_sent_total"]
+    # the history writer stored the WebSocket message in a batch, timed
+    grew("golive_pushd_writer_batch_rows_count")
+    grew("golive_pushd_writer_batch_rows_sum")
+    grew("golive_pushd_writer_store_seconds_count")
+    assert after['golive_pushd_writer_store_seconds_bucket{le="+Inf"}'] == \
+        after["golive_pushd_writer_store_seconds_count"]
+    assert after["golive_pushd_writer_failed_rows_total"] == 0
+    for name in ("golive_pushd_rpc_calls_total", "golive_pushd_rpc_failures_total",
+                 "golive_pushd_rpc_seconds_total"):
+        assert name in after, name
+
+
+def test_a_foreign_origin_refused_is_counted(stack):
+    before = scrape(stack)["golive_pushd_origin_refused_total"]
+
+    async def body():
+        with pytest.raises(Exception):
+            await websockets.connect(stack.url(), origin="https://evil.example", open_timeout=5)
+    run(body())
+    assert scrape(stack)["golive_pushd_origin_refused_total"] == before + 1
 
 
 def test_golive_api_counts_requests_batches_and_pushd_exchanges(stack):
