@@ -27,7 +27,9 @@ class RunStack:
     def __init__(self, rundir, port, **env):
         self.rundir, self.port = rundir, port
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("GOLIVE_", "LISTEN_"))}
+        # pushd's metrics on a free port too: 9470, the default, may be a `make run`'s
         self.env.update({"PORT": str(port), "GOLIVE_RUNDIR": rundir, "GOLIVE_MEDIA": "none",
+                         "GOLIVE_PUSHD_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
                          "JWT_SECRET": SECRET, "LOG_LEVEL": "info",
                          "REALTIME_CONFIG_PATH": os.path.join(REPO, "conf", "realtime.yaml")})
         self.env.update(env)
@@ -234,5 +236,10 @@ def test_up_message_prints_sign_in_links_that_work(rundir):
             json_body(r, 200)
         assert "/embed/chat/" in links["moderator"] and "/watch/demo" in links["viewer"]
         assert urllib.parse.urlsplit(links["streamer"]).path == "/stream", links
+        # and where pushd's metrics are: the URL answers
+        metrics = re.search(r"^  metrics +(http://\S+/metrics)", out, re.M)
+        assert metrics and metrics.group(1) == \
+            f"http://{rs.env['GOLIVE_PUSHD_METRICS_LISTEN']}/metrics", out
+        assert "golive_pushd_connections" in requests.get(metrics.group(1), timeout=10).text
     finally:
         rs.stop()
