@@ -35,21 +35,10 @@ typedef struct pd_restriction {
 static void
 modstate_free(pd_modstate *ms)
 {
-    size_t it = 0;
-    gl_map_entry *e;
-
     if (ms == NULL) return;
-    while ((e = gl_map_next(&ms->access, &it)) != NULL)
-        free(e->val);
-    it = 0;
-    while ((e = gl_map_next(&ms->restrictions, &it)) != NULL)
-        free(e->val);
-    it = 0;
-    while ((e = gl_map_next(&ms->roles, &it)) != NULL)
-        free(e->val);
-    gl_map_free(&ms->access);
-    gl_map_free(&ms->restrictions);
-    gl_map_free(&ms->roles);
+    gl_map_free_values(&ms->access);
+    gl_map_free_values(&ms->restrictions);
+    gl_map_free_values(&ms->roles);
     gl_override_free(&ms->ov);
     free(ms->pinned);
     free(ms->name);

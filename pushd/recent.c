@@ -92,10 +92,5 @@ pd_recent_sweep(pd_server *srv, int64_t now_ms)
 void
 pd_recent_free(pd_server *srv)
 {
-    gl_map_entry *me;
-    size_t it = 0;
-
-    while ((me = gl_map_next(&srv->recent, &it)) != NULL)
-        free(me->val);
-    gl_map_free(&srv->recent);
+    gl_map_free_values(&srv->recent);
 }

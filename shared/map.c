@@ -84,6 +84,17 @@ find_slot(const gl_map *m, const char *key, uint64_t h)
     return i;
 }
 
+void
+gl_map_free_values(gl_map *m)
+{
+    size_t it = 0;
+    gl_map_entry *e;
+
+    while ((e = gl_map_next(m, &it)) != NULL)
+        free(e->val);
+    gl_map_free(m);
+}
+
 void *
 gl_map_get(const gl_map *m, const char *key)
 {

@@ -23,6 +23,10 @@ typedef struct gl_map {
 /* An empty map needs no allocation: `gl_map m = {0};` is valid. */
 void gl_map_free(gl_map *m);
 
+/* gl_map_free, after free() of every value (maps whose values are single allocations that
+ * hold their own keys). */
+void gl_map_free_values(gl_map *m);
+
 /* The value for key, or NULL. */
 void *gl_map_get(const gl_map *m, const char *key);
 

@@ -107,22 +107,10 @@ gl_bucket_table_len(const gl_bucket_table *t)
     return t->buckets.len;
 }
 
-/* Free m and the values it holds (each one malloc'd, its key inside it). */
-static void
-free_map_and_values(gl_map *m)
-{
-    size_t it = 0;
-    gl_map_entry *e;
-
-    while ((e = gl_map_next(m, &it)) != NULL)
-        free(e->val);
-    gl_map_free(m);
-}
-
 void
 gl_bucket_table_free(gl_bucket_table *t)
 {
-    free_map_and_values(&t->buckets);
+    gl_map_free_values(&t->buckets);
     t->takes = 0;
 }
 
@@ -172,7 +160,7 @@ gl_ip_counts_get(const gl_ip_counts *t, const char *ip)
 void
 gl_ip_counts_free(gl_ip_counts *t)
 {
-    free_map_and_values(&t->ips);
+    gl_map_free_values(&t->ips);
     t->total = 0;
 }
 
