@@ -143,16 +143,23 @@ gl_event_user_action(const char *type, const char *channel, const char *user_id,
     return o;
 }
 
-cJSON *
-gl_event_message_deleted(const char *channel, int64_t message_id)
+/* {"type":type,"channel":channel,name:v}: the events that carry one id. */
+static cJSON *
+event_with_id(const char *type, const char *channel, const char *name, int64_t v)
 {
-    cJSON *o = gl_event_new("message_deleted", channel);
+    cJSON *o = gl_event_new(type, channel);
 
-    if (o != NULL && gl_json_add_int(o, "message_id", message_id) == NULL) {
+    if (o != NULL && gl_json_add_int(o, name, v) == NULL) {
         cJSON_Delete(o);
         return NULL;
     }
     return o;
+}
+
+cJSON *
+gl_event_message_deleted(const char *channel, int64_t message_id)
+{
+    return event_with_id("message_deleted", channel, "message_id", message_id);
 }
 
 cJSON *
@@ -206,13 +213,7 @@ gl_event_chat_modes(const char *channel, const gl_modes *m)
 cJSON *
 gl_event_chat_cleared(const char *channel, int64_t through_id)
 {
-    cJSON *o = gl_event_new("chat_cleared", channel);
-
-    if (o != NULL && gl_json_add_int(o, "through_id", through_id) == NULL) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    return event_with_id("chat_cleared", channel, "through_id", through_id);
 }
 
 cJSON *
@@ -256,10 +257,9 @@ gl_event_message_held(const char *channel, const gl_held_row *row)
 cJSON *
 gl_event_held_decided(const char *channel, int64_t held_id, const char *status)
 {
-    cJSON *o = gl_event_new("held_decided", channel);
+    cJSON *o = event_with_id("held_decided", channel, "held_id", held_id);
 
-    if (o == NULL || gl_json_add_int(o, "held_id", held_id) == NULL ||
-        cJSON_AddStringToObject(o, "status", status) == NULL) {
+    if (o == NULL || cJSON_AddStringToObject(o, "status", status) == NULL) {
         cJSON_Delete(o);
         return NULL;
     }
