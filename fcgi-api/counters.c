@@ -1,6 +1,7 @@
 /* golive-api's counters (counters.h). Fixed tables of relaxed atomics: a request adds to its
  * route's status count and latency histogram; a scrape reads them all. */
 #include "counters.h"
+#include "shared/db_errors.h"
 #include "shared/version.h"
 #include "shared/wire.h"
 
@@ -19,9 +20,7 @@ static const double latency_le[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 /* Messages per publisher batch (at most 64). */
 static const unsigned batch_le[] = {1, 2, 4, 8, 16, 32, 64};
 #define NBATCH (sizeof(batch_le) / sizeof(batch_le[0]) + 1)
-static const char *const ops[] = {GL_OP_PUBLISH,  GL_OP_EVENT,   GL_OP_RELOAD, GL_OP_PRESENCE,
-                                  GL_OP_CHANNELS, GL_OP_CHANNEL, GL_OP_STATS,  GL_OP_BATCH};
-#define NOPS (sizeof(ops) / sizeof(ops[0]) + 1) /* + "other" */
+#define NOPS (GL_WIRE_NOPS + 1) /* + "other" */
 
 typedef _Atomic uint64_t counter;
 
@@ -112,11 +111,9 @@ api_metrics_not_pushed(api_metrics *m)
 void
 api_metrics_notify(api_metrics *m, const char *op, bool ok)
 {
-    size_t i = 0;
+    size_t i = gl_wire_op_index(op);
 
     if (m == NULL) return;
-    while (i < NOPS - 1 && (op == NULL || strcmp(ops[i], op) != 0))
-        i++;
     add(ok ? &m->notify_ok[i] : &m->notify_failed[i], 1);
 }
 
@@ -207,10 +204,11 @@ api_metrics_print(api_metrics *m, const api_route_def *routes, gl_text *t)
     gl_prom_family(t, "golive_api_pushd_requests_total", "counter",
                    "Requests to golive-pushd over nng, by op and result.");
     for (size_t i = 0; i < NOPS; i++) {
-        const char *op = i < NOPS - 1 ? ops[i] : "other";
+        const char *op = i < GL_WIRE_NOPS ? gl_wire_ops[i] : "other";
         gl_text_printf(t, "golive_api_pushd_requests_total{op=\"%s\",result=\"ok\"} %llu\n", op,
                        (unsigned long long)get(&m->notify_ok[i]));
         gl_text_printf(t, "golive_api_pushd_requests_total{op=\"%s\",result=\"failed\"} %llu\n", op,
                        (unsigned long long)get(&m->notify_failed[i]));
     }
+    gl_db_errors_print(t, "golive_api_sqlite_errors_total");
 }

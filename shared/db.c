@@ -1,6 +1,7 @@
 /* SQLite access for both binaries. Statements are prepared lazily, once per connection, and
  * reset after each use; network input only ever reaches SQL as bound parameters. */
 #include "db.h"
+#include "db_errors.h"
 #include "db_internal.h"
 #include "log.h"
 #include "stream.h"
@@ -185,6 +186,7 @@ static const char *const sql_text[ST_COUNT] = {
 int
 gl_db__fail(gl_db *db, gl_err *err, const char *what)
 {
+    gl_db_error_count(sqlite3_extended_errcode(db->h));
     gl_log(GL_LOG_ERROR, "db", "%s: %s", what, sqlite3_errmsg(db->h));
     return gl_err_set(err, GL_EDB, "the database could not %s", what);
 }
@@ -337,9 +339,10 @@ gl_db_open(const char *path, gl_db **out, gl_err *err)
     int rv;
 
     if (db == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
-    if (sqlite3_open_v2(path, &db->h,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
+    if ((rv = sqlite3_open_v2(path, &db->h,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                              NULL)) != SQLITE_OK) {
+        gl_db_error_count(rv);
         gl_log(GL_LOG_ERROR, "db", "cannot open %s: %s", path,
                db->h ? sqlite3_errmsg(db->h) : "out of memory");
         rv = gl_err_set(err, GL_EDB, "cannot open the database %s", path);

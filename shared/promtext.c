@@ -39,6 +39,15 @@ gl_prom_family(gl_text *t, const char *name, const char *type, const char *help)
 }
 
 void
+gl_prom_labeled(gl_text *t, const char *name, const char *help, const char *label,
+                const gl_prom_value *v, size_t nv)
+{
+    gl_prom_family(t, name, "counter", help);
+    for (size_t i = 0; i < nv; i++)
+        gl_text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, v[i].label, v[i].n);
+}
+
+void
 gl_text_free(gl_text *t)
 {
     free(t->p);

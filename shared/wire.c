@@ -5,6 +5,19 @@
 
 #include <string.h>
 
+const char *const gl_wire_ops[GL_WIRE_NOPS] = {GL_OP_PUBLISH,  GL_OP_EVENT,    GL_OP_RELOAD,
+                                               GL_OP_PRESENCE, GL_OP_CHANNELS, GL_OP_CHANNEL,
+                                               GL_OP_STATS,    GL_OP_BATCH};
+
+size_t
+gl_wire_op_index(const char *op)
+{
+    size_t i = 0;
+    while (i < GL_WIRE_NOPS && (op == NULL || strcmp(gl_wire_ops[i], op) != 0))
+        i++;
+    return i;
+}
+
 cJSON *
 gl_wire_request(const char *op, const char *channel)
 {

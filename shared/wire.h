@@ -31,6 +31,14 @@
 #define GL_OP_BATCH "batch"       /* items: [{"op","channel",...}] -> {"results":[reply, ...]} */
 #define GL_WIRE_BATCH_MAX 256     /* most items one batch may carry */
 
+/* The ops above, in a fixed order, for counting requests by op (both binaries' metrics); an
+ * index of GL_WIRE_NOPS means any other. */
+#define GL_WIRE_NOPS 8
+extern const char *const gl_wire_ops[GL_WIRE_NOPS];
+
+/* op's index in gl_wire_ops, or GL_WIRE_NOPS when op is NULL or none of them. */
+size_t gl_wire_op_index(const char *op);
+
 /* {"v":GL_WIRE_VERSION,"op":op} plus "channel" when channel is not NULL; NULL when out of memory.
  */
 cJSON *gl_wire_request(const char *op, const char *channel);

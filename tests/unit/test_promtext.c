@@ -30,11 +30,25 @@ test_text_grows_and_family_lines_read_as_prometheus_wants(void **state)
     assert_int_equal(t.len, 0);
 }
 
+static void
+test_labeled_counter_prints_a_sample_per_label_value(void **state)
+{
+    gl_text t = {NULL, 0, 0, false};
+
+    (void)state;
+    gl_prom_labeled(&t, "golive_y_total", "Ys.", "kind",
+                    (const gl_prom_value[]){{"busy", 2}, {"io", 0}}, 2);
+    assert_string_equal(t.p, "# HELP golive_y_total Ys.\n# TYPE golive_y_total counter\n"
+                             "golive_y_total{kind=\"busy\"} 2\ngolive_y_total{kind=\"io\"} 0\n");
+    gl_text_free(&t);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_grows_and_family_lines_read_as_prometheus_wants),
+        cmocka_unit_test(test_labeled_counter_prints_a_sample_per_label_value),
     };
 
     return cmocka_run_group_tests_name("promtext", tests, NULL, NULL);

@@ -419,6 +419,18 @@ test_wire_unreadable_reply_is_an_ipc_error(void **state)
 
 /* An event for the channel's moderators carries the audience pushd filters by. */
 static void
+test_wire_op_index_finds_every_op_and_counts_others_apart(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < GL_WIRE_NOPS; i++)
+        assert_int_equal(gl_wire_op_index(gl_wire_ops[i]), i);
+    assert_int_equal(gl_wire_op_index(GL_OP_BATCH), gl_wire_op_index("batch"));
+    assert_int_equal(gl_wire_op_index("nope"), GL_WIRE_NOPS);
+    assert_int_equal(gl_wire_op_index(""), GL_WIRE_NOPS);
+    assert_int_equal(gl_wire_op_index(NULL), GL_WIRE_NOPS);
+}
+
+static void
 test_wire_moderators_event_names_its_audience(void **state)
 {
     cJSON *req;
@@ -458,6 +470,7 @@ main(void)
         cmocka_unit_test(test_wire_parse_reply_maps_unknown_or_missing_codes),
         cmocka_unit_test(test_wire_parse_reply_keeps_percent_signs_and_truncates_long_messages),
         cmocka_unit_test(test_wire_unreadable_reply_is_an_ipc_error),
+        cmocka_unit_test(test_wire_op_index_finds_every_op_and_counts_others_apart),
     };
 
     return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
