@@ -10,6 +10,7 @@
 #include "shared/db.h"
 #include "shared/map.h"
 #include "shared/ratelimit.h"
+#include "shared/wire.h"
 
 #include <libwebsockets.h>
 #include <signal.h>
@@ -50,9 +51,11 @@ typedef struct pd_counters {
     uint64_t frames_sent;             /* frames those writes carried (sends coalesce several) */
     uint64_t bytes_sent;              /* WebSocket bytes of those frames, headers included */
     uint64_t closes[PD_NCLOSE_CODES]; /* connections pushd closed, by PD_CLOSE_CODES */
-    uint64_t ipc_requests;            /* golive-api's requests over nng (a batch counts once) */
-    uint64_t ipc_errors;              /* ... answered with an error */
+    /* golive-api's requests over nng by op (gl_wire_ops, then any other; a batch counts once),
+     * and those answered with an error */
+    uint64_t ipc_requests[GL_WIRE_NOPS + 1], ipc_errors[GL_WIRE_NOPS + 1];
     uint64_t origin_refused; /* handshakes refused 403 for their Origin (allowed_origins) */
+    uint64_t path_refused;   /* upgrade requests for another path than /api/ws */
     uint64_t rpc_calls;      /* rpc_proxies calls answered (result, error or timeout) */
     uint64_t rpc_failed;     /* ... that were not the backend's result */
     uint64_t rpc_us;         /* their time, summed */

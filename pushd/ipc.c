@@ -19,6 +19,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/transport/ipc/ipc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct pd_ipc {
     pd_server *srv;
     nng_listener listener; /* replaced by the watchdog when nng's stops accepting */
     pd_ipc_watchdog *watchdog;
+    _Atomic uint64_t relistens; /* by the watchdog's thread; read by the metrics */
     nng_socket sock;
     ipc_worker workers[IPC_WORKERS];
     pthread_mutex_t mu;
@@ -95,6 +97,7 @@ relisten(void *arg)
 {
     pd_ipc *ipc = arg;
     int rv;
+    atomic_fetch_add_explicit(&ipc->relistens, 1, memory_order_relaxed);
     nng_listener_close(ipc->listener);
     if ((rv = listen_start(ipc)) != 0)
         gl_log(GL_LOG_ERROR, "ipc", "cannot listen again on %s: %s", ipc->srv->opt.ipc_url,
@@ -337,6 +340,12 @@ reply(ipc_worker *w, cJSON *r)
     nng_ctx_send(w->ctx, w->aio);
 }
 
+uint64_t
+pd_ipc_relistens(pd_ipc *ipc)
+{
+    return ipc ? atomic_load_explicit(&ipc->relistens, memory_order_relaxed) : 0;
+}
+
 void
 pd_ipc_service(pd_ipc *ipc)
 {
@@ -361,8 +370,10 @@ pd_ipc_service(pd_ipc *ipc)
         } else
             r = handle(ipc->srv, op, channel, req);
         gl_log(GL_LOG_DEBUG, "ipc", "%s %s", req ? op : "(bad request)", channel ? channel : "");
-        ipc->srv->counters.ipc_requests++;
-        ipc->srv->counters.ipc_errors += !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
+        size_t k = gl_wire_op_index(req ? op : NULL);
+        ipc->srv->counters.ipc_requests[k]++;
+        ipc->srv->counters.ipc_errors[k] +=
+            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
         cJSON_Delete(req);
         nng_msg_free(w->msg);
         w->msg = NULL;

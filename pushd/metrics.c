@@ -2,7 +2,9 @@
  * answers plain HTTP GETs, each reply written with its headers in one lws_write. */
 #include "metrics.h"
 #include "conn.h"
+#include "ipc.h"
 #include "writer.h"
+#include "shared/db_errors.h"
 #include "shared/log.h"
 #include "shared/promtext.h"
 #include "shared/timefmt.h"
@@ -17,23 +19,6 @@ counter(gl_text *t, const char *name, const char *help, uint64_t v)
 {
     gl_prom_family(t, name, "counter", help);
     gl_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
-}
-
-/* One value of a labeled counter. */
-typedef struct label_value {
-    const char *value;
-    uint64_t n;
-} label_value;
-
-/* A counter with one label, a sample per value. */
-static void
-labeled(gl_text *t, const char *name, const char *help, const char *label, const label_value *v,
-        size_t nv)
-{
-    gl_prom_family(t, name, "counter", help);
-    for (size_t i = 0; i < nv; i++)
-        gl_text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, v[i].value,
-                       (unsigned long long)v[i].n);
 }
 
 static void
@@ -87,7 +72,8 @@ print_metrics(pd_server *srv, gl_text *t)
 {
     static const uint16_t codes[PD_NCLOSE_CODES] = PD_CLOSE_CODES;
     char code_names[PD_NCLOSE_CODES][8];
-    label_value closes[PD_NCLOSE_CODES], modes[GL_MODE_COUNT - 1];
+    gl_prom_value closes[PD_NCLOSE_CODES], modes[GL_MODE_COUNT - 1];
+    gl_prom_value ipc_requests[GL_WIRE_NOPS + 1], ipc_errors[GL_WIRE_NOPS + 1];
     const pd_counters *n = &srv->counters;
     const gl_limit_counts *l = &srv->limit_counts;
     uint64_t users = 0, anon = 0, subs = 0;
@@ -115,9 +101,10 @@ print_metrics(pd_server *srv, gl_text *t)
           (double)subs);
     gauge(t, "golive_pushd_channels", "Channels with at least one subscriber.",
           (double)srv->channels.len);
-    labeled(t, "golive_pushd_messages_published_total",
-            "Messages fanned out, by the path they were published on.", "path",
-            (const label_value[]){{"websocket", n->ws_published}, {"rest", n->rest_published}}, 2);
+    gl_prom_labeled(
+        t, "golive_pushd_messages_published_total",
+        "Messages fanned out, by the path they were published on.", "path",
+        (const gl_prom_value[]){{"websocket", n->ws_published}, {"rest", n->rest_published}}, 2);
     counter(t, "golive_pushd_deliveries_total",
             "Frames the fan-out queued to subscribers (messages and events).", n->deliveries);
     counter(t, "golive_pushd_sends_total", "Socket writes of queued frames.", n->sends);
@@ -127,32 +114,32 @@ print_metrics(pd_server *srv, gl_text *t)
             n->bytes_sent);
     for (int i = 0; i < PD_NCLOSE_CODES; i++) {
         snprintf(code_names[i], sizeof(code_names[i]), "%u", codes[i]);
-        closes[i] = (label_value){code_names[i], n->closes[i]};
+        closes[i] = (gl_prom_value){code_names[i], n->closes[i]};
     }
-    labeled(t, "golive_pushd_closes_total",
-            "Connections pushd closed, by close code (4008: slow consumer, 4029: flood).", "code",
-            closes, PD_NCLOSE_CODES);
-    labeled(t, "golive_pushd_connections_refused_total",
-            "Connections refused before they opened, by reason.", "reason",
-            (const label_value[]){{"fd_limit", srv->refused},
-                                  {"rate_limit", l->connections_refused},
-                                  {"anonymous_limit", l->anonymous_refused}},
-            3);
-    labeled(
+    gl_prom_labeled(t, "golive_pushd_closes_total",
+                    "Connections pushd closed, by close code (4008: slow consumer, 4029: flood).",
+                    "code", closes, PD_NCLOSE_CODES);
+    gl_prom_labeled(t, "golive_pushd_connections_refused_total",
+                    "Connections and handshakes refused before they opened, by reason.", "reason",
+                    (const gl_prom_value[]){{"fd_limit", srv->refused},
+                                            {"rate_limit", l->connections_refused},
+                                            {"anonymous_limit", l->anonymous_refused},
+                                            {"origin", n->origin_refused},
+                                            {"path", n->path_refused}},
+                    5);
+    gl_prom_labeled(
         t, "golive_pushd_rate_limited_total",
         "Commands refused rate_limited, by limit (docs/moderation.md \"Rate limits\").", "limit",
-        (const label_value[]){{"publish", l->publish_refused}, {"commands", l->commands_refused}},
+        (const gl_prom_value[]){{"publish", l->publish_refused}, {"commands", l->commands_refused}},
         2);
     for (int k = GL_MODE_NONE + 1; k < GL_MODE_COUNT; k++)
-        modes[k - 1] = (label_value){gl_mode_kind_names[k], l->modes_refused[k]};
-    labeled(t, "golive_pushd_chat_mode_refusals_total",
-            "WebSocket publishes a chat mode refused, by mode.", "mode", modes, GL_MODE_COUNT - 1);
+        modes[k - 1] = (gl_prom_value){gl_mode_kind_names[k], l->modes_refused[k]};
+    gl_prom_labeled(t, "golive_pushd_chat_mode_refusals_total",
+                    "WebSocket publishes a chat mode refused, by mode.", "mode", modes,
+                    GL_MODE_COUNT - 1);
     counter(t, "golive_pushd_messages_held_total", "WebSocket publishes held for review.", l->held);
     gauge(t, "golive_pushd_anonymous_connections",
           "Anonymous connections counted against anonymous_per_ip.", (double)srv->anonymous.total);
-    counter(t, "golive_pushd_origin_refused_total",
-            "WebSocket handshakes refused 403 for their Origin (allowed_origins).",
-            n->origin_refused);
     counter(t, "golive_pushd_rpc_calls_total", "rpc_proxies calls answered.", n->rpc_calls);
     counter(t, "golive_pushd_rpc_failures_total",
             "rpc_proxies calls answered with an error (backend down, late, or not JSON).",
@@ -161,10 +148,20 @@ print_metrics(pd_server *srv, gl_text *t)
                    "Time rpc_proxies calls took, summed.");
     gl_text_printf(t, "golive_pushd_rpc_seconds_total %.6f\n", (double)n->rpc_us / 1e6);
     print_writer(srv, t);
-    counter(t, "golive_pushd_ipc_requests_total", "golive-api's requests over nng.",
-            n->ipc_requests);
-    counter(t, "golive_pushd_ipc_errors_total", "golive-api's requests answered with an error.",
-            n->ipc_errors);
+    for (size_t i = 0; i <= GL_WIRE_NOPS; i++) {
+        const char *op = i < GL_WIRE_NOPS ? gl_wire_ops[i] : "other";
+        ipc_requests[i] = (gl_prom_value){op, n->ipc_requests[i]};
+        ipc_errors[i] = (gl_prom_value){op, n->ipc_errors[i]};
+    }
+    gl_prom_labeled(t, "golive_pushd_ipc_requests_total", "golive-api's requests over nng, by op.",
+                    "op", ipc_requests, GL_WIRE_NOPS + 1);
+    gl_prom_labeled(t, "golive_pushd_ipc_errors_total",
+                    "golive-api's requests answered with an error, by op.", "op", ipc_errors,
+                    GL_WIRE_NOPS + 1);
+    counter(t, "golive_pushd_ipc_relistens_total",
+            "Times the ipc watchdog found the nng listener deaf and listened again.",
+            pd_ipc_relistens(srv->ipc));
+    gl_db_errors_print(t, "golive_pushd_sqlite_errors_total");
 }
 
 /* Reply status with body (taken) as content type, in one write. */

@@ -61,11 +61,12 @@ on_network_connection(pd_server *srv, int fd)
 }
 
 static int
-on_filter(struct lws *wsi)
+on_filter(pd_server *srv, struct lws *wsi)
 {
     char uri[64];
     int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
     if (n <= 0 || strcmp(uri, WS_PATH) != 0) {
+        srv->counters.path_refused++;
         gl_log(GL_LOG_DEBUG, "server", "refused a WebSocket upgrade for another path");
         return 1;
     }
@@ -316,7 +317,7 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return on_confirm_upgrade(pd_server_get(wsi), wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return on_filter(wsi);
+        return on_filter(pd_server_get(wsi), wsi);
     case LWS_CALLBACK_ESTABLISHED:
         return on_established(pd_server_get(wsi), wsi);
     case LWS_CALLBACK_RECEIVE:

@@ -33,6 +33,7 @@ def test_install_then_uninstall_into_a_destdir(tmp_path):
                 "share/golive/web/golive.js", "share/golive/web/vendor/hls.js/hls.min.js",
                 "share/golive/conf/realtime.yaml", "share/golive/conf/nginx/golive.conf.in",
                 "share/golive/conf/grafana/golive-pushd.json",
+                "share/golive/conf/grafana/golive-api.json",
                 "lib/systemd/system/golive-pushd.service", "lib/systemd/system/golive-api.socket",
                 "share/doc/golive/docs/api.md", "share/doc/golive/docs/operations.md"):
         assert os.path.isfile(os.path.join(usr, rel)), rel

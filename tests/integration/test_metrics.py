@@ -4,10 +4,12 @@ WebSocket and REST, and are refused; /healthz and /readyz; and Debian's real Pro
 scraping it, its series then queryable, and so are the queries of the Grafana dashboard in
 conf/grafana/; the version (the VERSION file) in --version, the log's
 first line, rpc stats and the metrics."""
+import asyncio
 import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -56,7 +58,10 @@ def test_metrics_move_with_connections_publishes_and_refusals(stack):
                  'golive_pushd_closes_total{code="4008"}',
                  'golive_pushd_rate_limited_total{limit="publish"}',
                  'golive_pushd_chat_mode_refusals_total{mode="slow_mode"}',
-                 "golive_pushd_ipc_requests_total", "golive_pushd_sent_bytes_total"):
+                 'golive_pushd_ipc_requests_total{op="batch"}',
+                 'golive_pushd_ipc_errors_total{op="other"}', "golive_pushd_ipc_relistens_total",
+                 'golive_pushd_sqlite_errors_total{kind="busy"}',
+                 "golive_pushd_sent_bytes_total"):
         assert name in before, (name, sorted(before))
     assert abs(before["golive_pushd_start_time_seconds"] - time.time()) < 3600
 
@@ -88,7 +93,7 @@ def test_metrics_move_with_connections_publishes_and_refusals(stack):
     grew("golive_pushd_deliveries_total", 4)  # two messages to two subscribers
     grew("golive_pushd_frames_sent_total", 4)
     grew("golive_pushd_sent_bytes_total", 40)
-    grew("golive_pushd_ipc_requests_total")
+    grew('golive_pushd_ipc_requests_total{op="batch"}')  # golive-api's publish
     assert after["golive_pushd_sends_total"] <= after["golive_pushd_frames_sent_total"]
     # the history writer stored the WebSocket message in a batch, timed
     grew("golive_pushd_writer_batch_rows_count")
@@ -102,14 +107,58 @@ def test_metrics_move_with_connections_publishes_and_refusals(stack):
         assert name in after, name
 
 
-def test_a_foreign_origin_refused_is_counted(stack):
-    before = scrape(stack)["golive_pushd_origin_refused_total"]
+def test_refused_handshakes_are_counted_by_reason(stack):
+    origin = 'golive_pushd_connections_refused_total{reason="origin"}'
+    path = 'golive_pushd_connections_refused_total{reason="path"}'
+    before = scrape(stack)
 
     async def body():
-        with pytest.raises(Exception):
+        with pytest.raises(websockets.InvalidStatusCode) as refused:
             await websockets.connect(stack.url(), origin="https://evil.example", open_timeout=5)
+        assert refused.value.status_code == 403
+        # the web server only forwards /api/ws: another path, straight to pushd's socket
+        with pytest.raises(websockets.InvalidHandshake):
+            await websockets.unix_connect(stack.sock_path, "ws://localhost/api/other",
+                                          open_timeout=5)
     run(body())
-    assert scrape(stack)["golive_pushd_origin_refused_total"] == before + 1
+    after = scrape(stack)
+    assert after[origin] == before[origin] + 1
+    assert after[path] == before[path] + 1
+
+
+def test_sqlite_failures_are_counted_by_kind(stack):
+    """A database another program holds locked past the 5 s busy_timeout (an operator's
+    sqlite3 session left in a transaction): the REST and the WebSocket publish both fail
+    `unavailable`, and both binaries count a "busy" failure."""
+    ch = unique_channel()
+    busy_p = 'golive_pushd_sqlite_errors_total{kind="busy"}'
+    busy_a = 'golive_api_sqlite_errors_total{kind="busy"}'
+    before_p, before_a = scrape(stack), scrape(stack, api=True)
+
+    async def body():
+        alice = await stack.client(stack.token("u_met_lock", username="alice"))
+        try:
+            await alice.subscribe(ch)
+            lock = sqlite3.connect(stack.db_path, timeout=5, isolation_level=None)
+            try:
+                lock.execute("BEGIN EXCLUSIVE")
+                await alice.send({"type": "publish", "channel": ch, "id": 7,
+                                  "data": {"content": "while locked"}})
+                r = await asyncio.to_thread(stack.rest, "POST", ch, "publish",
+                                            token=stack.token("u_met_lock"),
+                                            json={"data": {"content": "rest, while locked"}})
+                assert r.status_code == 503, r.text
+                assert r.json()["error"]["code"] == "unavailable", r.text
+                reply = await alice.recv_until(lambda m: m.get("id") == 7, timeout=15)
+                assert reply["error"]["code"] == "unavailable", reply
+            finally:
+                lock.execute("ROLLBACK")
+                lock.close()
+        finally:
+            await close_all(alice)
+    run(body())
+    assert scrape(stack)[busy_p] >= before_p[busy_p] + 1
+    assert scrape(stack, api=True)[busy_a] >= before_a[busy_a] + 1
 
 
 def test_golive_api_counts_requests_batches_and_pushd_exchanges(stack):
@@ -188,19 +237,22 @@ def test_a_real_prometheus_scrapes_pushd(stack):
         for q in ("golive_pushd_messages_published_total", "golive_pushd_closes_total",
                   "golive_pushd_rate_limited_total", "golive_pushd_chat_mode_refusals_total"):
             assert query(q), q
-        # the Grafana dashboard's queries are valid PromQL over series pushd exports
-        exported = {k.split("{")[0] for k in scrape(stack)} | {"up"}
-        with open(os.path.join(REPO, "conf", "grafana", "golive-pushd.json")) as f:
-            dash = json.load(f)
-        exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
-        assert len(exprs) >= 12, exprs
-        for e in exprs:
-            names = set(re.findall(r"\b(golive_[a-z_]+|up)\b", e))
-            assert names and names <= exported, (e, names - exported)
-            q = e.replace("$job", "golive-pushd").replace("$__rate_interval", "1m")
-            r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": q},
-                             timeout=5).json()
-            assert r["status"] == "success", (q, r)
+        # each Grafana dashboard's queries are valid PromQL over series its binary exports
+        for job, api, least in (("golive-pushd", False, 14), ("golive-api", True, 9)):
+            exported = {re.sub(r"_(bucket|sum|count)$", "", k.split("{")[0])
+                        for k in scrape(stack, api=api)} | {"up"}
+            with open(os.path.join(REPO, "conf", "grafana", job + ".json")) as f:
+                dash = json.load(f)
+            exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+            assert len(dash["panels"]) >= least, (job, len(dash["panels"]))
+            for e in exprs:
+                names = {re.sub(r"_(bucket|sum|count)$", "", n)
+                         for n in re.findall(r"\b(golive_[a-z_]+|up)\b", e)}
+                assert names and names <= exported, (job, e, names - exported)
+                q = e.replace("$job", job).replace("$__rate_interval", "1m")
+                r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": q},
+                                 timeout=5).json()
+                assert r["status"] == "success", (q, r)
     finally:
         prom.terminate()
         try:
