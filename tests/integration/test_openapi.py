@@ -278,7 +278,29 @@ class SpecClient:
         r = self.stack.http(method.upper(), url, token=token, data=data, headers=hdrs,
                             params=query, **kw)
         self.check(op_id, r)
+        if r.status_code < 400:
+            # what the server took must be what the spec allows (the spec is not too strict)
+            sent = (FORM, form) if form is not None else (
+                ("application/json", json) if json is not _UNSET else (None, None))
+            self.check_request(op_id, params, path, query or {}, *sent)
         return r
+
+    def check_request(self, op_id, params, path, query, ctype, body):
+        what = f"{op_id}: a request the server took"
+        for p in params:
+            where = {"path": path, "query": query}.get(p["in"], {})
+            if p["name"] not in where:
+                assert not p.get("required"), f"{what} lacks required {p['name']}"
+                continue
+            value = where[p["name"]]
+            if deref(self.spec, p["schema"]).get("type") == "integer":
+                value = int(value)
+            self.validate(p["schema"], value, f"{what}: parameter {p['name']}")
+        rb = self.ops[op_id][2].get("requestBody")
+        if ctype is None:
+            assert not (rb or {}).get("required"), f"{what} without a body, the spec needs one"
+        else:
+            self.validate(rb["content"][ctype]["schema"], body, f"{what}: body")
 
     def check(self, op_id, r):
         method, template, op = self.ops[op_id]
@@ -777,8 +799,9 @@ def test_the_scenarios_drive_every_operation():
 
 
 def test_a_wrong_schema_in_the_spec_is_caught(stack, who):
-    """The reply check can fail: a spec that says publish answers a string id refuses the real
-    reply."""
+    """The checks can fail: a spec that says publish answers a string id refuses the real reply,
+    one without its 401 refuses the status, one that wants a key publish does not need refuses
+    the request the server took."""
     spec = load_spec()
     wrong = copy.deepcopy(spec)
     wrong["components"]["schemas"]["PublishResult"]["properties"]["id"] = {"type": "string"}
@@ -790,3 +813,8 @@ def test_a_wrong_schema_in_the_spec_is_caught(stack, who):
     with pytest.raises(AssertionError, match="status not declared"):
         client.call("publishMessage", {"channel": unique_channel()},
                     json={"data": {"content": "x"}})
+    strict = copy.deepcopy(spec)
+    strict["components"]["schemas"]["PublishRequest"]["required"] = ["data", "priority"]
+    with pytest.raises(AssertionError, match="a request the server took: body"):
+        SpecClient(stack, strict).call("publishMessage", {"channel": unique_channel()},
+                                       json={"data": {"content": "x"}}, token=who["user"])
