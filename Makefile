@@ -49,7 +49,7 @@ ONE_WAY_DIRS := shared pushd fcgi-api
 PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench \
-        install uninstall
+        install uninstall openapi
 
 all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN)
 
@@ -139,6 +139,10 @@ test-integration: all
 asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
 
+# The REST API's description as JSON for the browser (committed; tests/tools checks it is current).
+openapi:
+	$(PYTHON) tools/openapi-json.py docs/openapi.yaml web/api/openapi.json
+
 FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c \
                  tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c)
 
@@ -164,7 +168,7 @@ install: $(BINS)
 	for f in $(WEB_FILES) $(CONF_FILES); do install -D -m 0644 $$f $(DATADIR)/$$f; done
 	install -m 0644 conf/systemd/* $(UNITDIR)/
 	install -m 0644 README.md $(DOCDIR)/
-	install -m 0644 docs/*.md $(DOCDIR)/docs/
+	install -m 0644 docs/*.md docs/openapi.yaml $(DOCDIR)/docs/
 	install -d $(DOCDIR)/docs/screenshots
 	install -m 0644 docs/screenshots/*.png $(DOCDIR)/docs/screenshots/
 	for m in $(MAN_PAGES); do s=$${m##*.}; install -D -m 0644 $$m $(MANDIR)/man$$s/$${m##*/}; done
