@@ -141,7 +141,7 @@ asan:
 
 # The REST API's description as JSON for the browser (committed; tests/tools checks it is current).
 openapi:
-	$(PYTHON) tools/openapi-json.py docs/openapi.yaml web/api/openapi.json
+	$(PYTHON) tools/openapi-json.py docs/openapi.yaml web/openapi.json
 
 FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c \
                  tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c)

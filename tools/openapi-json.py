@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""docs/openapi.yaml -> web/api/openapi.json: the same description as JSON, for the browser
+"""docs/openapi.yaml -> web/openapi.json: the same description as JSON, for the browser
 (which has no YAML parser). Pretty-printed with sorted keys, so the output is stable and a
 change to the YAML shows as a small diff. `make openapi` runs it; test_openapi.py checks that
 the committed copy equals this conversion.

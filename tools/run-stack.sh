@@ -182,7 +182,7 @@ run: GoLive is up.
     streamer   $web/stream?token=$streamer_token
     moderator  $web/embed/chat/chat:stream_demo?token=$mod_token
   WebSocket  ws://$probe_host:$PORT/api/ws
-  REST       http://$probe_host:$PORT/api/realtime/channels
+  REST       http://$probe_host:$PORT/api/realtime/channels   (described: $web/docs/api)
   streams    http://$probe_host:$PORT/api/streaming/streams
   RTMP       $GOLIVE_RTMP_URL   (stream key: POST /api/streaming/keys)
   HLS        $GOLIVE_HLS_URL/<stream name>/index.m3u8

@@ -36,7 +36,7 @@ def test_install_then_uninstall_into_a_destdir(tmp_path):
                 "share/golive/conf/grafana/golive-api.json",
                 "lib/systemd/system/golive-pushd.service", "lib/systemd/system/golive-api.socket",
                 "share/doc/golive/docs/api.md", "share/doc/golive/docs/operations.md",
-                "share/doc/golive/docs/openapi.yaml", "share/golive/web/api/openapi.json"):
+                "share/doc/golive/docs/openapi.yaml", "share/golive/web/openapi.json"):
         assert os.path.isfile(os.path.join(usr, rel)), rel
     # the units' Documentation= and ExecStart= point into this layout
     unit = open(os.path.join(usr, "lib/systemd/system/golive-api.service")).read()

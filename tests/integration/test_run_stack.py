@@ -241,5 +241,8 @@ def test_up_message_prints_sign_in_links_that_work(rundir):
         assert metrics and metrics.group(1) == \
             f"http://{rs.env['GOLIVE_PUSHD_METRICS_LISTEN']}/metrics", out
         assert "golive_pushd_connections" in requests.get(metrics.group(1), timeout=10).text
+        # and the REST API's reader
+        docs = re.search(r"\(described: (http://\S+/docs/api)\)", out)
+        assert docs and 'src="/app/api-docs.js"' in requests.get(docs.group(1), timeout=10).text, out
     finally:
         rs.stop()

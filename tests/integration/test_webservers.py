@@ -338,13 +338,16 @@ def test_same_origin_pages_pass_and_foreign_ones_are_refused(front):
 
 
 def test_web_app_pages_are_served(front):
-    """The web app (web/) at / through this web server: /watch/<name>, /stream and
-    /embed/chat/<channel> give their pages, the scripts come as JavaScript (module scripts need a JavaScript type)."""
+    """The web app (web/) at / through this web server: /watch/<name>, /stream,
+    /embed/chat/<channel> and /docs/api give their pages, the scripts come as JavaScript (module
+    scripts need a JavaScript type), the API's description as JSON."""
     for path, marker in (("/", "Live now"), ("/watch/x", 'src="/app/watch.js"'),
                          ("/watch/x?token=abc", 'src="/app/watch.js"'),
                          ("/stream", 'src="/app/stream-page.js"'),
                          ("/stream?token=abc", 'src="/app/stream-page.js"'),
-                         ("/embed/chat/public:lobby", 'src="/app/embed-chat.js"')):
+                         ("/embed/chat/public:lobby", 'src="/app/embed-chat.js"'),
+                         ("/docs/api", 'src="/app/api-docs.js"'),
+                         ("/docs/api/", 'src="/app/api-docs.js"')):
         r = front.http("GET", path)
         assert r.status_code == 200 and marker in r.text, (path, r.status_code, r.text[:300])
         assert r.headers["Content-Type"].startswith("text/html"), (path, dict(r.headers))
@@ -353,6 +356,9 @@ def test_web_app_pages_are_served(front):
         assert r.status_code == 200, (path, r.status_code)
         assert "javascript" in r.headers["Content-Type"], (path, dict(r.headers))
     assert front.http("GET", "/app/nope.js").status_code == 404
+    r = front.http("GET", "/openapi.json")
+    assert r.status_code == 200 and r.json()["openapi"].startswith("3.1"), r.text[:200]
+    assert r.headers["Content-Type"].startswith("application/json"), dict(r.headers)
 
 
 def test_golive_apis_ops_routes_answer_this_host_only(front):

@@ -1,4 +1,4 @@
-"""tools/openapi-json.py: web/api/openapi.json (what the browser reads) is docs/openapi.yaml
+"""tools/openapi-json.py: web/openapi.json (what the browser reads) is docs/openapi.yaml
 converted, so that the two cannot drift; the conversion is stable and refuses a YAML key that
 JSON would turn into something else."""
 import importlib.util
@@ -22,8 +22,8 @@ def tool():
 
 def test_the_committed_json_is_the_yaml_converted():
     want = tool().convert((REPO / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
-    have = (REPO / "web" / "api" / "openapi.json").read_text(encoding="utf-8")
-    assert have == want, "web/api/openapi.json is stale: run make openapi"
+    have = (REPO / "web" / "openapi.json").read_text(encoding="utf-8")
+    assert have == want, "web/openapi.json is stale: run make openapi"
     assert json.loads(have)["openapi"] == "3.1.0"
 
 
@@ -42,3 +42,9 @@ def test_the_output_is_pretty_sorted_and_stable(tmp_path):
 def test_a_key_json_would_change_is_refused():
     with pytest.raises(ValueError, match="not a string"):
         tool().convert("responses:\n  200: {description: ok}\n")
+
+
+def test_the_spec_has_the_programs_version():
+    version = (REPO / "VERSION").read_text(encoding="utf-8").strip()
+    spec = json.loads((REPO / "web" / "openapi.json").read_text(encoding="utf-8"))
+    assert spec["info"]["version"] == version, "bump info.version in docs/openapi.yaml with VERSION"
