@@ -108,7 +108,7 @@ on_key_row(void *arg, const gl_stream_key_row *k)
 int
 api_route_stream_keys(api_req *r, gl_err *err)
 {
-    char who[GL_USER_ID_MAX];
+    char who[GL_USER_ID_MAX + 1]; /* one more: a longer value, cut here, is refused */
     const char *user;
     cJSON *out, *keys;
     int rv;
@@ -116,6 +116,10 @@ api_route_stream_keys(api_req *r, gl_err *err)
     if ((rv = api_require_user(r, err)) != GL_OK) return rv;
     user = r->user.id;
     if (api_query(r, "user_id", who, sizeof(who))) {
+        if (!api_user_id_ok(who))
+            return gl_err_set(err, GL_EINVAL,
+                              "user_id must be 1 to %d bytes without control characters",
+                              GL_USER_ID_MAX - 1);
         if (!gl_acl_is_admin(&r->user) && strcmp(who, r->user.id) != 0)
             return gl_err_set(err, GL_EFORBIDDEN, "only an admin may list another user's keys");
         user = who;
@@ -135,19 +139,19 @@ api_route_stream_keys(api_req *r, gl_err *err)
 int
 api_route_stream_key_revoke(api_req *r, gl_err *err)
 {
-    char at[GL_TIME_MAX], name[GL_STREAM_NAME_MAX + 1] = "", *end;
-    long long id = strtoll(api_param(r, "id"), &end, 10);
+    char at[GL_TIME_MAX], name[GL_STREAM_NAME_MAX + 1] = "";
+    int64_t id;
     int outcome = 0, rv;
     cJSON *out;
 
     if ((rv = api_require_user(r, err)) != GL_OK) return rv;
-    if (*end != '\0' || id <= 0)
-        return gl_err_set(err, GL_EINVAL, "key id must be a positive integer");
+    if ((rv = api_path_id(r, "id", "key id", &id, err)) != GL_OK) return rv;
     gl_time_now_iso(at);
     if ((rv = gl_db_stream_key_revoke(r->db, id, gl_acl_is_admin(&r->user) ? NULL : r->user.id,
                                       r->user.id, at, &outcome, name, err)) != GL_OK)
         return rv;
-    if (outcome == 0) return gl_err_set(err, GL_ENOTFOUND, "no stream key %lld of yours", id);
+    if (outcome == 0)
+        return gl_err_set(err, GL_ENOTFOUND, "no stream key %lld of yours", (long long)id);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "id", (double)id);
     cJSON_AddStringToObject(out, "stream_name", name);

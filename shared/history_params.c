@@ -3,6 +3,7 @@
 #include "config.h"
 #include "db.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -16,7 +17,10 @@ gl_history_arg_text(const char *s)
     char *end;
     long long x;
 
-    if (s == NULL || *s == '\0') return a;
+    /* Digits after an optional minus only: strtoll alone also takes "+5" and " 5". */
+    if (s == NULL ||
+        !(isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]))))
+        return a;
     x = strtoll(s, &end, 10);
     a.integer = *end == '\0';
     a.value = x; /* out of range: LLONG_MAX or LLONG_MIN, refused by any bound */

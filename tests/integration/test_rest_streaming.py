@@ -131,6 +131,12 @@ def test_listing_and_revoking_keys(stack):
     # bob cannot revoke alice's key: it is not his (404, nothing said about whose it is)
     expect_error(stack.http("DELETE", f"/api/streaming/keys/{ka['id']}", token=bob), 404)
     expect_error(stack.http("DELETE", "/api/streaming/keys/abc", token=alice), 400)
+    # ids are digits only, as message ids: no sign, no blank, no leading zero, none past 2^63-1
+    for bad in (f"+{ka['id']}", f"%20{ka['id']}", f"0{ka['id']}", "9223372036854775808"):
+        expect_error(stack.http("DELETE", f"/api/streaming/keys/{bad}", token=alice), 400)
+    # a user_id longer than any user id is refused, not cut to one that might exist
+    expect_error(stack.http("GET", "/api/streaming/keys", token=admin,
+                            params={"user_id": alice_id + "x" * 200}), 400)
     expect_error(stack.http("DELETE", f"/api/streaming/keys/{ka['id']}"), 401)
     r = json_body(stack.http("DELETE", f"/api/streaming/keys/{ka['id']}", token=alice))
     assert r["revoked"] is True and r["already_revoked"] is False

@@ -114,6 +114,24 @@ test_history_refuses_ids_out_of_range(void **state)
 }
 
 static void
+test_history_text_is_digits_only(void **state)
+{
+    gl_history_query q;
+    gl_err err;
+    (void)state;
+    /* strtoll's own leniency: a sign, leading blanks, trailing junk */
+    for (const char **v = (const char *[]){"+5", " 5", "5 ", "\t5", "5x", "-", "", "0x10", NULL};
+         *v; v++) {
+        assert_int_equal(parse_text(*v, NULL, NULL, 1000, &q, &err), GL_EINVAL);
+        assert_int_equal(parse_text(NULL, *v, NULL, 1000, &q, &err), GL_EINVAL);
+        assert_int_equal(parse_text(NULL, NULL, *v, 1000, &q, &err), GL_EINVAL);
+    }
+    assert_int_equal(parse_text("05", "007", NULL, 1000, &q, &err), GL_OK);
+    assert_int_equal(q.limit, 5);
+    assert_int_equal(q.ref, 7);
+}
+
+static void
 test_history_checks_limit_before_since_and_before(void **state)
 {
     gl_history_query q;
@@ -160,6 +178,7 @@ main(void)
         cmocka_unit_test(test_history_since_and_before_select_the_mode),
         cmocka_unit_test(test_history_refuses_since_and_before_together),
         cmocka_unit_test(test_history_refuses_ids_out_of_range),
+        cmocka_unit_test(test_history_text_is_digits_only),
         cmocka_unit_test(test_history_checks_limit_before_since_and_before),
         cmocka_unit_test(test_history_json_values_follow_the_same_rules),
     };
