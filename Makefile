@@ -17,7 +17,7 @@ WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototype
         -Wmissing-prototypes -Wformat=2 -Wvla -Wconversion
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lnng -lev -lpthread -lm
-FINAL_CFLAGS = $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -I. $(CFLAGS)
+FINAL_CFLAGS = $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -I. $(CPPFLAGS) $(CFLAGS)
 FINAL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 SHARED_SRC := $(wildcard shared/*.c)
@@ -143,15 +143,17 @@ FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c t
                  tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c)
 
 # `make install PREFIX=/usr/local DESTDIR=...`: the binaries, the schema, the web app, example
-# configs, units, man pages and docs. The systemd units name /usr/local/bin: with another PREFIX,
-# edit their ExecStart. /etc/golive/realtime.yaml is installed only when there is none.
+# configs, units, man pages and docs. The units in conf/systemd/ name /usr/local; the installed
+# ones name PREFIX. /etc/golive/realtime.yaml is installed only when there is none.
+# SYSTEMDUNITDIR: where the units go (the Debian package sets /lib/systemd/system).
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 DATADIR = $(DESTDIR)$(PREFIX)/share/golive
 DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/golive
 MANDIR = $(DESTDIR)$(PREFIX)/share/man
-UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
+UNITDIR = $(DESTDIR)$(SYSTEMDUNITDIR)
 INSTALLED_BINS = golive-pushd golive-api golive-token
 MAN_PAGES = $(wildcard man/*.[158])
 WEB_FILES = $(shell find web -type f)
@@ -162,7 +164,9 @@ install: $(BINS)
 	install -m 0755 $(addprefix $(BUILD)/,$(INSTALLED_BINS)) $(BINDIR)/
 	install -m 0644 schema.sql $(DATADIR)/
 	for f in $(WEB_FILES) $(CONF_FILES); do install -D -m 0644 $$f $(DATADIR)/$$f; done
-	install -m 0644 conf/systemd/* $(UNITDIR)/
+	for u in conf/systemd/*; do \
+	    sed 's|/usr/local/|$(PREFIX)/|g' $$u > $(UNITDIR)/$${u##*/} && chmod 0644 $(UNITDIR)/$${u##*/}; \
+	done
 	install -m 0644 README.md $(DOCDIR)/
 	install -m 0644 docs/*.md $(DOCDIR)/docs/
 	install -d $(DOCDIR)/docs/screenshots
