@@ -49,7 +49,7 @@ ONE_WAY_DIRS := shared pushd fcgi-api
 PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench \
-        install uninstall
+        install uninstall deb
 
 all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN)
 
@@ -182,6 +182,29 @@ uninstall:
 	for m in $(MAN_PAGES); do s=$${m##*.}; rm -f $(MANDIR)/man$$s/$${m##*/}; done
 	rm -rf $(DATADIR) $(DOCDIR)
 	@echo "uninstall: done ($(DESTDIR)$(SYSCONFDIR)/golive is kept)"
+
+# `make deb`: the Debian package (debian/), built by dpkg-buildpackage from a copy of the files
+# git knows (tracked, and new ones not ignored) in build/deb/golive-VERSION/, as dpkg-buildpackage
+# writes the .deb beside the tree it builds; then lintian on it. Rebuilt when a file changed.
+DEB_VERSION = $(shell sed -n '1{s/^.*(//;s/).*//;p;}' debian/changelog 2>/dev/null)
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE = build/deb/golive_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_CHANGES = build/deb/golive_$(DEB_VERSION)_$(DEB_ARCH).changes
+DEB_SOURCES := $(shell git ls-files --cached --others --exclude-standard 2>/dev/null)
+DEB_JOBS ?= 2
+
+deb: $(DEB_FILE)
+	lintian -I $(DEB_CHANGES)
+	@echo "deb: $(CURDIR)/$(DEB_FILE)"
+
+$(DEB_FILE): $(wildcard $(DEB_SOURCES))
+	rm -rf build/deb && mkdir -p build/deb/golive-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 sh -c 'for f; do [ ! -e "$$f" ] || printf "%s\0" "$$f"; done' sh | \
+	    tar --null -T - -cf - | tar -C build/deb/golive-$(VERSION) -xf -
+	cd build/deb/golive-$(VERSION) && \
+	    DEB_BUILD_OPTIONS="parallel=$(DEB_JOBS) nocheck $(DEB_BUILD_OPTIONS)" \
+	    dpkg-buildpackage -us -uc -b
 
 format:
 	clang-format -i $(FORMAT_FILES)
