@@ -17,7 +17,7 @@ WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototype
         -Wmissing-prototypes -Wformat=2 -Wvla -Wconversion
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lnng -lev -lpthread -lm
-FINAL_CFLAGS = $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -I. $(CFLAGS)
+FINAL_CFLAGS = $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -I. $(CPPFLAGS) $(CFLAGS)
 FINAL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 SHARED_SRC := $(wildcard shared/*.c)
@@ -49,7 +49,7 @@ ONE_WAY_DIRS := shared pushd fcgi-api
 PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench \
-        install uninstall openapi
+        install uninstall openapi deb
 
 all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN)
 
@@ -147,15 +147,17 @@ FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c t
                  tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c)
 
 # `make install PREFIX=/usr/local DESTDIR=...`: the binaries, the schema, the web app, example
-# configs, units, man pages and docs. The systemd units name /usr/local/bin: with another PREFIX,
-# edit their ExecStart. /etc/golive/realtime.yaml is installed only when there is none.
+# configs, units, man pages and docs. The units in conf/systemd/ name /usr/local; the installed
+# ones name PREFIX. /etc/golive/realtime.yaml is installed only when there is none.
+# SYSTEMDUNITDIR: where the units go (the Debian package sets /lib/systemd/system).
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 DATADIR = $(DESTDIR)$(PREFIX)/share/golive
 DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/golive
 MANDIR = $(DESTDIR)$(PREFIX)/share/man
-UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
+UNITDIR = $(DESTDIR)$(SYSTEMDUNITDIR)
 INSTALLED_BINS = golive-pushd golive-api golive-token
 MAN_PAGES = $(wildcard man/*.[158])
 WEB_FILES = $(shell find web -type f)
@@ -166,7 +168,9 @@ install: $(BINS)
 	install -m 0755 $(addprefix $(BUILD)/,$(INSTALLED_BINS)) $(BINDIR)/
 	install -m 0644 schema.sql $(DATADIR)/
 	for f in $(WEB_FILES) $(CONF_FILES); do install -D -m 0644 $$f $(DATADIR)/$$f; done
-	install -m 0644 conf/systemd/* $(UNITDIR)/
+	for u in conf/systemd/*; do \
+	    sed 's|/usr/local/|$(PREFIX)/|g' $$u > $(UNITDIR)/$${u##*/} && chmod 0644 $(UNITDIR)/$${u##*/}; \
+	done
 	install -m 0644 README.md $(DOCDIR)/
 	install -m 0644 docs/*.md docs/openapi.yaml $(DOCDIR)/docs/
 	install -d $(DOCDIR)/docs/screenshots
@@ -182,6 +186,29 @@ uninstall:
 	for m in $(MAN_PAGES); do s=$${m##*.}; rm -f $(MANDIR)/man$$s/$${m##*/}; done
 	rm -rf $(DATADIR) $(DOCDIR)
 	@echo "uninstall: done ($(DESTDIR)$(SYSCONFDIR)/golive is kept)"
+
+# `make deb`: the Debian package (debian/), built by dpkg-buildpackage from a copy of the files
+# git knows (tracked, and new ones not ignored) in build/deb/golive-VERSION/, as dpkg-buildpackage
+# writes the .deb beside the tree it builds; then lintian on it. Rebuilt when a file changed.
+DEB_VERSION = $(shell sed -n '1{s/^.*(//;s/).*//;p;}' debian/changelog 2>/dev/null)
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE = build/deb/golive_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_CHANGES = build/deb/golive_$(DEB_VERSION)_$(DEB_ARCH).changes
+DEB_SOURCES := $(shell git ls-files --cached --others --exclude-standard 2>/dev/null)
+DEB_JOBS ?= 2
+
+deb: $(DEB_FILE)
+	lintian -I $(DEB_CHANGES)
+	@echo "deb: $(CURDIR)/$(DEB_FILE)"
+
+$(DEB_FILE): $(wildcard $(DEB_SOURCES))
+	rm -rf build/deb && mkdir -p build/deb/golive-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 sh -c 'for f; do [ ! -e "$$f" ] || printf "%s\0" "$$f"; done' sh | \
+	    tar --null -T - -cf - | tar -C build/deb/golive-$(VERSION) -xf -
+	cd build/deb/golive-$(VERSION) && \
+	    DEB_BUILD_OPTIONS="parallel=$(DEB_JOBS) nocheck $(DEB_BUILD_OPTIONS)" \
+	    dpkg-buildpackage -us -uc -b
 
 format:
 	clang-format -i $(FORMAT_FILES)

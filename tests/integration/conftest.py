@@ -117,6 +117,18 @@ def push_test_pattern(url, seconds, size="320x240", stderr=subprocess.DEVNULL):
 
 
 
+def stop_process(proc, timeout=5.0):
+    """SIGTERM proc if it still runs and wait; SIGKILL after timeout. Returns its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -526,13 +538,8 @@ class Stack:
             if rc is not None and rc < 0 and rc != -signal.SIGTERM:
                 problems.append(f"golive-pushd ended by signal {-rc}")
         for proc in (self.nginx, self.media):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            if proc is not None:
+                stop_process(proc)
         if self in LIVE_STACKS:
             LIVE_STACKS.remove(self)
         for which in ("pushd", "api"):

@@ -23,7 +23,7 @@ import pytest
 
 from conftest import (API_BIN, PUSHD_BIN, REPO, Stack, api_missing_message,
                       can_connect_unix, close_all, expect_error, is_int, is_message, json_body,
-                      run, unique_channel, wait_for)
+                      run, stop_process, unique_channel, wait_for)
 
 STACK_API = True
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
@@ -163,14 +163,8 @@ def read(path):
 def terminate(proc, timeout=2.0):
     """SIGTERM; returns (exit code or None when it did not exit in time, seconds)."""
     t0 = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None, time.monotonic() - t0
-    return proc.returncode, time.monotonic() - t0
+    rc = stop_process(proc, timeout)
+    return (None if rc == -signal.SIGKILL else rc), time.monotonic() - t0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -67,3 +67,23 @@ def test_install_then_uninstall_into_a_destdir(tmp_path):
     assert not os.path.exists(os.path.join(usr, "share/man/man8/golive-pushd.8"))
     assert not os.path.exists(os.path.join(usr, "lib/systemd/system/golive-pushd.service"))
     assert os.path.isfile(etc)
+
+
+def test_units_name_the_prefix_they_are_installed_under(tmp_path):
+    """Another PREFIX (the Debian package's is /usr): the installed units start the binaries
+    there and point at its docs; the units in conf/systemd/ keep /usr/local."""
+    d = str(tmp_path / "root")
+    args = ["make", "--no-print-directory", "-C", REPO, "install", f"DESTDIR={d}",
+            "PREFIX=/opt/golive", "SYSTEMDUNITDIR=/lib/systemd/system"]
+    if FLAVOUR == "asan":
+        args.append("SANITIZE=1")
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    for name in ("golive-pushd.service", "golive-api.service", "golive-api.socket"):
+        text = open(os.path.join(d, "lib/systemd/system", name)).read()
+        assert "/usr/local" not in text, name
+    api = open(os.path.join(d, "lib/systemd/system/golive-api.service")).read()
+    assert "ExecStart=/opt/golive/bin/golive-api " in api
+    assert "Documentation=file:///opt/golive/share/doc/golive/docs/api.md" in api
+    assert "ExecStart=/usr/local/bin/golive-api " in open(
+        os.path.join(REPO, "conf/systemd/golive-api.service")).read()
