@@ -251,7 +251,7 @@ api_route_publish(api_req *r, gl_err *err)
         (rv = body_data(r, &data, err)) == GL_OK &&
         (rv = api_rate_limit_publish(r, pol.ns, err)) == GL_OK &&
         (rv = api_check_modes(r, &pol, &facts, data, now, &verdict, err)) == GL_OK) {
-        m = (gl_msg){0, r->channel, r->user.id, r->user.username, data, ""};
+        m = (gl_msg){0, r->channel, r->user.id, r->user.username, data, "", 0};
         gl_time_format_iso(now, m.created_at);
         rv = verdict.hold ? store_held(r, &m, pol.max_history, verdict.term, err)
                           : store_and_push(r, &m, pol.max_history, NULL, err);
@@ -275,7 +275,7 @@ api_route_broadcast(api_req *r, gl_err *err)
         (rv = api_channel_policy(r, r->channel, &pol, &ov, &facts, err)) != GL_OK)
         return rv;
     if ((rv = body_data(r, &data, err)) == GL_OK) {
-        m = (gl_msg){0, r->channel, NULL, NULL, data, ""};
+        m = (gl_msg){0, r->channel, NULL, NULL, data, "", 0};
         gl_time_now_iso(m.created_at);
         a = (gl_audit){r->channel,       "broadcast", NULL, 0,           r->user.id,
                        r->user.username, NULL,        data, m.created_at};

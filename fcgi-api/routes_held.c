@@ -154,7 +154,7 @@ decide(api_req *r, bool approve, gl_err *err)
     if ((rv = gl_db_get_override(r->db, r->channel, &ov, err)) != GL_OK) goto out;
     gl_policy_resolve(r->app->cfg, r->channel, &ov, &pol);
     gl_override_free(&ov);
-    m = (gl_msg){0, r->channel, h.user_id, h.username, h.data, ""};
+    m = (gl_msg){0, r->channel, h.user_id, h.username, h.data, "", 0};
     gl_time_now_iso(m.created_at);
     {
         gl_db_batch_item it = {.m = &m,

@@ -122,7 +122,7 @@ api_stream_transition(api_req *r, gl_stream *s, bool live, int64_t key_id, api_t
     gl_override_free(&ov);
     if ((data = announcement(r, s, live)) == NULL)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    m = (gl_msg){0, channel, NULL, NULL, data, ""};
+    m = (gl_msg){0, channel, NULL, NULL, data, "", 0};
     gl_time_now_iso(m.created_at);
     c = (state_change){s, live, key_id, m.created_at};
     it = (gl_db_batch_item){.m = &m, .keep = pol.max_history, .before = set_live, .before_arg = &c};

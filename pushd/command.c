@@ -326,7 +326,7 @@ cmd_publish(cmd *k)
     snprintf(job->channel, sizeof(job->channel), "%s", channel);
     snprintf(job->user_id, sizeof(job->user_id), "%s", u->id);
     snprintf(job->username, sizeof(job->username), "%s", u->username);
-    job->m = (gl_msg){0, job->channel, job->user_id, job->username, job->data, ""};
+    job->m = (gl_msg){0, job->channel, job->user_id, job->username, job->data, "", 0};
     gl_time_format_iso(now, job->m.created_at);
     job->w.st = (gl_db_batch_item){.m = &job->m, .keep = pol.max_history};
     if (verdict.hold) {

@@ -413,6 +413,7 @@ gl_db_insert_message(gl_db *db, gl_msg *m, gl_err *err)
     int rv;
 
     if (s == NULL) return GL_EDB;
+    if ((rv = gl_db_last_id(db, m->channel, &m->prev_id, err)) != GL_OK) return rv;
     sqlite3_bind_text(s, 1, m->channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, m->user_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, m->username, -1, SQLITE_STATIC);

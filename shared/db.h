@@ -32,6 +32,10 @@ typedef struct gl_msg {
     const char *username; /* NULL for system messages */
     const char *data;     /* JSON object text */
     char created_at[GL_TIME_MAX];
+    /* Set by the insert: the channel's newest message id before this one (0: none). Read in
+     * the insert's transaction, so a channel's messages chain without a gap: a pushd node that
+     * gets a message whose prev_id it has not delivered knows it missed one (cluster.c). */
+    int64_t prev_id;
 } gl_msg;
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
@@ -39,7 +43,8 @@ int gl_db_begin(gl_db *db, gl_err *err);
 int gl_db_commit(gl_db *db, gl_err *err);
 void gl_db_rollback(gl_db *db);
 
-/* Insert m (created_at must be set); on GL_OK m->id holds the new row id. */
+/* Insert m (created_at must be set) inside a transaction; on GL_OK m->id holds the new row id
+ * and m->prev_id the channel's newest id before it. */
 int gl_db_insert_message(gl_db *db, gl_msg *m, gl_err *err);
 
 /* Delete the channel's rows beyond the newest keep (deleted or not). */

@@ -34,7 +34,9 @@ gl_wire_request(const char *op, const char *channel)
 int
 gl_wire_add_message(cJSON *o, const gl_msg *m)
 {
-    if (gl_json_add_int(o, "id", m->id) == NULL) return GL_ENOMEM;
+    if (gl_json_add_int(o, "id", m->id) == NULL ||
+        gl_json_add_int(o, "prev_id", m->prev_id) == NULL)
+        return GL_ENOMEM;
     return gl_wire_add_event(o, gl_event_message(m));
 }
 

@@ -43,8 +43,8 @@ size_t gl_wire_op_index(const char *op);
  */
 cJSON *gl_wire_request(const char *op, const char *channel);
 
-/* Add m's "id" and its message "event" (as clients receive it) to a publish request or batch
- * item o. GL_OK or GL_ENOMEM. */
+/* Add m's "id", "prev_id" (the channel's message before it) and its message "event" (as
+ * clients receive it) to a publish request or batch item o. GL_OK or GL_ENOMEM. */
 int gl_wire_add_message(cJSON *o, const gl_msg *m);
 
 /* Add an event (taken, deleted on failure) to a request or batch item o as its "event": the

@@ -52,7 +52,7 @@ count(gl_db *db, const char *sql)
 static gl_msg
 msg(const char *channel, const char *data)
 {
-    gl_msg m = {0, channel, "u1", "alice", data, "2026-11-24T10:00:00.000Z"};
+    gl_msg m = {0, channel, "u1", "alice", data, "2026-11-24T10:00:00.000Z", 0};
     return m;
 }
 
@@ -76,6 +76,13 @@ test_db_batch_stores_every_item_and_prunes_each_channel_to_keep(void **state)
         assert_int_equal(it[i].rv, GL_OK);
         if (i > 0) assert_true(m[i].id > m[i - 1].id); /* ids in submission order */
     }
+    /* each message names its channel's previous one: chat:a 0 <- m0 <- m2 <- m3, chat:b 0 <- m1
+     * <- m4 */
+    assert_int_equal(m[0].prev_id, 0);
+    assert_int_equal(m[1].prev_id, 0);
+    assert_int_equal(m[2].prev_id, m[0].id);
+    assert_int_equal(m[3].prev_id, m[2].id);
+    assert_int_equal(m[4].prev_id, m[1].id);
     /* chat:a had 3 rows and keeps the newest 2; chat:b keeps both */
     assert_int_equal(count(db, "SELECT COUNT(*) FROM messages WHERE channel = 'chat:a'"), 2);
     assert_int_equal(count(db, "SELECT MIN(id) FROM messages WHERE channel = 'chat:a'"), m[2].id);

@@ -62,7 +62,7 @@ static void
 test_wire_request_round_trips_through_the_parser(void **state)
 {
     static const char data[] = "{\"a\":9007199254740993,\"s\":\"a\\u0000b\",\"e\":1e400}";
-    gl_msg m = {42, "chat:stream_abc", "u1", "alice", data, "2026-11-24T10:30:00.123Z"};
+    gl_msg m = {42, "chat:stream_abc", "u1", "alice", data, "2026-11-24T10:30:00.123Z", 41};
     cJSON *req = gl_wire_request(GL_OP_PUBLISH, "chat:stream_abc"), *root = NULL, *ev;
     const char *op = NULL, *channel = NULL, *event;
     char *text, *want;
@@ -76,6 +76,7 @@ test_wire_request_round_trips_through_the_parser(void **state)
     assert_string_equal(op, "publish");
     assert_string_equal(channel, "chat:stream_abc");
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "id")->valuedouble, 42);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "prev_id")->valuedouble, 41);
     event = gl_json_raw(root, "event");
     assert_non_null(event);
     want = print_take(gl_event_message(&m));
