@@ -77,8 +77,10 @@ $(LIBGOLIVE): $(SHARED_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# Only pushd speaks NATS (the cluster, pushd/cluster.c).
+NATS_LIBS = $(shell pkg-config --libs libnats 2>/dev/null || echo -lnats)
 $(PUSHD_BIN): $(PUSHD_OBJ) $(LIBGOLIVE)
-	$(CC) $(FINAL_LDFLAGS) -o $@ $(PUSHD_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $(PUSHD_OBJ) $(LIBGOLIVE) $(PKG_LIBS) $(NATS_LIBS)
 
 $(BUILD)/golive-api: $(API_OBJ) $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $(API_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
@@ -110,6 +112,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGOLIVE)
 $(BUILD)/tests/test_wsscan: $(BUILD)/tests/unit/test_wsscan.o $(BUILD)/pushd/wsscan.o
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $^ -lcmocka
+
+$(BUILD)/tests/test_busmsg: $(BUILD)/tests/unit/test_busmsg.o $(BUILD)/pushd/busmsg.o $(LIBGOLIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 CHANNEL_TEST_OBJ := $(addprefix $(BUILD)/pushd/,channel.o conn.o frame.o user.o)
 $(BUILD)/tests/test_channel: $(BUILD)/tests/unit/test_channel.o $(CHANNEL_TEST_OBJ) $(LIBGOLIVE)

@@ -72,6 +72,7 @@ pd_conn_is_subscribed(const pd_conn *c, const pd_channel *ch)
 static void
 channel_destroy(pd_server *srv, pd_channel *ch)
 {
+    if (srv->channel_interest != NULL) srv->channel_interest(srv, ch->name, false);
     gl_map_del(&srv->channels, ch->name);
     gl_map_free(&ch->users);
     free(ch->subs);
@@ -86,6 +87,7 @@ channel_create(pd_server *srv, const char *name, const gl_policy *pol)
     if (ch == NULL || (ch->name = strdup(name)) == NULL) goto out_free;
     if (pol->ns != NULL) snprintf(ch->ns, sizeof(ch->ns), "%s", pol->ns->name);
     if (gl_map_put(&srv->channels, ch->name, ch) != GL_OK) goto out_free;
+    if (srv->channel_interest != NULL) srv->channel_interest(srv, ch->name, true);
     return ch;
 
 out_free:

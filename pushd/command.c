@@ -386,7 +386,8 @@ pd_command_deliver_stored(pd_server *srv)
                 cJSON_Delete(d);
         } else if (w->st.rv == GL_OK) {
             pd_frame *f = pd_frame_from_json(gl_event_print_take(gl_event_message(&job->m)));
-            if (f != NULL) srv->fanout->deliver(srv->fanout, job->channel, f, job->m.id);
+            if (f != NULL)
+                srv->fanout->deliver(srv->fanout, job->channel, f, job->m.id, job->m.prev_id);
             srv->counters.ws_published++;
             pd_frame_unref(f);
             if (c->wsi != NULL) {

@@ -33,6 +33,7 @@ typedef struct pd_writer pd_writer;
 typedef struct pd_ipc pd_ipc;
 typedef struct pd_loop pd_loop;
 typedef struct pd_fanout pd_fanout;
+typedef struct pd_cluster pd_cluster;
 
 /* The close codes pushd sends, counted by code (pd_counters.closes). */
 #define PD_CLOSE_CODES                                                                             \
@@ -56,9 +57,12 @@ typedef struct pd_counters {
     uint64_t ipc_requests[GL_WIRE_NOPS + 1], ipc_errors[GL_WIRE_NOPS + 1];
     uint64_t origin_refused; /* handshakes refused 403 for their Origin (allowed_origins) */
     uint64_t path_refused;   /* upgrade requests for another path than /api/ws */
-    uint64_t rpc_calls;      /* rpc_proxies calls answered (result, error or timeout) */
-    uint64_t rpc_failed;     /* ... that were not the backend's result */
-    uint64_t rpc_us;         /* their time, summed */
+    /* The cluster (cluster.c): NATS messages sent, not sent, received from other nodes,
+     * unreadable; messages delivered from SQLite to fill a gap. */
+    uint64_t cluster_sent, cluster_send_failed, cluster_received, cluster_bad, cluster_repaired;
+    uint64_t rpc_calls;  /* rpc_proxies calls answered (result, error or timeout) */
+    uint64_t rpc_failed; /* ... that were not the backend's result */
+    uint64_t rpc_us;     /* their time, summed */
 } pd_counters;
 
 typedef struct pd_options {
@@ -67,6 +71,8 @@ typedef struct pd_options {
     const char *ipc_url;
     const char *config_path;    /* NULL: built-in defaults */
     const char *metrics_listen; /* "host:port" of /metrics, /healthz, /readyz; NULL: none */
+    const char *nats_url;       /* GOLIVE_NATS_URL: the cluster's NATS servers; NULL: one node */
+    const char *node;           /* this node's name in the cluster (GOLIVE_NODE_NAME) */
     size_t max_message;
     uint32_t ping_secs;    /* PING a client silent this long */
     uint32_t timeout_secs; /* close a client silent this long */
@@ -82,7 +88,12 @@ struct pd_server {
     gl_db *db; /* loop thread's connection: history reads, state loads */
     pd_writer *writer;
     pd_ipc *ipc;
-    pd_fanout *fanout; /* where stored messages and events go (fanout.h) */
+    pd_fanout *fanout;   /* where stored messages and events go (fanout.h) */
+    pd_cluster *cluster; /* the NATS broker, when GOLIVE_NATS_URL is set (cluster.h) */
+    /* Told when channel gets its first subscriber on this node (on) or loses its last: a
+     * cluster's broker hears a channel only while this node has subscribers for it (channel.c
+     * calls it, cluster.c sets it). NULL: one node. */
+    void (*channel_interest)(pd_server *srv, const char *channel, bool on);
     gl_map channels;   /* name -> pd_channel */
     gl_map modstates;  /* name -> pd_modstate */
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */

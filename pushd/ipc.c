@@ -169,10 +169,11 @@ pd_ipc_stop(pd_ipc *ipc)
 #define FOR_MODERATORS (-1) /* fanout_event's msg_id for an event to moderators only */
 
 /* Fan the event text (as golive-api built it, byte for byte) out to channel; msg_id > 0
- * skips subscribers whose history replay already covered that message; msg_id < 0 sends it to
- * the channel's moderators only. */
+ * skips subscribers whose history replay already covered that message (prev_id: the channel's
+ * message before it); msg_id < 0 sends it to the channel's moderators only. */
 static cJSON *
-fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg_id)
+fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg_id,
+             int64_t prev_id)
 {
     cJSON *data = cJSON_CreateObject();
     pd_frame *f = pd_frame_new(event, strlen(event));
@@ -183,7 +184,7 @@ fanout_event(pd_server *srv, const char *channel, const char *event, int64_t msg
         return gl_wire_reply_error(GL_ENOMEM, "out of memory");
     }
     n = msg_id < 0 ? srv->fanout->deliver_moderators(srv->fanout, channel, f)
-                   : srv->fanout->deliver(srv->fanout, channel, f, msg_id);
+                   : srv->fanout->deliver(srv->fanout, channel, f, msg_id, prev_id);
     pd_frame_unref(f);
     cJSON_AddNumberToObject(data, "subscribers", n);
     return gl_wire_reply_ok(data);
@@ -234,6 +235,14 @@ list_channels(pd_server *srv)
 
 static cJSON *handle(pd_server *srv, const char *op, const char *channel, const cJSON *req);
 
+/* v is a whole number from 0 to below id. */
+static bool
+row_id_or_zero(const cJSON *v, int64_t id)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < (double)id &&
+           v->valuedouble == (double)(int64_t)v->valuedouble;
+}
+
 /* Each item is handled as a request of its own, in order; one reply per item. */
 static cJSON *
 handle_batch(pd_server *srv, const cJSON *req)
@@ -268,6 +277,7 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
     const cJSON *event_item = cJSON_GetObjectItemCaseSensitive(req, "event");
     const char *event = gl_json_raw(req, "event");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+    const cJSON *prev = cJSON_GetObjectItemCaseSensitive(req, "prev_id");
     gl_err err;
 
     if (strcmp(op, GL_OP_STATS) == 0) return gl_wire_reply_ok(pd_rpc_stats(srv));
@@ -282,23 +292,27 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
         if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 0x1p53 ||
             id->valuedouble != (double)(int64_t)id->valuedouble)
             return gl_wire_reply_error(GL_EINVAL, "id must be the message's row id");
+        if (prev != NULL && !row_id_or_zero(prev, (int64_t)id->valuedouble))
+            return gl_wire_reply_error(GL_EINVAL, "prev_id must be a row id below id, or 0");
         note_recent(srv, channel, event);
         srv->counters.rest_published++;
-        return fanout_event(srv, channel, event, (int64_t)id->valuedouble);
+        return fanout_event(srv, channel, event, (int64_t)id->valuedouble,
+                            prev ? (int64_t)prev->valuedouble : 0);
     }
     if (strcmp(op, GL_OP_EVENT) == 0) {
         const cJSON *aud = cJSON_GetObjectItemCaseSensitive(req, "audience");
         if (event == NULL) return gl_wire_reply_error(GL_EINVAL, "event is required");
-        if (aud == NULL) return fanout_event(srv, channel, event, 0);
+        if (aud == NULL) return fanout_event(srv, channel, event, 0, 0);
         if (!cJSON_IsString(aud) || strcmp(aud->valuestring, GL_AUDIENCE_MODERATORS) != 0)
             return gl_wire_reply_error(GL_EINVAL, "audience must be \"moderators\" or absent");
-        return fanout_event(srv, channel, event, FOR_MODERATORS);
+        return fanout_event(srv, channel, event, FOR_MODERATORS, 0);
     }
     if (strcmp(op, GL_OP_RELOAD) == 0) {
         if (pd_modstate_reload(srv, channel, &err) != GL_OK)
             return gl_wire_reply_error(err.code, err.msg);
+        srv->fanout->reloaded(srv->fanout, channel);
         if (event != NULL) {
-            cJSON *r = fanout_event(srv, channel, event, 0);
+            cJSON *r = fanout_event(srv, channel, event, 0, 0);
             pd_recheck_channel(srv, channel);
             return r;
         }

@@ -3,6 +3,7 @@
  * which closes clients with 1001 and stores every pending history row before exiting. */
 #include "server.h"
 #include "channel.h"
+#include "cluster.h"
 #include "command.h"
 #include "conn.h"
 #include "fanout.h"
@@ -83,7 +84,7 @@ env_secs(const char *name, uint32_t def, uint32_t *out, gl_err *err)
 }
 
 typedef struct paths {
-    char db[1024], listen[1024], ipc[1024];
+    char db[1024], listen[1024], ipc[1024], node[64];
 } paths;
 
 static int
@@ -105,6 +106,13 @@ read_options(pd_options *o, paths *p, gl_err *err)
     o->config_path = gl_env_or("REALTIME_CONFIG_PATH", NULL);
     o->metrics_listen = gl_env_or("GOLIVE_PUSHD_METRICS_LISTEN", "127.0.0.1:9470");
     if (strcmp(o->metrics_listen, "off") == 0) o->metrics_listen = NULL;
+    o->nats_url = gl_env_or("GOLIVE_NATS_URL", NULL);
+    if (o->nats_url != NULL && *o->nats_url == '\0') o->nats_url = NULL;
+    /* A node's default name: host and process, unique among the nodes of a cluster. */
+    if (gethostname(p->node, 40) != 0) snprintf(p->node, 40, "pushd");
+    p->node[40] = '\0';
+    snprintf(p->node + strlen(p->node), sizeof(p->node) - strlen(p->node), ":%ld", (long)getpid());
+    o->node = gl_env_or("GOLIVE_NODE_NAME", p->node);
     m = strtoll(max, &end, 10);
     if (*end != '\0' || m < 256 || m > 16 * 1024 * 1024)
         return gl_err_set(err, GL_EINVAL,
@@ -256,6 +264,15 @@ main(int argc, char **argv)
 
     pd_fanout_local_init(&local_fanout, &srv);
     srv.fanout = &local_fanout.ops;
+    if (srv.opt.nats_url != NULL) {
+        pd_cluster *cluster;
+        if (pd_cluster_start(&srv, srv.opt.nats_url, srv.opt.node, &local_fanout.ops, &cluster,
+                             &err) != GL_OK) {
+            gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
+            goto out;
+        }
+        srv.fanout = pd_cluster_fanout(cluster);
+    }
     if (pd_server_listen(&srv, &err) != GL_OK || pd_metrics_listen(&srv, &err) != GL_OK ||
         pd_writer_start(srv.opt.db_path, &writer_hooks, &srv.writer, &err) != GL_OK ||
         pd_ipc_start(&srv, &srv.ipc, &err) != GL_OK) {
@@ -291,6 +308,7 @@ out:
      * tables); the tables go last. */
     pd_writer_stop(srv.writer);
     pd_ipc_stop(srv.ipc);
+    pd_cluster_stop(srv.cluster);
     if (srv.ctx != NULL) lws_context_destroy(srv.ctx);
     pd_wsguard_destroy();
     pd_loop_destroy(&srv);

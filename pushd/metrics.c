@@ -1,6 +1,7 @@
 /* The metrics and health endpoints (metrics.h): an lws vhost of its own whose one protocol
  * answers plain HTTP GETs, each reply written with its headers in one lws_write. */
 #include "metrics.h"
+#include "cluster.h"
 #include "conn.h"
 #include "ipc.h"
 #include "writer.h"
@@ -65,6 +66,29 @@ print_writer(pd_server *srv, gl_text *t)
     counter(t, "golive_pushd_writer_failed_rows_total",
             "WebSocket publishes the writer could not store (their publishers got unavailable).",
             w.failed_rows);
+}
+
+/* The cluster's series, when GOLIVE_NATS_URL makes this node one of several. */
+static void
+print_cluster(pd_server *srv, gl_text *t)
+{
+    const pd_counters *n = &srv->counters;
+
+    if (srv->cluster == NULL) return;
+    gauge(t, "golive_pushd_cluster_connected", "1 while NATS is connected, else 0.",
+          pd_cluster_connected(srv->cluster) ? 1 : 0);
+    counter(t, "golive_pushd_cluster_sent_total",
+            "Messages and events published to the other nodes over NATS.", n->cluster_sent);
+    counter(t, "golive_pushd_cluster_send_failures_total",
+            "Those NATS would not take (the other nodes read the messages from SQLite).",
+            n->cluster_send_failed);
+    counter(t, "golive_pushd_cluster_received_total",
+            "Messages, events and reloads received from the other nodes.", n->cluster_received);
+    counter(t, "golive_pushd_cluster_unreadable_total",
+            "NATS messages on GoLive's subjects that were not a node's.", n->cluster_bad);
+    counter(t, "golive_pushd_cluster_repaired_total",
+            "Messages delivered from SQLite because NATS had not brought them (a gap).",
+            n->cluster_repaired);
 }
 
 static void
@@ -162,6 +186,7 @@ print_metrics(pd_server *srv, gl_text *t)
             "Times the ipc watchdog found the nng listener deaf and listened again.",
             pd_ipc_relistens(srv->ipc));
     gl_db_errors_print(t, "golive_pushd_sqlite_errors_total");
+    print_cluster(srv, t);
 }
 
 /* Reply status with body (taken) as content type, in one write. */
@@ -189,15 +214,22 @@ out_free:
     return rv;
 }
 
-/* Ready: the loop runs (it is answering) and SQLite answers a read. */
+/* Ready: the loop runs (it is answering), SQLite answers a read, and in a cluster NATS is
+ * connected (a node cut off from the others should get no new clients). */
 static bool
 ready(pd_server *srv, gl_text *why)
 {
     int64_t id;
     gl_err err;
-    if (gl_db_last_id(srv->db, "", &id, &err) == GL_OK) return true;
-    gl_text_printf(why, "not ready: %s\n", err.msg);
-    return false;
+    if (gl_db_last_id(srv->db, "", &id, &err) != GL_OK) {
+        gl_text_printf(why, "not ready: %s\n", err.msg);
+        return false;
+    }
+    if (srv->cluster != NULL && !pd_cluster_connected(srv->cluster)) {
+        gl_text_printf(why, "not ready: NATS is not connected (GOLIVE_NATS_URL)\n");
+        return false;
+    }
+    return true;
 }
 
 static int

@@ -3,6 +3,7 @@
  * as LWS_CALLBACK_EVENT_WAIT_CANCELLED and are drained here, on the loop. */
 #include "server.h"
 #include "channel.h"
+#include "cluster.h"
 #include "command.h"
 #include "conn.h"
 #include "ipc.h"
@@ -263,6 +264,7 @@ on_cancelled(pd_server *srv)
     if (srv->want_stop || srv->want_reload) pd_loop_break(srv);
     if (srv->writer != NULL) pd_command_deliver_stored(srv);
     if (srv->ipc != NULL) pd_ipc_service(srv->ipc);
+    if (srv->cluster != NULL) pd_cluster_service(srv->cluster);
 }
 
 /* Once a burst of connects or disconnects is over, give the heap's free pages back to the
@@ -301,6 +303,7 @@ sweep(lws_sorted_usec_list_t *sul)
         }
     }
     pd_recent_sweep(srv, gl_time_now_ms());
+    if (srv->cluster != NULL) pd_cluster_service(srv->cluster); /* its audit, when due */
     trim_after_burst(srv);
     lws_sul_schedule(srv->ctx, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }

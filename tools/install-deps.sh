@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libwebsockets-dev libnng-dev libfcgi-dev libcjson-dev libyaml-dev
-libjwt-dev libev-dev libsqlite3-dev sqlite3 nginx lighttpd apache2 spawn-fcgi libcmocka-dev python3-pytest python3-websockets
+libjwt-dev libev-dev libnats-dev nats-server libsqlite3-dev sqlite3 nginx lighttpd apache2 spawn-fcgi libcmocka-dev python3-pytest python3-websockets
 python3-requests python3-jwt python3-yaml curl libnginx-mod-rtmp ffmpeg nodejs chromium chromium-driver
 python3-selenium fonts-dejavu-core prometheus groff-base python3-jsonschema debhelper dpkg-dev
 fakeroot lintian"

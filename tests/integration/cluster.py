@@ -1,0 +1,171 @@
+"""A pushd cluster on loopback for the cluster tests (docs/cluster.md): three real nats-server
+processes routed into one NATS cluster, and three golive-pushd nodes on one SQLite file. Node 1
+is the module's stack (nginx, golive-api, its pushd with GOLIVE_NATS_URL); nodes 2 and 3 are
+more pushd processes on the stack's database, each with its own socket, nng and metrics port.
+Each node names its own NATS server first, so killing one server cuts one node off."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from conftest import (PUSHD_BIN, Client, can_connect_tcp, can_connect_unix, free_port,
+                      stop_process, wait_for)
+
+NATS_SERVER = shutil.which("nats-server")
+
+
+class NatsServer:
+    def __init__(self, name, port, cluster_port, routes, workdir):
+        self.name, self.port, self.cluster_port = name, port, cluster_port
+        self.routes, self.workdir = routes, workdir
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self):
+        log = open(os.path.join(self.workdir, f"{self.name}.log"), "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-n", self.name,
+                 "--cluster_name", "golive-test", "--cluster",
+                 f"nats://127.0.0.1:{self.cluster_port}", "--routes", ",".join(self.routes)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        finally:
+            log.close()
+        wait_for(lambda: can_connect_tcp(self.port), timeout=10, what=f"{self.name} to listen")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+class Node:
+    """One golive-pushd of the cluster that is not the stack's."""
+
+    def __init__(self, stack, name, nats_urls, workdir):
+        self.stack, self.name, self.nats_urls = stack, name, nats_urls
+        self.rundir = os.path.join(workdir, name)
+        os.makedirs(self.rundir, exist_ok=True)
+        os.chmod(self.rundir, 0o755)
+        self.metrics_port = free_port()
+        self.proc = None
+
+    @property
+    def sock_path(self):
+        return os.path.join(self.rundir, "pushd.sock")
+
+    @property
+    def log_path(self):
+        return os.path.join(self.rundir, "pushd.log")
+
+    def start(self):
+        env = self.stack.pushd_env()
+        env.update({"GOLIVE_RUNDIR": self.rundir, "GOLIVE_DB": self.stack.db_path,
+                    "GOLIVE_PUSHD_METRICS_LISTEN": f"127.0.0.1:{self.metrics_port}",
+                    "GOLIVE_NATS_URL": self.nats_urls, "GOLIVE_NODE_NAME": self.name})
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen([PUSHD_BIN], env=env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        finally:
+            log.close()
+        wait_for(lambda: can_connect_unix(self.sock_path) or self.proc.poll() is not None,
+                 timeout=10, what=f"{self.name} to listen")
+        assert self.proc.poll() is None, self.log_tail()
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            stop_process(self.proc)
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    async def client(self, token=None, **kw):
+        return await Client.open("ws://localhost/api/ws", token=token, unix=self.sock_path, **kw)
+
+
+class StackNode:
+    """The stack's own pushd, seen as node 1."""
+
+    def __init__(self, stack):
+        self.stack, self.name = stack, "n1"
+        self.metrics_port = stack.metrics_port
+        self.sock_path = stack.sock_path
+
+    async def client(self, token=None, **kw):
+        return await self.stack.client(token, **kw)
+
+
+def nats_env(ports):
+    """The module's STACK_ENV: node 1 on the three NATS servers, its own first."""
+    return {"GOLIVE_NATS_URL": ",".join(f"nats://127.0.0.1:{p}" for p in ports),
+            "GOLIVE_NODE_NAME": "n1"}
+
+
+def metric(node, name):
+    """One unlabeled series of node's /metrics."""
+    text = requests.get(f"http://127.0.0.1:{node.metrics_port}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split(" ")[1])
+    raise AssertionError(f"{name} is not in {node.name}'s metrics")
+
+
+def connected(node):
+    try:
+        text = requests.get(f"http://127.0.0.1:{node.metrics_port}/metrics", timeout=2).text
+    except requests.RequestException:
+        return False
+    return "golive_pushd_cluster_connected 1" in text
+
+
+class Cluster:
+    def __init__(self, stack, nats_ports):
+        if NATS_SERVER is None:
+            pytest.skip("nats-server is not installed (tools/install-deps.sh installs it)")
+        self.stack = stack
+        self.workdir = tempfile.mkdtemp(prefix="golive-cluster-")
+        os.chmod(self.workdir, 0o755)
+        cports = [free_port() for _ in nats_ports]
+        self.nats = [NatsServer(f"nats{i + 1}", p, cports[i],
+                                [f"nats://127.0.0.1:{c}" for j, c in enumerate(cports) if j != i],
+                                self.workdir) for i, p in enumerate(nats_ports)]
+        urls = [s.url for s in self.nats]
+        self.nodes = [StackNode(stack)] + [
+            Node(stack, f"n{k + 1}", ",".join(urls[k:] + urls[:k]), self.workdir)
+            for k in (1, 2)]
+
+    def start(self):
+        for s in self.nats:
+            s.start()
+        for n in self.nodes[1:]:
+            n.start()
+        for n in self.nodes:
+            wait_for(lambda: connected(n), timeout=15, what=f"{n.name} to join NATS")
+        # the routes between the servers are up once each server sees the others' interest;
+        # a short wait keeps the first test from racing the route handshake
+        time.sleep(0.5)
+
+    def stop(self):
+        for n in self.nodes[1:]:
+            n.stop()
+        for s in self.nats:
+            if s.proc is not None and s.proc.poll() is None:
+                stop_process(s.proc)
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,223 @@
+"""Three golive-pushd nodes over a cluster of three nats-servers (docs/cluster.md), one SQLite
+file: clients on different nodes chat, each message reaching everyone once and in id order; a
+REST publish (golive-api talks to node 1) reaches all nodes; a ban ends the banned user's
+subscription on another node; a NATS server killed with -9 mid-traffic loses no acknowledged
+message, and nor does a pushd node killed with -9 (its client resumes with since on another
+node)."""
+
+import asyncio
+import time
+
+import pytest
+
+from cluster import Cluster, metric, nats_env
+from conftest import close_all, free_port, is_event, is_message, run, unique_channel, wait_for
+
+STACK_API = True
+NATS_PORTS = [free_port() for _ in range(3)]
+STACK_ENV = nats_env(NATS_PORTS)
+
+
+@pytest.fixture(scope="module")
+def cluster(stack):
+    c = Cluster(stack, NATS_PORTS)
+    try:
+        c.start()
+        yield c
+    finally:
+        c.stop()
+
+
+async def ids_until(client, channel, want, timeout=15):
+    """The message ids client receives on channel until it has every id of want."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while not set(want) <= set(got):
+        left = deadline - time.monotonic()
+        assert left > 0, f"missing {sorted(set(want) - set(got))}; got {got}"
+        m = await client.recv_until(is_message(channel), timeout=left,
+                                    what=f"messages {sorted(set(want) - set(got))}")
+        got.append(m["id"])
+    return got
+
+
+def assert_once_in_order(got, want):
+    assert got == sorted(got), f"out of order: {got}"
+    assert len(got) == len(set(got)), f"duplicates: {got}"
+    assert set(want) <= set(got), f"missing {sorted(set(want) - set(got))}"
+
+
+def test_clients_on_three_nodes_chat_as_one(stack, cluster):
+    ch = unique_channel("chat")
+    before = [(metric(n, "golive_pushd_cluster_received_total"),
+               metric(n, "golive_pushd_cluster_repaired_total")) for n in cluster.nodes]
+
+    async def body():
+        clients = [await n.client(stack.token(f"u_c{i}", username=f"user{i}"))
+                   for i, n in enumerate(cluster.nodes)]
+        try:
+            for c in clients:
+                await c.subscribe(ch)
+            # a node's new interest takes a moment to cross the NATS routes; what is published
+            # meanwhile reaches it from SQLite (the counts below would not show NATS's work)
+            await asyncio.sleep(0.3)
+            ids = []
+            for round_ in range(3):
+                for i, c in enumerate(clients):
+                    ids.append(await c.publish(ch, {"content": f"{i}.{round_}"}))
+            for c in clients:
+                got = await ids_until(c, ch, ids)
+                assert_once_in_order(got, ids)
+                await c.expect_no_message(0.3, pred=is_message(ch))
+        finally:
+            await close_all(*clients)
+    run(body())
+    # NATS carried them: each node heard the 6 messages of the two others (and their joins).
+    # (Two servers' routes may bring a message before the one it follows: the node then reads
+    # the earlier one from SQLite, golive_pushd_cluster_repaired_total, and drops the late
+    # copy, so the order above holds either way.)
+    for n, (received, _) in zip(cluster.nodes, before):
+        assert metric(n, "golive_pushd_cluster_received_total") >= received + 6, n.name
+
+
+def test_a_rest_publish_reaches_every_node(stack, cluster):
+    ch = unique_channel("chat")
+    tok = stack.token("u_rest_pub", username="backend")
+
+    async def body():
+        clients = [await n.client() for n in cluster.nodes]
+        try:
+            for c in clients:
+                await c.subscribe(ch)
+            ids = [stack.publish_rest(ch, {"content": f"rest {i}"}, tok)["id"] for i in range(5)]
+            for c in clients:
+                assert_once_in_order(await ids_until(c, ch, ids), ids)
+        finally:
+            await close_all(*clients)
+    run(body())
+
+
+def test_a_ban_ends_the_subscription_on_another_node(stack, cluster):
+    ch = unique_channel("chat")
+    mod = stack.token("u_mod_cl", username="mod", role="moderator")
+
+    async def body():
+        bob = await cluster.nodes[2].client(stack.token("u_bob_cl", username="bob"))
+        watcher = await cluster.nodes[1].client()
+        try:
+            await bob.subscribe(ch)
+            await watcher.subscribe(ch)
+            r = stack.rest("POST", ch, "users", "u_bob_cl", "ban", token=mod,
+                           json={"reason": "spam"})
+            assert r.status_code == 200, r.text
+            gone = await bob.recv_until(is_event("unsubscribed"), timeout=10,
+                                        what="bob's unsubscribe on node 3")
+            assert gone["reason"] == "banned", gone
+            await watcher.recv_until(is_event("user_banned", ch), timeout=10,
+                                     what="user_banned on node 2")
+            # and node 3 refuses him now, as node 1 would
+            await bob.error({"type": "subscribe", "channel": ch}, "forbidden")
+        finally:
+            await close_all(bob, watcher)
+    run(body())
+
+
+def test_a_nats_server_killed_mid_traffic_loses_no_message(stack, cluster):
+    """Node 2's own NATS server dies while node 1 publishes: node 2 reconnects to another
+    server and its client still gets every acknowledged message, once, in order."""
+    ch = unique_channel("chat")
+    tok = stack.token("u_pub_kill", username="pub")
+
+    async def body():
+        clients = [await n.client() for n in cluster.nodes]
+        ids = []
+        try:
+            for c in clients:
+                await c.subscribe(ch)
+            for i in range(60):
+                if i == 20:
+                    cluster.nats[1].kill()
+                ids.append((await asyncio.to_thread(stack.publish_rest, ch, {"n": i}, tok))["id"])
+                await asyncio.sleep(0.02)
+            for c in clients:
+                assert_once_in_order(await ids_until(c, ch, ids, timeout=20), ids)
+            # node 2 was cut off and failed over (what NATS lost meanwhile, if anything, it
+            # read from SQLite: golive_pushd_cluster_repaired_total)
+            log = cluster.nodes[1].log_tail(200)
+            assert "lost NATS" in log and "connected to NATS at" in log, log
+        finally:
+            await close_all(*clients)
+    try:
+        run(body(), timeout=90)
+    finally:
+        cluster.nats[1].start()  # for the tests after this one
+        wait_for(lambda: all(n.proc is None or n.proc.poll() is None for n in cluster.nodes[1:]),
+                 timeout=5)
+
+
+def test_a_pushd_node_killed_loses_nothing_its_client_resumes_elsewhere(stack, cluster):
+    ch = unique_channel("chat")
+    tok = stack.token("u_pub_node", username="pub")
+
+    async def body():
+        viewer = await cluster.nodes[2].client()
+        await viewer.subscribe(ch)
+        first = [stack.publish_rest(ch, {"n": i}, tok)["id"] for i in range(5)]
+        seen = await ids_until(viewer, ch, first)
+        cluster.nodes[2].kill()
+        await viewer.close()
+        later = [stack.publish_rest(ch, {"n": i}, tok)["id"] for i in range(5, 10)]
+        # the client reconnects to another node and asks for what came after the last it saw
+        again = await cluster.nodes[1].client()
+        try:
+            r = await again.subscribe(ch, since=max(seen))
+            assert r["data"]["recovered"] == len(later), r
+            got = await ids_until(again, ch, later)
+            assert_once_in_order(seen + got, first + later)
+        finally:
+            await close_all(again)
+    try:
+        run(body(), timeout=60)
+    finally:
+        cluster.nodes[2].start()
+
+
+def insert_unannounced(stack, channel, content):
+    """A message stored whose NATS copy never left its node (the node died right after its
+    commit, or NATS dropped it): a row in SQLite that no node announced."""
+    import sqlite3
+    conn = sqlite3.connect(stack.db_path, timeout=10)
+    try:
+        cur = conn.execute(
+            "INSERT INTO messages (channel, user_id, username, kind, data, created_at) "
+            "VALUES (?, 'u_lost', 'lost', 'message', ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+            (channel, '{"content":"%s"}' % content))
+        conn.commit()
+        return cur.lastrowid
+    finally:
+        conn.close()
+
+
+def test_a_message_nats_never_carried_is_filled_from_sqlite(stack, cluster):
+    """By the next message of its channel (whose prev_id names it), and without one within
+    the audit's 2 s."""
+    ch = unique_channel("chat")
+    tok = stack.token("u_pub_gap", username="pub")
+
+    async def body():
+        clients = [await n.client() for n in cluster.nodes]
+        try:
+            for c in clients:
+                await c.subscribe(ch)
+            lost = insert_unannounced(stack, ch, "never announced")
+            after = stack.publish_rest(ch, {"content": "after it"}, tok)["id"]
+            for c in clients:
+                got = await ids_until(c, ch, [lost, after], timeout=5)
+                assert got == [lost, after], got
+            alone = insert_unannounced(stack, ch, "the last one")
+            for c in clients:
+                m = await c.recv_until(is_message(ch), timeout=5, what="the audit's fill")
+                assert (m["id"], m["data"]["content"]) == (alone, "the last one"), m
+        finally:
+            await close_all(*clients)
+    run(body())
