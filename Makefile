@@ -49,7 +49,7 @@ ONE_WAY_DIRS := shared pushd fcgi-api
 PYTEST_ARGS ?=
 
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench \
-        install uninstall openapi deb
+        install uninstall openapi deb run-cluster
 
 all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN)
 
@@ -129,6 +129,11 @@ db: deps
 
 run: deps all
 	@tools/run-stack.sh $(BUILD)
+
+# Three nats-servers in one NATS cluster, three pushd nodes on one database, nginx balancing
+# /api/ws over them (docs/cluster.md).
+run-cluster: deps all
+	@GOLIVE_CLUSTER_NODES=3 tools/run-stack.sh $(BUILD)
 
 test: deps
 	@$(MAKE) --no-print-directory test-unit test-integration

@@ -4,7 +4,8 @@
  *   GLB1 <kind> <node> <id> <prev_id> <channel>\n<payload>
  *
  * kind: 'm' a stored message (id, prev_id), 'e' an event, 'M' an event for the channel's
- * moderators, 'r' "reload this channel's moderation state" (no payload). */
+ * moderators, 'r' "reload this channel's moderation state" (no payload), 'h' a node's
+ * heartbeat: id its connections, prev_id its channels, channel "-", no payload. */
 #ifndef PD_BUSMSG_H
 #define PD_BUSMSG_H
 

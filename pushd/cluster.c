@@ -19,6 +19,7 @@
 
 #define PREFIX "golive"
 #define CTL_SUBJECT PREFIX ".ctl"
+#define HB_SUBJECT PREFIX ".hb"
 #define SUBJECT_MAX (sizeof(PREFIX) + 4 + GL_CHAN_MAX + 1)
 #define MAX_SERVERS 16
 #define REPAIR_PAGE 100
@@ -34,6 +35,11 @@ typedef struct chain {
     char channel[]; /* the map's key */
 } chain;
 
+typedef struct peer { /* another node, as its last heartbeat said */
+    int64_t connections, channels, seen_ms;
+    char name[]; /* the map's key */
+} peer;
+
 typedef struct inbound {
     struct inbound *next;
     size_t len;
@@ -46,10 +52,11 @@ struct pd_cluster {
     pd_fanout *local;
     natsOptions *opts;
     natsConnection *nc;
-    natsSubscription *ctl;
+    natsSubscription *ctl, *hb;
     char node[PD_BUS_NODE_MAX];
     gl_map chains;
-    int64_t audited_ms;
+    gl_map peers;
+    int64_t audited_ms, beat_ms;
     pthread_mutex_t mu;
     inbound *in, **in_tail; /* guarded by mu */
     atomic_bool repair_all; /* from NATS's threads: reconnected, or messages were dropped */
@@ -134,8 +141,9 @@ publish(pd_cluster *c, char kind, const char *channel, int64_t id, int64_t prev,
 
     memcpy(m.node, c->node, sizeof(m.node));
     snprintf(m.channel, sizeof(m.channel), "%s", channel);
-    if ((kind == 'r' ? snprintf(subject, sizeof(subject), "%s", CTL_SUBJECT) <= 0
-                     : pd_bus_subject(PREFIX, channel, subject, sizeof(subject)) == 0) ||
+    if ((kind == 'r'   ? snprintf(subject, sizeof(subject), "%s", CTL_SUBJECT) <= 0
+         : kind == 'h' ? snprintf(subject, sizeof(subject), "%s", HB_SUBJECT) <= 0
+                       : pd_bus_subject(PREFIX, channel, subject, sizeof(subject)) == 0) ||
         (buf = malloc(PD_BUS_HEADER_MAX + len)) == NULL) {
         c->srv->counters.cluster_send_failed++;
         return;
@@ -287,6 +295,55 @@ out_fail:
     free(ch);
 }
 
+/* A heartbeat: the node's counts, kept until it stops beating. */
+static void
+heard(pd_cluster *c, const pd_busmsg *m)
+{
+    peer *p = gl_map_get(&c->peers, m->node);
+    size_t n = strlen(m->node) + 1;
+
+    if (p == NULL) {
+        if ((p = calloc(1, sizeof(*p) + n)) == NULL) return;
+        memcpy(p->name, m->node, n);
+        if (gl_map_put(&c->peers, p->name, p) != GL_OK) {
+            free(p);
+            return;
+        }
+        gl_log(GL_LOG_INFO, "cluster", "node %s joined", p->name);
+    }
+    p->connections = m->id;
+    p->channels = m->prev_id;
+    p->seen_ms = gl_time_mono_ms();
+}
+
+/* Say how many this node serves, forget the nodes that stopped beating, and sum the rest into
+ * srv->cluster_view. */
+static void
+beat(pd_cluster *c, int64_t now)
+{
+    pd_cluster_view v = {0, 0};
+    size_t it = 0;
+    gl_map_entry *e;
+    char gone[PD_BUS_NODE_MAX] = "";
+
+    c->beat_ms = now;
+    publish(c, 'h', "-", c->srv->nconns, (int64_t)c->srv->channels.len, NULL, 0);
+    while ((e = gl_map_next(&c->peers, &it)) != NULL) {
+        peer *p = e->val;
+        if (now - p->seen_ms > 2 * PD_HEARTBEAT_MS) {
+            snprintf(gone, sizeof(gone), "%s", p->name); /* one a beat: the map may not change */
+            continue;
+        }
+        v.nodes++;
+        v.connections += (uint64_t)p->connections;
+    }
+    if (gone[0] != '\0') {
+        gl_log(GL_LOG_WARN, "cluster", "node %s is silent: counted out", gone);
+        free(gl_map_del(&c->peers, gone));
+    }
+    c->srv->cluster_view = v;
+}
+
 static void
 handle(pd_cluster *c, const inbound *in)
 {
@@ -301,6 +358,10 @@ handle(pd_cluster *c, const inbound *in)
         return;
     }
     if (strcmp(m.node, c->node) == 0) return; /* our own, should the server echo it */
+    if (m.kind == 'h') {
+        heard(c, &m);
+        return;
+    }
     srv->counters.cluster_received++;
     if (m.kind == 'r') {
         if (pd_modstate_reload(srv, m.channel, &err) == GL_OK) pd_recheck_channel(srv, m.channel);
@@ -365,6 +426,7 @@ pd_cluster_service(pd_cluster *c)
     }
     if (atomic_exchange(&c->repair_all, false) || gl_time_mono_ms() - c->audited_ms >= AUDIT_MS)
         audit(c);
+    if (gl_time_mono_ms() - c->beat_ms >= PD_HEARTBEAT_MS) beat(c, gl_time_mono_ms());
 }
 
 /* ---- start and stop */
@@ -435,7 +497,8 @@ pd_cluster_start(pd_server *srv, const char *urls, const char *node, pd_fanout *
     } else if (s != NATS_NOT_YET_CONNECTED) {
         goto out_fail;
     }
-    if ((s = natsConnection_Subscribe(&c->ctl, c->nc, CTL_SUBJECT, on_msg, c)) != NATS_OK)
+    if ((s = natsConnection_Subscribe(&c->ctl, c->nc, CTL_SUBJECT, on_msg, c)) != NATS_OK ||
+        (s = natsConnection_Subscribe(&c->hb, c->nc, HB_SUBJECT, on_msg, c)) != NATS_OK)
         goto out_fail;
     gl_log(GL_LOG_INFO, "cluster", "node %s on NATS %s%s", node, urls,
            atomic_load(&c->connected) ? "" : " (not reachable yet: retrying)");
@@ -478,7 +541,9 @@ pd_cluster_stop(pd_cluster *c)
     while ((e = gl_map_next(&c->chains, &it)) != NULL)
         natsSubscription_Destroy(((chain *)e->val)->sub);
     gl_map_free_values(&c->chains);
+    gl_map_free_values(&c->peers);
     natsSubscription_Destroy(c->ctl);
+    natsSubscription_Destroy(c->hb);
     natsConnection_Destroy(c->nc);
     natsOptions_Destroy(c->opts);
     /* nats.c's threads (which call back with c) end before c goes. */

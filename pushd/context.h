@@ -65,6 +65,15 @@ typedef struct pd_counters {
     uint64_t rpc_us;     /* their time, summed */
 } pd_counters;
 
+#define PD_HEARTBEAT_MS 1000 /* how often a cluster's node says how many it serves */
+
+/* The other nodes of a cluster as their heartbeats tell (cluster.c; rpc stats reads it): at
+ * most PD_HEARTBEAT_MS * 2 old. */
+typedef struct pd_cluster_view {
+    uint32_t nodes;       /* other nodes heard from lately */
+    uint64_t connections; /* their WebSocket connections */
+} pd_cluster_view;
+
 typedef struct pd_options {
     const char *listen; /* "unix:/path" or "[host:]port" */
     const char *db_path;
@@ -90,6 +99,7 @@ struct pd_server {
     pd_ipc *ipc;
     pd_fanout *fanout;   /* where stored messages and events go (fanout.h) */
     pd_cluster *cluster; /* the NATS broker, when GOLIVE_NATS_URL is set (cluster.h) */
+    pd_cluster_view cluster_view;
     /* Told when channel gets its first subscriber on this node (on) or loses its last: a
      * cluster's broker hears a channel only while this node has subscribers for it (channel.c
      * calls it, cluster.c sets it). NULL: one node. */

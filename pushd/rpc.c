@@ -58,6 +58,18 @@ pd_rpc_stats(pd_server *srv)
         cJSON_Delete(o);
         return NULL;
     }
+    /* A cluster's: total_clients counts every node's, as their last heartbeats said. */
+    if (srv->cluster != NULL) {
+        cJSON *cl = cJSON_AddObjectToObject(o, "cluster");
+        uint64_t all = srv->nconns + srv->cluster_view.connections;
+        if (cl == NULL ||
+            cJSON_AddNumberToObject(cl, "nodes", srv->cluster_view.nodes + 1) == NULL ||
+            cJSON_AddNumberToObject(cl, "node_clients", srv->nconns) == NULL) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+        cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "total_clients"), (double)all);
+    }
     /* The limits' refusals (docs/moderation.md "Rate limits"), for the operator's metrics. */
     limits = gl_limit_counts_json(&srv->limit_counts, srv->anonymous.total);
     if (limits == NULL || !cJSON_AddItemToObject(o, "limits", limits)) {

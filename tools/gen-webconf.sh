@@ -5,6 +5,8 @@
 # GOLIVE_PUSHD_LISTEN (unix:RUNDIR/pushd.sock): where /api/ws is proxied to, unix:/path or
 #   host:port, the same value golive-pushd listens on (0.0.0.0:PORT is reached on 127.0.0.1).
 #   PORT    public HTTP port of GoLive (on 127.0.0.1 unless GOLIVE_BIND says otherwise)
+# GOLIVE_PUSHD_NODES (nginx only): several pushd nodes of a cluster (docs/cluster.md), blank-separated
+#   unix:/path or host:port; /api/ws is balanced over them (an upstream block) instead.
 # GOLIVE_WEBROOT (the checkout's web/): the web app served at / (as root, a copy in RUNDIR/www
 #   when user nobody, which Apache's and nginx's workers run as, cannot read it)
 # nginx: nginx -p RUNDIR/nginx -c CONF -e stderr    (the config has daemon off)
@@ -49,6 +51,21 @@ else
     lighttpd_up="\"host\" => \"$pushd_host\", \"port\" => $pushd_port"
     apache_up="ws://$pushd_host:$pushd_port/api/ws"
 fi
+# A cluster's nodes: an upstream block, least connections (a node that restarts gets the new
+# clients), and a node that refuses is skipped for 5 s.
+upstream_block=""
+if [ -n "${GOLIVE_PUSHD_NODES:-}" ]; then
+    [ "$server" = nginx ] || { echo "gen-webconf: GOLIVE_PUSHD_NODES is for nginx" >&2; exit 2; }
+    upstream_block="    upstream golive_pushd {\\n        least_conn;"
+    for n in $GOLIVE_PUSHD_NODES; do
+        case "$n" in
+        unix:/* | *:*) upstream_block="$upstream_block\\n        server $n max_fails=1 fail_timeout=5s;" ;;
+        *) echo "gen-webconf: GOLIVE_PUSHD_NODES: $n is not unix:/path or host:port" >&2; exit 2 ;;
+        esac
+    done
+    upstream_block="$upstream_block\\n    }"
+    nginx_up=golive_pushd
+fi
 secret=""
 case "$bind" in 0.0.0.0 | 127.*) relay_host=127.0.0.1 ;; *) relay_host=$bind ;; esac
 if [ "$server" = nginx-rtmp ]; then
@@ -88,7 +105,7 @@ out="$rundir/$server/$server.conf"
 umask 077 # the nginx-rtmp config holds the hook secret
 sed -e "s|@USER@|$user_line|" -e "s|@GROUP@|$group_line|" -e "s|@RUNDIR@|$rundir|g" -e "s|@WEBROOT@|$webroot|g" -e "s|@LISTEN@|$bind:$port|g" \
     -e "s|@BIND@|$bind|g" -e "s|@PORT@|$port|g" \
-    -e "s|@PUSHD_UPSTREAM@|$nginx_up|g" \
+    -e "s|@PUSHD_UPSTREAM@|$nginx_up|g" -e "s|^@PUSHD_UPSTREAM_BLOCK@\$|$upstream_block|" \
     -e "s|@PUSHD_LIGHTTPD@|$lighttpd_up|g" -e "s#@PUSHD_APACHE@#$apache_up#g" -e "s|@NGINX_LOG_LEVEL@|$lvl|g" \
     -e "s|@RTMP_PORT@|${RTMP_PORT:-1935}|g" -e "s|@HLS_PORT@|${HLS_PORT:-8888}|g" \
     -e "s|@API_URL@|http://127.0.0.1:$port|g" -e "s|@SECRET@|$secret|g" -e "s|@RELAY_HOST@|$relay_host|g" \

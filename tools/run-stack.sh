@@ -10,6 +10,10 @@
 # RTMP_PORT (1935), HLS_PORT (8888), GOLIVE_MEDIA (nginx-rtmp, or none: bring your own, e.g.
 # MediaMTX), GOLIVE_WEBHOOK_SECRET (default: made once and kept in RUNDIR/webhook.secret),
 # GOLIVE_HLS_URL (http://HOST:HLS_PORT/live), GOLIVE_RTMP_URL (rtmp://HOST:RTMP_PORT/live).
+# `make run-cluster` (docs/cluster.md): GOLIVE_CLUSTER_NODES=3 starts that many nats-servers in
+# one NATS cluster (client ports GOLIVE_NATS_PORTS, "4222 4223 4224"; route ports
+# GOLIVE_NATS_ROUTE_PORTS, "6222 6223 6224") and as many pushd nodes on one database, nginx
+# balancing /api/ws over them; node k's metrics on GOLIVE_PUSHD_METRICS_LISTEN's port + k - 1.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/${1:-build/release}
@@ -61,9 +65,10 @@ case "$ipc_url" in ipc://*) stale+=("${ipc_url#ipc://}") ;; esac
 
 pids=()
 names=()
+spare=() # a cluster's NATS servers and pushd nodes but the first: one may die, the rest go on
 stop() {
     trap - INT TERM EXIT HUP
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}" "${spare[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -f "${stale[@]}"
     : >"$lock"
@@ -73,10 +78,10 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 # An operator's `kill -HUP` of this script reaches both binaries: each re-reads the YAML.
-pushd_pid="" api_pid=""
+pushd_pid="" api_pid="" node_pids=()
 reload() {
     echo "run: SIGHUP: golive-pushd and golive-api re-read $REALTIME_CONFIG_PATH" >&2
-    for p in $pushd_pid $api_pid; do kill -HUP "$p" 2>/dev/null || true; done
+    for p in "${node_pids[@]}" $api_pid; do kill -HUP "$p" 2>/dev/null || true; done
 }
 trap reload HUP
 
@@ -93,6 +98,12 @@ start() {
     names+=("$name")
 }
 alive() { kill -0 "$1" 2>/dev/null; }
+# start_spare NAME CMD...: as start, but its exit does not stop the stack (a cluster survives it).
+start_spare() {
+    shift
+    "$@" 9>&- &
+    spare+=($!)
+}
 
 # The status line of one request to HOST:PORT over bash's /dev/tcp (no client needed).
 status_line() {
@@ -131,12 +142,58 @@ ws_ok() {
 }
 
 rm -f "${stale[@]}"
-start golive-pushd "$build/golive-pushd"
-pushd_pid=${pids[-1]}
-case "$pushd_listen" in
-unix:*) wait_until golive-pushd "$pushd_pid" unix_up "${pushd_listen#unix:}" ;;
-*) wait_until golive-pushd "$pushd_pid" tcp_up "$(h=${pushd_listen%:*}; [ "$h" = 0.0.0.0 ] && h=127.0.0.1; echo "$h")" "${pushd_listen##*:}" ;;
-esac
+nodes=${GOLIVE_CLUSTER_NODES:-1}
+case "$nodes" in [1-9]) ;; *) fail "GOLIVE_CLUSTER_NODES must be 1 to 9" ;; esac
+metrics_at=${GOLIVE_PUSHD_METRICS_LISTEN:-127.0.0.1:9470}
+if [ "$nodes" -gt 1 ]; then
+    # The NATS cluster: every server routes to the others; each node names its own first.
+    read -r -a nats_ports <<<"${GOLIVE_NATS_PORTS:-4222 4223 4224}"
+    read -r -a route_ports <<<"${GOLIVE_NATS_ROUTE_PORTS:-6222 6223 6224}"
+    [ "${#nats_ports[@]}" -ge "$nodes" ] && [ "${#route_ports[@]}" -ge "$nodes" ] ||
+        fail "GOLIVE_NATS_PORTS and GOLIVE_NATS_ROUTE_PORTS need $nodes ports each"
+    command -v nats-server >/dev/null || fail "nats-server is not installed (apt-get install nats-server)"
+    routes=$(for k in $(seq 0 $((nodes - 1))); do printf 'nats://127.0.0.1:%s,' "${route_ports[$k]}"; done)
+    for k in $(seq 0 $((nodes - 1))); do
+        start_spare "nats-server $((k + 1))" nats-server -a 127.0.0.1 -p "${nats_ports[$k]}" \
+            -n "nats$((k + 1))" --cluster_name golive \
+            --cluster "nats://127.0.0.1:${route_ports[$k]}" --routes "${routes%,}"
+        wait_until "nats-server $((k + 1))" "${spare[-1]}" tcp_up 127.0.0.1 "${nats_ports[$k]}"
+    done
+    upstreams=""
+    for k in $(seq 1 "$nodes"); do
+        urls=$(for j in $(seq 0 $((nodes - 1))); do
+            printf 'nats://127.0.0.1:%s,' "${nats_ports[$(((j + k - 1) % nodes))]}"
+        done)
+        sock=$GOLIVE_RUNDIR/pushd-$k.sock
+        [ "$k" = 1 ] && sock=${pushd_listen#unix:}
+        case "$pushd_listen" in unix:*) ;; *) fail "run-cluster needs GOLIVE_PUSHD_LISTEN=unix:..." ;; esac
+        ipc=$ipc_url
+        [ "$k" = 1 ] || ipc=ipc://$GOLIVE_RUNDIR/pushd-$k.ipc
+        stale+=("$sock" "${ipc#ipc://}")
+        rm -f "$sock" "${ipc#ipc://}"
+        node_metrics=off
+        [ "$metrics_at" = off ] || node_metrics=${metrics_at%:*}:$((${metrics_at##*:} + k - 1))
+        # node 1 is golive-api's (its nng socket): the stack stops with it, not with the others
+        launch=start
+        [ "$k" = 1 ] || launch=start_spare
+        GOLIVE_NATS_URL=${urls%,} GOLIVE_NODE_NAME=n$k GOLIVE_PUSHD_LISTEN=unix:$sock \
+            GOLIVE_IPC_URL=$ipc GOLIVE_PUSHD_METRICS_LISTEN=$node_metrics \
+            $launch "golive-pushd n$k" "$build/golive-pushd"
+        [ "$k" = 1 ] && node_pids+=("${pids[-1]}") || node_pids+=("${spare[-1]}")
+        wait_until "golive-pushd n$k" "${node_pids[-1]}" unix_up "$sock"
+        upstreams="$upstreams unix:$sock"
+    done
+    pushd_pid=${node_pids[0]}
+    export GOLIVE_PUSHD_NODES=${upstreams# }
+else
+    start golive-pushd "$build/golive-pushd"
+    pushd_pid=${pids[-1]}
+    node_pids=("$pushd_pid")
+    case "$pushd_listen" in
+    unix:*) wait_until golive-pushd "$pushd_pid" unix_up "${pushd_listen#unix:}" ;;
+    *) wait_until golive-pushd "$pushd_pid" tcp_up "$(h=${pushd_listen%:*}; [ "$h" = 0.0.0.0 ] && h=127.0.0.1; echo "$h")" "${pushd_listen##*:}" ;;
+    esac
+fi
 
 # golive-api as a FastCGI server on a unix socket nginx's fastcgi_pass points at.
 start golive-api "$build/golive-api" --listen "$GOLIVE_RUNDIR/api.sock"
@@ -172,8 +229,11 @@ viewer_token=$(mint --sub demo_viewer --username viewer --role user)
 streamer_token=$(mint --sub demo_streamer --username demo --role streamer)
 mod_token=$(mint --sub demo_mod --username mod --role moderator)
 
-metrics_at=${GOLIVE_PUSHD_METRICS_LISTEN:-127.0.0.1:9470}
 [ "$metrics_at" = off ] && metrics_url=off || metrics_url="http://$metrics_at/metrics   (golive-pushd; /healthz, /readyz)"
+cluster_line=""
+if [ "$nodes" -gt 1 ]; then
+    cluster_line="  cluster    $nodes golive-pushd nodes n1..n$nodes over NATS on ports ${nats_ports[*]:0:$nodes}; nginx balances /api/ws; node k's metrics on port ${metrics_at##*:}+k-1"$'\n'
+fi
 cat <<MSG
 run: GoLive is up.
   web app    $web/   (watch: $web/watch/<stream name>, go live: $web/stream, chat alone: $web/embed/chat/<channel>)
@@ -187,7 +247,7 @@ run: GoLive is up.
   RTMP       $GOLIVE_RTMP_URL   (stream key: POST /api/streaming/keys)
   HLS        $GOLIVE_HLS_URL/<stream name>/index.m3u8
   metrics    $metrics_url
-  database   ${GOLIVE_DB:-$GOLIVE_RUNDIR/golive.db}   (sqlite3 it)
+$cluster_line  database   ${GOLIVE_DB:-$GOLIVE_RUNDIR/golive.db}   (sqlite3 it)
   config     $REALTIME_CONFIG_PATH
   a token    JWT_SECRET=\${JWT_SECRET:-change-me} $build/golive-token --sub user_123 --username alice
 Press Ctrl-C to stop; kill -HUP $$ reloads the YAML in golive-pushd and golive-api.

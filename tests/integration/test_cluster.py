@@ -122,6 +122,33 @@ def test_a_ban_ends_the_subscription_on_another_node(stack, cluster):
     run(body())
 
 
+def test_stats_count_the_clients_of_every_node(stack, cluster):
+    """rpc stats count every node's clients, from heartbeats about a second old, and follow
+    them as they come and go."""
+
+    async def until_total(client, want):
+        deadline = time.monotonic() + 5
+        while (await client.stats())["total_clients"] != want:
+            assert time.monotonic() < deadline, (want, await client.stats())
+            await asyncio.sleep(0.2)
+
+    async def body():
+        probe = await cluster.nodes[0].client()
+        extra = [await cluster.nodes[k].client() for k in (1, 1, 2)]
+        try:
+            await until_total(probe, 4)
+            stats = await probe.stats()
+            assert stats["cluster"] == {"nodes": 3, "node_clients": 1}, stats
+            more = [await cluster.nodes[k].client() for k in (1, 2, 2)]
+            await until_total(probe, 7)
+            await until_total(extra[2], 7)  # node 3 sees the same
+            await close_all(*more)
+            await until_total(probe, 4)
+        finally:
+            await close_all(probe, *extra)
+    run(body())
+
+
 def test_a_nats_server_killed_mid_traffic_loses_no_message(stack, cluster):
     """Node 2's own NATS server dies while node 1 publishes: node 2 reconnects to another
     server and its client still gets every acknowledged message, once, in order."""

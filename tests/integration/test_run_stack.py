@@ -3,6 +3,7 @@ second one refuses before touching anything and names the holder), "GoLive is up
 every part answers, a part that fails to start is named and nothing is left running, and a stop
 leaves no sockets or pid files behind."""
 
+import asyncio
 import os
 import re
 import signal
@@ -246,3 +247,55 @@ def test_up_message_prints_sign_in_links_that_work(rundir):
         assert docs and 'src="/app/api-docs.js"' in requests.get(docs.group(1), timeout=10).text, out
     finally:
         rs.stop()
+
+
+@pytest.mark.skipif(subprocess.run(["sh", "-c", "command -v nats-server"],
+                                   capture_output=True).returncode != 0,
+                    reason="nats-server is not installed (tools/install-deps.sh installs it)")
+def test_run_cluster_balances_websockets_over_three_nodes_that_chat_as_one(tmp_path):
+    """`make run-cluster`: three nats-servers, three pushd nodes, nginx balancing /api/ws; three
+    browsers' sockets land on three nodes and a REST publish reaches them all. Stopping it
+    leaves nothing running, NATS servers included."""
+    rundir = str(tmp_path)
+    os.chmod(rundir, 0o755)
+    metrics = free_port()
+    ports = " ".join(str(free_port()) for _ in range(3))
+    routes = " ".join(str(free_port()) for _ in range(3))
+    rs = RunStack(rundir, free_port(), GOLIVE_CLUSTER_NODES="3", GOLIVE_NATS_PORTS=ports,
+                  GOLIVE_NATS_ROUTE_PORTS=routes,
+                  GOLIVE_PUSHD_METRICS_LISTEN=f"127.0.0.1:{metrics}").start()
+    try:
+        rs.wait_up(30)
+        out = rs.output()
+        assert re.search(r"^  cluster +3 golive-pushd nodes", out, re.M), out
+        node_metrics = [f"http://127.0.0.1:{metrics + k}/metrics" for k in range(3)]
+
+        def users(url):
+            m = re.search(r'^golive_pushd_connections\{auth="user"\} (\d+)',
+                          requests.get(url, timeout=5).text, re.M)
+            return int(m.group(1))
+        for url in node_metrics:
+            assert "golive_pushd_cluster_connected 1" in requests.get(url, timeout=5).text, url
+        ch = unique_channel("chat")
+        tok = make_token("u_rc", username="rc", secret=SECRET)
+
+        async def body():
+            clients = [await Client.open(f"ws://127.0.0.1:{rs.port}/api/ws", token=tok)
+                       for _ in range(3)]
+            try:
+                for c in clients:
+                    await c.subscribe(ch)
+                # least_conn: one socket per node
+                assert [users(u) for u in node_metrics] == [1, 1, 1]
+                await asyncio.sleep(0.3)  # the nodes' new interest crosses the NATS routes
+                r = requests.post(f"http://127.0.0.1:{rs.port}/api/realtime/channels/{ch}/publish",
+                                  headers={"Authorization": f"Bearer {tok}"},
+                                  json={"data": {"content": "to every node"}}, timeout=10)
+                mid = json_body(r)["id"]
+                for c in clients:
+                    await c.recv_until(is_message(ch, mid), timeout=10)
+            finally:
+                await close_all(*clients)
+        run(body())
+    finally:
+        assert rs.stop() in (0, 143, 130), rs.output()

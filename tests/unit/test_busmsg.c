@@ -49,6 +49,17 @@ test_busmsg_round_trips_a_message_an_event_and_a_reload(void **state)
     assert_int_equal(pd_busmsg_parse(buf, n, &m), 0);
     assert_int_equal(m.kind, 'r');
     assert_int_equal(m.payload_len, 0);
+    {
+        pd_busmsg h = {.kind = 'h', .id = 19000, .prev_id = 250};
+        strcpy(h.node, "n2");
+        strcpy(h.channel, "-");
+        n = pd_busmsg_header(&h, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(pd_busmsg_parse(buf, n, &m), 0);
+        assert_int_equal(m.kind, 'h');
+        assert_int_equal(m.id, 19000);    /* connections */
+        assert_int_equal(m.prev_id, 250); /* channels */
+    }
 }
 
 static void
@@ -72,6 +83,7 @@ test_busmsg_refuses_what_no_node_sends(void **state)
         "GLB1 m n 2 1 chat:a",                        /* no newline */
         "GLB1 r n 0 0 chat:a\n{}",                    /* a reload with a payload */
         "GLB1 m n 2 1 chat:a\n",                      /* a message without one */
+        "GLB1 h n 2 1 -\n{}",                         /* a heartbeat with a payload */
     };
     pd_busmsg m;
 
