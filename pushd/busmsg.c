@@ -10,7 +10,7 @@
 static bool
 kind_ok(char k)
 {
-    return k == 'm' || k == 'e' || k == 'M' || k == 'r' || k == 'h';
+    return k == 'm' || k == 'e' || k == 'M' || k == 'r' || k == 'h' || k == 'q' || k == 'a';
 }
 
 static bool
@@ -82,11 +82,22 @@ pd_busmsg_parse(const char *data, size_t len, pd_busmsg *m)
     if (take_token(&p, end, '\n', m->channel, sizeof(m->channel)) != 0 ||
         gl_chan_validate(m->channel, NULL) != GL_OK)
         return -1;
-    if (m->kind == 'm' && (m->id < 1 || m->prev_id >= m->id)) return -1;
-    if (m->kind != 'm' && m->kind != 'h' && (m->id != 0 || m->prev_id != 0)) return -1;
+    switch (m->kind) {
+    case 'm':
+        if (m->id < 1 || m->prev_id >= m->id) return -1;
+        break;
+    case 'q':
+    case 'a':
+        if (m->id < 1 || m->prev_id != 0) return -1;
+        break;
+    case 'h':
+        break;
+    default:
+        if (m->id != 0 || m->prev_id != 0) return -1;
+    }
     m->payload = p;
     m->payload_len = (size_t)(end - p);
-    if ((m->kind == 'r' || m->kind == 'h') != (m->payload_len == 0)) return -1;
+    if ((m->kind == 'r' || m->kind == 'h' || m->kind == 'q') != (m->payload_len == 0)) return -1;
     return 0;
 }
 

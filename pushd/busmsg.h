@@ -5,7 +5,9 @@
  *
  * kind: 'm' a stored message (id, prev_id), 'e' an event, 'M' an event for the channel's
  * moderators, 'r' "reload this channel's moderation state" (no payload), 'h' a node's
- * heartbeat: id its connections, prev_id its channels, channel "-", no payload. */
+ * heartbeat: id its connections, prev_id its channels, channel "-", no payload; 'q' "who is
+ * in this channel?" (id the asker's query, no payload), 'a' one node's answer to query id (the
+ * payload: its presence of the channel as JSON). */
 #ifndef PD_BUSMSG_H
 #define PD_BUSMSG_H
 

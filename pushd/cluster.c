@@ -5,6 +5,7 @@
  * is above it shows a gap, which SQLite, the system of record, fills. */
 #include "cluster.h"
 #include "busmsg.h"
+#include "channel.h"
 #include "command.h"
 #include "modstate.h"
 #include "shared/event.h"
@@ -20,6 +21,8 @@
 #define PREFIX "golive"
 #define CTL_SUBJECT PREFIX ".ctl"
 #define HB_SUBJECT PREFIX ".hb"
+#define QUERY_SUBJECT PREFIX ".q"
+#define INBOX_MAX (sizeof(PREFIX) + 6 + PD_BUS_NODE_MAX) /* PREFIX ".node." name */
 #define SUBJECT_MAX (sizeof(PREFIX) + 4 + GL_CHAN_MAX + 1)
 #define MAX_SERVERS 16
 #define REPAIR_PAGE 100
@@ -40,6 +43,19 @@ typedef struct peer { /* another node, as its last heartbeat said */
     char name[]; /* the map's key */
 } peer;
 
+/* A presence query this node asked: the answers merged so far. */
+typedef struct query {
+    struct query *next;
+    pd_cluster *c;
+    int64_t id;
+    uint32_t waiting; /* answers still to come */
+    cJSON *data;      /* {"channel","users":[...],"anonymous"}: this node's, then the others' */
+    gl_map users;     /* user id -> its object in data's users */
+    void (*done)(void *arg, cJSON *data);
+    void *arg;
+    lws_sorted_usec_list_t sul; /* PD_PRESENCE_WAIT_MS */
+} query;
+
 typedef struct inbound {
     struct inbound *next;
     size_t len;
@@ -52,7 +68,10 @@ struct pd_cluster {
     pd_fanout *local;
     natsOptions *opts;
     natsConnection *nc;
-    natsSubscription *ctl, *hb;
+    natsSubscription *ctl, *hb, *q, *inbox;
+    char inbox_subject[INBOX_MAX];
+    query *queries;
+    int64_t next_query;
     char node[PD_BUS_NODE_MAX];
     gl_map chains;
     gl_map peers;
@@ -130,9 +149,10 @@ on_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *closure)
 
 /* ---- the loop */
 
+/* Publish to subject (NULL: the kind's own: the channel's, the control one...). */
 static void
-publish(pd_cluster *c, char kind, const char *channel, int64_t id, int64_t prev,
-        const unsigned char *payload, size_t len)
+publish_to(pd_cluster *c, const char *to, char kind, const char *channel, int64_t id, int64_t prev,
+           const unsigned char *payload, size_t len)
 {
     pd_busmsg m = {.kind = kind, .id = id, .prev_id = prev};
     char subject[SUBJECT_MAX], *buf;
@@ -141,8 +161,10 @@ publish(pd_cluster *c, char kind, const char *channel, int64_t id, int64_t prev,
 
     memcpy(m.node, c->node, sizeof(m.node));
     snprintf(m.channel, sizeof(m.channel), "%s", channel);
-    if ((kind == 'r'   ? snprintf(subject, sizeof(subject), "%s", CTL_SUBJECT) <= 0
+    if ((to != NULL    ? snprintf(subject, sizeof(subject), "%s", to) <= 0
+         : kind == 'r' ? snprintf(subject, sizeof(subject), "%s", CTL_SUBJECT) <= 0
          : kind == 'h' ? snprintf(subject, sizeof(subject), "%s", HB_SUBJECT) <= 0
+         : kind == 'q' ? snprintf(subject, sizeof(subject), "%s", QUERY_SUBJECT) <= 0
                        : pd_bus_subject(PREFIX, channel, subject, sizeof(subject)) == 0) ||
         (buf = malloc(PD_BUS_HEADER_MAX + len)) == NULL) {
         c->srv->counters.cluster_send_failed++;
@@ -165,6 +187,13 @@ publish(pd_cluster *c, char kind, const char *channel, int64_t id, int64_t prev,
         c->srv->counters.cluster_sent++;
     }
     free(buf);
+}
+
+static void
+publish(pd_cluster *c, char kind, const char *channel, int64_t id, int64_t prev,
+        const unsigned char *payload, size_t len)
+{
+    publish_to(c, NULL, kind, channel, id, prev, payload, len);
 }
 
 typedef struct repair_walk {
@@ -344,6 +373,138 @@ beat(pd_cluster *c, int64_t now)
     c->srv->cluster_view = v;
 }
 
+/* ---- presence across the nodes: this node asks, each other one answers with its own */
+
+static void
+query_finish(query *q)
+{
+    pd_cluster *c = q->c;
+
+    for (query **pp = &c->queries; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    lws_sul_cancel(&q->sul);
+    gl_map_free(&q->users);
+    q->done(q->arg, q->data);
+    free(q);
+}
+
+static void
+query_timeout(lws_sorted_usec_list_t *sul)
+{
+    query *q = lws_container_of(sul, query, sul);
+    gl_log(GL_LOG_DEBUG, "cluster", "presence of %s: %u node(s) did not answer in time",
+           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->data, "channel")), q->waiting);
+    query_finish(q);
+}
+
+/* Index data's users by id, for merging the others' into them. */
+static int
+index_users(query *q)
+{
+    cJSON *u, *users = cJSON_GetObjectItemCaseSensitive(q->data, "users");
+    cJSON_ArrayForEach(u, users)
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "id"));
+        if (id == NULL || gl_map_put(&q->users, id, u) != GL_OK) return GL_ENOMEM;
+    }
+    return GL_OK;
+}
+
+/* One node's answer ({"users":[{"id","username","connections"}],"anonymous"}) into q: a user
+ * on several nodes is listed once, with the connections of all. An answer of another shape is
+ * left out (counted as an answer). */
+static void
+query_merge(query *q, const char *json, size_t len)
+{
+    cJSON *a = cJSON_ParseWithLength(json, len), *u;
+    cJSON *users = cJSON_GetObjectItemCaseSensitive(q->data, "users");
+    const cJSON *anon = cJSON_GetObjectItemCaseSensitive(a, "anonymous");
+    cJSON *mine = cJSON_GetObjectItemCaseSensitive(q->data, "anonymous");
+
+    if (cJSON_IsNumber(anon) && anon->valuedouble >= 0 && cJSON_IsNumber(mine))
+        cJSON_SetNumberValue(mine, mine->valuedouble + anon->valuedouble);
+    cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(a, "users"))
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "id"));
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(u, "connections");
+        cJSON *have, *copy;
+
+        if (id == NULL || !cJSON_IsNumber(n) || n->valuedouble < 1) continue;
+        if ((have = gl_map_get(&q->users, id)) != NULL) {
+            cJSON *hn = cJSON_GetObjectItemCaseSensitive(have, "connections");
+            if (cJSON_IsNumber(hn)) cJSON_SetNumberValue(hn, hn->valuedouble + n->valuedouble);
+        } else if ((copy = cJSON_Duplicate(u, true)) != NULL) {
+            cJSON_AddItemToArray(users, copy);
+            if (gl_map_put(&q->users,
+                           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(copy, "id")),
+                           copy) != GL_OK)
+                gl_log(GL_LOG_WARN, "cluster", "out of memory merging presence");
+        }
+    }
+    cJSON_Delete(a);
+}
+
+static bool
+cluster_presence(pd_server *srv, const char *channel, void (*done)(void *arg, cJSON *data),
+                 void *arg)
+{
+    pd_cluster *c = srv->cluster;
+    query *q;
+
+    if (srv->cluster_view.nodes == 0) return false; /* alone: the caller answers */
+    if ((q = calloc(1, sizeof(*q))) == NULL) return false;
+    q->c = c;
+    q->id = ++c->next_query;
+    q->waiting = srv->cluster_view.nodes;
+    q->done = done;
+    q->arg = arg;
+    if ((q->data = pd_channel_presence_json(channel, pd_channel_find(srv, channel))) == NULL ||
+        index_users(q) != GL_OK) {
+        gl_map_free(&q->users);
+        cJSON_Delete(q->data);
+        free(q);
+        return false;
+    }
+    q->next = c->queries;
+    c->queries = q;
+    lws_sul_schedule(srv->ctx, 0, &q->sul, query_timeout, PD_PRESENCE_WAIT_MS * LWS_US_PER_MS);
+    publish(c, 'q', channel, q->id, 0, NULL, 0);
+    return true;
+}
+
+/* Another node asks who is here in m->channel: answer to its inbox. */
+static void
+answer(pd_cluster *c, const pd_busmsg *m)
+{
+    char inbox[INBOX_MAX], *json;
+    cJSON *p = pd_channel_presence_json(m->channel, pd_channel_find(c->srv, m->channel));
+
+    cJSON_DeleteItemFromObjectCaseSensitive(p, "channel");
+    if (p == NULL || (json = cJSON_PrintUnformatted(p)) == NULL) {
+        cJSON_Delete(p);
+        return; /* the asker's wait ends it */
+    }
+    snprintf(inbox, sizeof(inbox), PREFIX ".node.%s", m->node);
+    publish_to(c, inbox, 'a', m->channel, m->id, 0, (const unsigned char *)json, strlen(json));
+    cJSON_free(json);
+    cJSON_Delete(p);
+}
+
+static void
+answered(pd_cluster *c, const pd_busmsg *m)
+{
+    for (query *q = c->queries; q != NULL; q = q->next)
+        if (q->id == m->id) {
+            query_merge(q, m->payload, m->payload_len);
+            if (--q->waiting == 0) query_finish(q);
+            return;
+        }
+    /* late: its query ended at PD_PRESENCE_WAIT_MS */
+}
+
 static void
 handle(pd_cluster *c, const inbound *in)
 {
@@ -360,6 +521,14 @@ handle(pd_cluster *c, const inbound *in)
     if (strcmp(m.node, c->node) == 0) return; /* our own, should the server echo it */
     if (m.kind == 'h') {
         heard(c, &m);
+        return;
+    }
+    if (m.kind == 'q') {
+        answer(c, &m);
+        return;
+    }
+    if (m.kind == 'a') {
+        answered(c, &m);
         return;
     }
     srv->counters.cluster_received++;
@@ -462,8 +631,10 @@ pd_cluster_start(pd_server *srv, const char *urls, const char *node, pd_fanout *
     int n = 0, rv;
 
     if ((rv = parse_urls(urls, copy, sizeof(copy), list, &n, err)) != GL_OK) return rv;
-    if (strlen(node) == 0 || strlen(node) >= PD_BUS_NODE_MAX || strpbrk(node, " \t\r\n") != NULL)
-        return gl_err_set(err, GL_EINVAL, "the node name must be 1 to %d bytes without blanks",
+    /* It names the node's NATS inbox too: no wildcard. */
+    if (strlen(node) == 0 || strlen(node) >= PD_BUS_NODE_MAX || strpbrk(node, " \t\r\n*>") != NULL)
+        return gl_err_set(err, GL_EINVAL,
+                          "the node name must be 1 to %d bytes without blanks, '*' or '>'",
                           PD_BUS_NODE_MAX - 1);
     if ((c = calloc(1, sizeof(*c))) == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     c->ops.deliver = cluster_deliver;
@@ -497,13 +668,17 @@ pd_cluster_start(pd_server *srv, const char *urls, const char *node, pd_fanout *
     } else if (s != NATS_NOT_YET_CONNECTED) {
         goto out_fail;
     }
+    snprintf(c->inbox_subject, sizeof(c->inbox_subject), PREFIX ".node.%s", node);
     if ((s = natsConnection_Subscribe(&c->ctl, c->nc, CTL_SUBJECT, on_msg, c)) != NATS_OK ||
-        (s = natsConnection_Subscribe(&c->hb, c->nc, HB_SUBJECT, on_msg, c)) != NATS_OK)
+        (s = natsConnection_Subscribe(&c->hb, c->nc, HB_SUBJECT, on_msg, c)) != NATS_OK ||
+        (s = natsConnection_Subscribe(&c->q, c->nc, QUERY_SUBJECT, on_msg, c)) != NATS_OK ||
+        (s = natsConnection_Subscribe(&c->inbox, c->nc, c->inbox_subject, on_msg, c)) != NATS_OK)
         goto out_fail;
     gl_log(GL_LOG_INFO, "cluster", "node %s on NATS %s%s", node, urls,
            atomic_load(&c->connected) ? "" : " (not reachable yet: retrying)");
     srv->cluster = c;
     srv->channel_interest = on_interest;
+    srv->cluster_presence = cluster_presence;
     *out = c;
     return GL_OK;
 
@@ -535,15 +710,20 @@ pd_cluster_stop(pd_cluster *c)
     if (c->srv->cluster == c) { /* what closes later (lws's sockets) fans out locally */
         c->srv->cluster = NULL;
         c->srv->channel_interest = NULL;
+        c->srv->cluster_presence = NULL;
         c->srv->fanout = c->local;
     }
     if (c->nc != NULL) natsConnection_Close(c->nc); /* no more deliveries */
+    while (c->queries != NULL)
+        query_finish(c->queries); /* answered with what came */
     while ((e = gl_map_next(&c->chains, &it)) != NULL)
         natsSubscription_Destroy(((chain *)e->val)->sub);
     gl_map_free_values(&c->chains);
     gl_map_free_values(&c->peers);
     natsSubscription_Destroy(c->ctl);
     natsSubscription_Destroy(c->hb);
+    natsSubscription_Destroy(c->q);
+    natsSubscription_Destroy(c->inbox);
     natsConnection_Destroy(c->nc);
     natsOptions_Destroy(c->opts);
     /* nats.c's threads (which call back with c) end before c goes. */

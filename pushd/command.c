@@ -404,13 +404,46 @@ pd_command_deliver_stored(pd_server *srv)
     }
 }
 
+/* A presence command the cluster's nodes answer (srv->cluster_presence). */
+typedef struct presence_wait {
+    pd_conn *c; /* referenced */
+    cJSON *id;  /* the command's, copied */
+} presence_wait;
+
+static void
+presence_done(void *arg, cJSON *data)
+{
+    presence_wait *w = arg;
+
+    if (w->c->wsi == NULL) /* gone meanwhile */
+        cJSON_Delete(data);
+    else if (data == NULL)
+        pd_conn_send_error(w->c, w->id, GL_ENOMEM, "out of memory");
+    else
+        pd_conn_send_reply(w->c, "presence", w->id, data);
+    pd_conn_unref(w->c);
+    cJSON_Delete(w->id);
+    free(w);
+}
+
 static void
 cmd_presence(cmd *k)
 {
     const char *channel = get_channel(k);
+    presence_wait *w;
     gl_policy pol;
 
     if (channel == NULL || check_read(k, channel, &pol) != GL_OK) return;
+    if (k->srv->cluster_presence != NULL && (w = calloc(1, sizeof(*w))) != NULL) {
+        w->c = k->c;
+        pd_conn_ref(k->c);
+        if ((k->id == NULL || (w->id = cJSON_Duplicate(k->id, true)) != NULL) &&
+            k->srv->cluster_presence(k->srv, channel, presence_done, w))
+            return;
+        pd_conn_unref(k->c);
+        cJSON_Delete(w->id);
+        free(w);
+    }
     pd_conn_send_reply(k->c, "presence", k->id,
                        pd_channel_presence_json(channel, pd_channel_find(k->srv, channel)));
 }

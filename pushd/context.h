@@ -65,7 +65,8 @@ typedef struct pd_counters {
     uint64_t rpc_us;     /* their time, summed */
 } pd_counters;
 
-#define PD_HEARTBEAT_MS 1000 /* how often a cluster's node says how many it serves */
+#define PD_HEARTBEAT_MS 1000   /* how often a cluster's node says how many it serves */
+#define PD_PRESENCE_WAIT_MS 60 /* how long a presence query waits for the other nodes */
 
 /* The other nodes of a cluster as their heartbeats tell (cluster.c; rpc stats reads it): at
  * most PD_HEARTBEAT_MS * 2 old. */
@@ -104,6 +105,11 @@ struct pd_server {
      * cluster's broker hears a channel only while this node has subscribers for it (channel.c
      * calls it, cluster.c sets it). NULL: one node. */
     void (*channel_interest)(pd_server *srv, const char *channel, bool on);
+    /* Ask every node who is in channel: done(arg, data) is called once, within
+     * PD_PRESENCE_WAIT_MS, with the presence of all of them merged (data taken; NULL when out
+     * of memory). cluster.c sets it; NULL: one node. False: it could not ask. */
+    bool (*cluster_presence)(pd_server *srv, const char *channel,
+                             void (*done)(void *arg, struct cJSON *data), void *arg);
     gl_map channels;   /* name -> pd_channel */
     gl_map modstates;  /* name -> pd_modstate */
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */

@@ -360,6 +360,26 @@ pd_ipc_relistens(pd_ipc *ipc)
     return ipc ? atomic_load_explicit(&ipc->relistens, memory_order_relaxed) : 0;
 }
 
+/* The cluster's answer to a presence request golive-api made (pd_ipc_service deferred it). */
+static void
+presence_done(void *arg, cJSON *data)
+{
+    ipc_worker *w = arg;
+    reply(w,
+          data != NULL ? gl_wire_reply_ok(data) : gl_wire_reply_error(GL_ENOMEM, "out of memory"));
+}
+
+/* A presence request, outside a batch, in a cluster: every node answers, so the reply waits
+ * (at most PD_PRESENCE_WAIT_MS, below golive-api's GOLIVE_IPC_TIMEOUT_MS). */
+static bool
+defer_presence(pd_server *srv, ipc_worker *w, const char *op, const char *channel)
+{
+    gl_err err;
+    return srv->cluster_presence != NULL && strcmp(op, GL_OP_PRESENCE) == 0 && channel != NULL &&
+           gl_chan_validate(channel, &err) == GL_OK &&
+           srv->cluster_presence(srv, channel, presence_done, w);
+}
+
 void
 pd_ipc_service(pd_ipc *ipc)
 {
@@ -381,16 +401,19 @@ pd_ipc_service(pd_ipc *ipc)
                                   &err) != GL_OK) {
             gl_log(GL_LOG_WARN, "ipc", "refused a request: %s", err.msg);
             r = gl_wire_reply_error(err.code, err.msg);
-        } else
+        } else if (defer_presence(ipc->srv, w, op, channel)) {
+            r = NULL; /* presence_done replies */
+        } else {
             r = handle(ipc->srv, op, channel, req);
+        }
         gl_log(GL_LOG_DEBUG, "ipc", "%s %s", req ? op : "(bad request)", channel ? channel : "");
         size_t k = gl_wire_op_index(req ? op : NULL);
         ipc->srv->counters.ipc_requests[k]++;
         ipc->srv->counters.ipc_errors[k] +=
-            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
+            r != NULL && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
         cJSON_Delete(req);
         nng_msg_free(w->msg);
         w->msg = NULL;
-        reply(w, r);
+        if (r != NULL) reply(w, r);
     }
 }

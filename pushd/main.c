@@ -307,8 +307,8 @@ out:
      * before that. Then lws closes what is left (CLOSED callbacks still use the channel
      * tables); the tables go last. */
     pd_writer_stop(srv.writer);
+    pd_cluster_stop(srv.cluster); /* its open presence queries answer through ipc */
     pd_ipc_stop(srv.ipc);
-    pd_cluster_stop(srv.cluster);
     if (srv.ctx != NULL) lws_context_destroy(srv.ctx);
     pd_wsguard_destroy();
     pd_loop_destroy(&srv);

@@ -149,6 +149,35 @@ def test_stats_count_the_clients_of_every_node(stack, cluster):
     run(body())
 
 
+def test_presence_lists_the_users_of_every_node_once(stack, cluster):
+    """A user with connections on two nodes is listed once with both; WebSocket presence on
+    any node and REST presence (golive-api asks node 1) say the same."""
+    ch = unique_channel("chat")
+
+    def shape(p):
+        return ({u["id"]: (u["username"], u["connections"]) for u in p["users"]},
+                p["anonymous"], len(p["users"]))
+
+    async def body():
+        alice = await cluster.nodes[0].client(stack.token("u_pa", username="alice"))
+        bob2 = await cluster.nodes[1].client(stack.token("u_pb", username="bob"))
+        bob3 = await cluster.nodes[2].client(stack.token("u_pb", username="bob"))
+        guest = await cluster.nodes[2].client()
+        try:
+            for c in (alice, bob2, bob3, guest):
+                await c.subscribe(ch)
+            want = ({"u_pa": ("alice", 1), "u_pb": ("bob", 2)}, 1, 2)
+            for c in (alice, bob2, guest):
+                r = await c.ok({"type": "presence", "channel": ch})
+                assert shape(r["data"]) == want, r
+            r = stack.rest("GET", ch, "presence")
+            assert r.status_code == 200, r.text
+            assert shape(r.json()) == want, r.json()
+        finally:
+            await close_all(alice, bob2, bob3, guest)
+    run(body())
+
+
 def test_a_nats_server_killed_mid_traffic_loses_no_message(stack, cluster):
     """Node 2's own NATS server dies while node 1 publishes: node 2 reconnects to another
     server and its client still gets every acknowledged message, once, in order."""

@@ -45,6 +45,13 @@ test_busmsg_round_trips_a_message_an_event_and_a_reload(void **state)
     n = build('e', 0, 0, "{}", buf, sizeof(buf));
     assert_int_equal(pd_busmsg_parse(buf, n, &m), 0);
     assert_int_equal(m.kind, 'e');
+    n = build('q', 7, 0, "", buf, sizeof(buf));
+    assert_int_equal(pd_busmsg_parse(buf, n, &m), 0);
+    assert_int_equal(m.kind, 'q');
+    assert_int_equal(m.id, 7);
+    n = build('a', 7, 0, "{\"users\":[],\"anonymous\":0}", buf, sizeof(buf));
+    assert_int_equal(pd_busmsg_parse(buf, n, &m), 0);
+    assert_int_equal(m.kind, 'a');
     n = build('r', 0, 0, "", buf, sizeof(buf));
     assert_int_equal(pd_busmsg_parse(buf, n, &m), 0);
     assert_int_equal(m.kind, 'r');
@@ -84,6 +91,10 @@ test_busmsg_refuses_what_no_node_sends(void **state)
         "GLB1 r n 0 0 chat:a\n{}",                    /* a reload with a payload */
         "GLB1 m n 2 1 chat:a\n",                      /* a message without one */
         "GLB1 h n 2 1 -\n{}",                         /* a heartbeat with a payload */
+        "GLB1 q n 0 0 chat:a\n",                      /* a query without its number */
+        "GLB1 q n 3 0 chat:a\n{}",                    /* a query with a payload */
+        "GLB1 a n 3 0 chat:a\n",                      /* an answer without one */
+        "GLB1 a n 3 2 chat:a\n{}",                    /* an answer with a prev_id */
     };
     pd_busmsg m;
 
