@@ -75,7 +75,7 @@ struct pd_cluster {
     char node[PD_BUS_NODE_MAX];
     gl_map chains;
     gl_map peers;
-    int64_t audited_ms, beat_ms;
+    int64_t audited_ms, beat_ms, send_failed_logged_ms;
     pthread_mutex_t mu;
     inbound *in, **in_tail; /* guarded by mu */
     atomic_bool repair_all; /* from NATS's threads: reconnected, or messages were dropped */
@@ -178,11 +178,16 @@ publish_to(pd_cluster *c, const char *to, char kind, const char *channel, int64_
     if (len > 0) memcpy(buf + hlen, payload, len);
     /* While disconnected, nats.c buffers it for the next server (the reconnect buffer). */
     if ((s = natsConnection_Publish(c->nc, subject, buf, (int)(hlen + len))) != NATS_OK) {
-        c->srv->counters.cluster_send_failed++;
-        gl_log(GL_LOG_WARN, "cluster",
-               "could not publish to %s: %s (the others read it from "
-               "SQLite later)",
-               subject, natsStatus_GetText(s));
+        int64_t now = gl_time_mono_ms();
+        /* Once in a while: with NATS away and its buffer full, every message fails. */
+        if (c->srv->counters.cluster_send_failed++ == 0 || now - c->send_failed_logged_ms > 10000) {
+            gl_log(GL_LOG_WARN, "cluster",
+                   "could not publish to %s: %s (%llu so far; the others read messages from "
+                   "SQLite later)",
+                   subject, natsStatus_GetText(s),
+                   (unsigned long long)c->srv->counters.cluster_send_failed);
+            c->send_failed_logged_ms = now;
+        }
     } else {
         c->srv->counters.cluster_sent++;
     }

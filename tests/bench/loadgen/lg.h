@@ -70,6 +70,7 @@ typedef struct lg_opts {
     double rates[LG_MAX_STEPS];
     int nrates;
     double duration_s, drain_s, idle_s;
+    double listen_s; /* --listen: only receive for this long, then report */
     /* measured processes */
     int pids[LG_MAX_PIDS], npids;
     int rss_pids[LG_MAX_PIDS], nrss_pids;

@@ -23,7 +23,7 @@ usage(void)
           "  --subscribe JSON --ready-match TEXT --token-secret S --settle SECS --idle SECS\n"
           "  --pub-http URL --pub-body TMPL --pub-header 'H: v' --pub-conns K\n"
           "  --pub-ws JSON --pub-token TOKEN --rates R1,R2 --duration SECS --drain SECS\n"
-          "  --pids P1,P2 --rss-pids P1 --label NAME\n"
+          "  --pids P1,P2 --rss-pids P1 --label NAME --listen SECS (receive only)\n"
           "Templates expand {ch}, {ts} and {seq}; a message must carry \"lgts\":{ts}.\n",
           stderr);
     exit(2);
@@ -84,18 +84,31 @@ static void
 parse_opts(lg_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"url", 1, 0, 'u'},          {"conns", 1, 0, 'n'},
-        {"channels", 1, 0, 'c'},     {"channel-prefix", 1, 0, 'P'},
-        {"window", 1, 0, 'w'},       {"sources", 1, 0, 's'},
-        {"subscribe", 1, 0, 'S'},    {"ready-match", 1, 0, 'R'},
-        {"token-secret", 1, 0, 'T'}, {"settle", 1, 0, 'e'},
-        {"idle", 1, 0, 'i'},         {"pub-http", 1, 0, 'H'},
-        {"pub-body", 1, 0, 'b'},     {"pub-header", 1, 0, 'h'},
-        {"pub-conns", 1, 0, 'k'},    {"pub-ws", 1, 0, 'W'},
-        {"pub-token", 1, 0, 't'},    {"rates", 1, 0, 'r'},
-        {"duration", 1, 0, 'd'},     {"drain", 1, 0, 'D'},
-        {"pids", 1, 0, 'p'},         {"rss-pids", 1, 0, 'm'},
-        {"label", 1, 0, 'l'},        {0, 0, 0, 0},
+        {"url", 1, 0, 'u'},
+        {"conns", 1, 0, 'n'},
+        {"channels", 1, 0, 'c'},
+        {"channel-prefix", 1, 0, 'P'},
+        {"window", 1, 0, 'w'},
+        {"sources", 1, 0, 's'},
+        {"subscribe", 1, 0, 'S'},
+        {"ready-match", 1, 0, 'R'},
+        {"token-secret", 1, 0, 'T'},
+        {"settle", 1, 0, 'e'},
+        {"idle", 1, 0, 'i'},
+        {"pub-http", 1, 0, 'H'},
+        {"pub-body", 1, 0, 'b'},
+        {"pub-header", 1, 0, 'h'},
+        {"pub-conns", 1, 0, 'k'},
+        {"pub-ws", 1, 0, 'W'},
+        {"pub-token", 1, 0, 't'},
+        {"rates", 1, 0, 'r'},
+        {"duration", 1, 0, 'd'},
+        {"drain", 1, 0, 'D'},
+        {"pids", 1, 0, 'p'},
+        {"rss-pids", 1, 0, 'm'},
+        {"label", 1, 0, 'l'},
+        {"listen", 1, 0, 'L'},
+        {0, 0, 0, 0},
     };
     int ch;
 
@@ -137,6 +150,9 @@ parse_opts(lg_opts *o, int argc, char **argv)
             break;
         case 'T':
             o->token_secret = optarg;
+            break;
+        case 'L':
+            o->listen_s = strtod(optarg, NULL);
             break;
         case 'e':
             o->settle_s = atof(optarg);
@@ -482,12 +498,27 @@ main(int argc, char **argv)
                secs(lg_proc_cpu_us(o.pids, o.npids) - cpu0));
         fflush(stdout);
     }
+    if (o.listen_s > 0) {
+        /* Subscribers only: what another process publishes (a cluster's other node). */
+        uint64_t cpu0 = lg_proc_cpu_us(o.pids, o.npids);
+        r.received = r.late = 0;
+        r.step_t0_us = lg_now_us();
+        lg_samples_reset(&r.lat);
+        service_for(&r, o.listen_s);
+        print_common(&r, setup_us, rss0, rss1);
+        printf(",\"listen_s\":%g,\"received\":%llu,\"lat_us\":{\"p50\":%u,\"p99\":%u,"
+               "\"p999\":%u,\"max\":%u},\"cpu_s\":%.3f}\n",
+               o.listen_s, (unsigned long long)r.received, lg_samples_quantile(&r.lat, 0.5),
+               lg_samples_quantile(&r.lat, 0.99), lg_samples_quantile(&r.lat, 0.999),
+               lg_samples_quantile(&r.lat, 1.0), secs(lg_proc_cpu_us(o.pids, o.npids) - cpu0));
+        fflush(stdout);
+    }
     if (o.nrates > 0) connect_publishers(&r);
     for (int i = 0; i < o.nrates; i++) {
         run_step(&r, o.rates[i], setup_us, rss0, rss1);
         fprintf(stderr, "loadgen: %s: rate %g done\n", o.label, o.rates[i]);
     }
-    if (o.nrates == 0 && o.idle_s <= 0) {
+    if (o.nrates == 0 && o.idle_s <= 0 && o.listen_s <= 0) {
         print_common(&r, setup_us, rss0, rss1);
         printf("}\n");
     }
