@@ -10,7 +10,8 @@
 static bool
 kind_ok(char k)
 {
-    return k == 'm' || k == 'e' || k == 'M' || k == 'r' || k == 'h' || k == 'q' || k == 'a';
+    return k == 'm' || k == 'e' || k == 'M' || k == 'r' || k == 'h' || k == 'q' || k == 'a' ||
+           k == 'P';
 }
 
 static bool
@@ -91,6 +92,9 @@ pd_busmsg_parse(const char *data, size_t len, pd_busmsg *m)
         if (m->id < 1 || m->prev_id != 0) return -1;
         break;
     case 'h':
+        break;
+    case 'P':
+        if (m->id > 1 || m->prev_id != 0) return -1;
         break;
     default:
         if (m->id != 0 || m->prev_id != 0) return -1;

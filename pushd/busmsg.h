@@ -7,7 +7,9 @@
  * moderators, 'r' "reload this channel's moderation state" (no payload), 'h' a node's
  * heartbeat: id its connections, prev_id its channels, channel "-", no payload; 'q' "who is
  * in this channel?" (id the asker's query, no payload), 'a' one node's answer to query id (the
- * payload: its presence of the channel as JSON). */
+ * payload: its presence of the channel as JSON); 'P' a user's presence on the sending node
+ * changed: id 1 present (its first connection joined), 0 absent (its last left), the payload
+ * {"id","username"}. */
 #ifndef PD_BUSMSG_H
 #define PD_BUSMSG_H
 

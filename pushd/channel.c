@@ -96,9 +96,9 @@ out_free:
     return NULL;
 }
 
-static void
-send_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members, const char *type,
-                    const pd_user *u)
+void
+pd_channel_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members, const char *type,
+                          const char *user_id, const char *username)
 {
     const gl_namespace *ns = ch->ns[0] != '\0' ? gl_config_namespace(srv->cfg, ch->ns) : NULL;
     cJSON *ev;
@@ -106,12 +106,31 @@ send_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members, cons
     /* A join sent to every subscriber costs O(n²) frames as a room fills: big rooms get none
      * (Twitch stops membership events past 1000 chatters); presence still lists everyone. */
     if (members > (uint32_t)(ns != NULL ? ns->join_leave_max : GL_JOIN_LEAVE_DEFAULT)) return;
-    if ((ev = gl_event_presence(type, ch->name, u->id, pd_user_name(u))) == NULL) return;
+    if ((ev = gl_event_presence(type, ch->name, user_id, username)) == NULL) return;
     pd_frame *f = pd_frame_from_json(gl_event_print_take(ev));
     if (f != NULL) {
         pd_channel_fanout(ch, f, 0);
         pd_frame_unref(f);
     }
+}
+
+/* A user's first connection here joined, or its last left: in a cluster the other nodes are
+ * told, and the event is not sent where the user is present through another node already. */
+static void
+send_presence_event(pd_server *srv, pd_channel *ch, uint32_t members, const char *type,
+                    const pd_user *u)
+{
+    if (srv->presence_changed != NULL &&
+        srv->presence_changed(srv, ch->name, u->id, pd_user_name(u), type[0] == 'j'))
+        return;
+    pd_channel_presence_event(srv, ch, members, type, u->id, pd_user_name(u));
+}
+
+uint32_t
+pd_channel_user_conns(const pd_channel *ch, const char *user_id)
+{
+    const pd_presence *p = ch != NULL ? gl_map_get(&ch->users, user_id) : NULL;
+    return p != NULL ? p->conns : 0;
 }
 
 /* Does c hold another subscription in namespace ns (besides skip)? */
@@ -259,6 +278,9 @@ drop_sub(pd_server *srv, pd_conn *c, uint16_t i)
     else
         ch->anon--;
     if (ch->nsubs == 0) {
+        /* Nobody left here to tell; a cluster's other nodes are. */
+        if (last && srv->presence_changed != NULL)
+            srv->presence_changed(srv, ch->name, c->user->id, pd_user_name(c->user), false);
         channel_destroy(srv, ch);
         return;
     }

@@ -55,6 +55,14 @@ void pd_channel_fanout(pd_channel *ch, pd_frame *f, int64_t msg_id);
  * ch may be NULL (nobody subscribed). */
 cJSON *pd_channel_presence_json(const char *name, const pd_channel *ch);
 
+/* A join or leave (type) of a user to ch's subscribers, unless members (how many are in the
+ * room) passes the namespace's join_leave_max. */
+void pd_channel_presence_event(const pd_server *srv, pd_channel *ch, uint32_t members,
+                               const char *type, const char *user_id, const char *username);
+
+/* The connections user_id has subscribed to ch on this node (ch may be NULL). */
+uint32_t pd_channel_user_conns(const pd_channel *ch, const char *user_id);
+
 /* Whether c is subscribed to ch. */
 bool pd_conn_is_subscribed(const pd_conn *c, const pd_channel *ch);
 

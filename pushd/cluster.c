@@ -4,83 +4,15 @@
  * earlier ones of the channel were delivered too (or are deleted), so a message whose prev_id
  * is above it shows a gap, which SQLite, the system of record, fills. */
 #include "cluster.h"
-#include "busmsg.h"
-#include "channel.h"
+#include "cluster_int.h"
 #include "command.h"
 #include "modstate.h"
 #include "shared/event.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
-#include <nats/nats.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PREFIX "golive"
-#define CTL_SUBJECT PREFIX ".ctl"
-#define HB_SUBJECT PREFIX ".hb"
-#define QUERY_SUBJECT PREFIX ".q"
-#define INBOX_MAX (sizeof(PREFIX) + 6 + PD_BUS_NODE_MAX) /* PREFIX ".node." name */
-#define SUBJECT_MAX (sizeof(PREFIX) + 4 + GL_CHAN_MAX + 1)
-#define MAX_SERVERS 16
-#define REPAIR_PAGE 100
-/* How often every channel's newest id is compared with SQLite's: the bound on how late a
- * message lost in NATS (a server or route that died with it in flight) reaches subscribers
- * when no later message of its channel shows the gap sooner. */
-#define AUDIT_MS 2000
-#define UNKNOWN (-1) /* a chain whose start could not be read: its first message starts it */
-
-typedef struct chain {
-    natsSubscription *sub;
-    int64_t last;
-    char channel[]; /* the map's key */
-} chain;
-
-typedef struct peer { /* another node, as its last heartbeat said */
-    int64_t connections, channels, seen_ms;
-    char name[]; /* the map's key */
-} peer;
-
-/* A presence query this node asked: the answers merged so far. */
-typedef struct query {
-    struct query *next;
-    pd_cluster *c;
-    int64_t id;
-    uint32_t waiting; /* answers still to come */
-    cJSON *data;      /* {"channel","users":[...],"anonymous"}: this node's, then the others' */
-    gl_map users;     /* user id -> its object in data's users */
-    void (*done)(void *arg, cJSON *data);
-    void *arg;
-    lws_sorted_usec_list_t sul; /* PD_PRESENCE_WAIT_MS */
-} query;
-
-typedef struct inbound {
-    struct inbound *next;
-    size_t len;
-    char data[];
-} inbound;
-
-struct pd_cluster {
-    pd_fanout ops;
-    pd_server *srv;
-    pd_fanout *local;
-    natsOptions *opts;
-    natsConnection *nc;
-    natsSubscription *ctl, *hb, *q, *inbox;
-    char inbox_subject[INBOX_MAX];
-    query *queries;
-    int64_t next_query;
-    char node[PD_BUS_NODE_MAX];
-    gl_map chains;
-    gl_map peers;
-    int64_t audited_ms, beat_ms, send_failed_logged_ms;
-    pthread_mutex_t mu;
-    inbound *in, **in_tail; /* guarded by mu */
-    atomic_bool repair_all; /* from NATS's threads: reconnected, or messages were dropped */
-    atomic_bool connected;
-};
 
 /* ---- NATS's threads */
 
@@ -148,58 +80,6 @@ on_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *closure)
 }
 
 /* ---- the loop */
-
-/* Publish to subject (NULL: the kind's own: the channel's, the control one...). */
-static void
-publish_to(pd_cluster *c, const char *to, char kind, const char *channel, int64_t id, int64_t prev,
-           const unsigned char *payload, size_t len)
-{
-    pd_busmsg m = {.kind = kind, .id = id, .prev_id = prev};
-    char subject[SUBJECT_MAX], *buf;
-    size_t hlen;
-    natsStatus s;
-
-    memcpy(m.node, c->node, sizeof(m.node));
-    snprintf(m.channel, sizeof(m.channel), "%s", channel);
-    if ((to != NULL    ? snprintf(subject, sizeof(subject), "%s", to) <= 0
-         : kind == 'r' ? snprintf(subject, sizeof(subject), "%s", CTL_SUBJECT) <= 0
-         : kind == 'h' ? snprintf(subject, sizeof(subject), "%s", HB_SUBJECT) <= 0
-         : kind == 'q' ? snprintf(subject, sizeof(subject), "%s", QUERY_SUBJECT) <= 0
-                       : pd_bus_subject(PREFIX, channel, subject, sizeof(subject)) == 0) ||
-        (buf = malloc(PD_BUS_HEADER_MAX + len)) == NULL) {
-        c->srv->counters.cluster_send_failed++;
-        return;
-    }
-    if ((hlen = pd_busmsg_header(&m, buf, PD_BUS_HEADER_MAX)) == 0) {
-        free(buf);
-        c->srv->counters.cluster_send_failed++;
-        return;
-    }
-    if (len > 0) memcpy(buf + hlen, payload, len);
-    /* While disconnected, nats.c buffers it for the next server (the reconnect buffer). */
-    if ((s = natsConnection_Publish(c->nc, subject, buf, (int)(hlen + len))) != NATS_OK) {
-        int64_t now = gl_time_mono_ms();
-        /* Once in a while: with NATS away and its buffer full, every message fails. */
-        if (c->srv->counters.cluster_send_failed++ == 0 || now - c->send_failed_logged_ms > 10000) {
-            gl_log(GL_LOG_WARN, "cluster",
-                   "could not publish to %s: %s (%llu so far; the others read messages from "
-                   "SQLite later)",
-                   subject, natsStatus_GetText(s),
-                   (unsigned long long)c->srv->counters.cluster_send_failed);
-            c->send_failed_logged_ms = now;
-        }
-    } else {
-        c->srv->counters.cluster_sent++;
-    }
-    free(buf);
-}
-
-static void
-publish(pd_cluster *c, char kind, const char *channel, int64_t id, int64_t prev,
-        const unsigned char *payload, size_t len)
-{
-    publish_to(c, NULL, kind, channel, id, prev, payload, len);
-}
 
 typedef struct repair_walk {
     pd_cluster *c;
@@ -273,7 +153,7 @@ cluster_deliver(pd_fanout *self, const char *channel, pd_frame *f, int64_t id, i
 {
     pd_cluster *c = (pd_cluster *)self;
 
-    publish(c, id > 0 ? 'm' : 'e', channel, id, prev, pd_frame_payload(f), f->len);
+    pd_cluster__publish(c, id > 0 ? 'm' : 'e', channel, id, prev, pd_frame_payload(f), f->len);
     return id > 0 ? chain_deliver(c, channel, f, id, prev)
                   : c->local->deliver(c->local, channel, f, 0, 0);
 }
@@ -283,14 +163,14 @@ cluster_deliver_moderators(pd_fanout *self, const char *channel, pd_frame *f)
 {
     pd_cluster *c = (pd_cluster *)self;
 
-    publish(c, 'M', channel, 0, 0, pd_frame_payload(f), f->len);
+    pd_cluster__publish(c, 'M', channel, 0, 0, pd_frame_payload(f), f->len);
     return c->local->deliver_moderators(c->local, channel, f);
 }
 
 static void
 cluster_reloaded(pd_fanout *self, const char *channel)
 {
-    publish((pd_cluster *)self, 'r', channel, 0, 0, NULL, 0);
+    pd_cluster__publish((pd_cluster *)self, 'r', channel, 0, 0, NULL, 0);
 }
 
 static void
@@ -307,6 +187,7 @@ on_interest(pd_server *srv, const char *channel, bool on)
         if ((ch = gl_map_del(&c->chains, channel)) == NULL) return;
         natsSubscription_Unsubscribe(ch->sub);
         natsSubscription_Destroy(ch->sub);
+        gl_map_free_values(&ch->remote);
         free(ch);
         return;
     }
@@ -321,193 +202,13 @@ on_interest(pd_server *srv, const char *channel, bool on)
         natsSubscription_Destroy(ch->sub);
         goto out_fail;
     }
+    pd_cluster__seed(srv, channel); /* who is here through the others */
     return;
 
 out_fail:
     /* Its subscribers get this node's own messages only, and the others' by their since. */
     gl_log(GL_LOG_ERROR, "cluster", "cannot hear %s from the other nodes", channel);
     free(ch);
-}
-
-/* A heartbeat: the node's counts, kept until it stops beating. */
-static void
-heard(pd_cluster *c, const pd_busmsg *m)
-{
-    peer *p = gl_map_get(&c->peers, m->node);
-    size_t n = strlen(m->node) + 1;
-
-    if (p == NULL) {
-        if ((p = calloc(1, sizeof(*p) + n)) == NULL) return;
-        memcpy(p->name, m->node, n);
-        if (gl_map_put(&c->peers, p->name, p) != GL_OK) {
-            free(p);
-            return;
-        }
-        gl_log(GL_LOG_INFO, "cluster", "node %s joined", p->name);
-    }
-    p->connections = m->id;
-    p->channels = m->prev_id;
-    p->seen_ms = gl_time_mono_ms();
-}
-
-/* Say how many this node serves, forget the nodes that stopped beating, and sum the rest into
- * srv->cluster_view. */
-static void
-beat(pd_cluster *c, int64_t now)
-{
-    pd_cluster_view v = {0, 0};
-    size_t it = 0;
-    gl_map_entry *e;
-    char gone[PD_BUS_NODE_MAX] = "";
-
-    c->beat_ms = now;
-    publish(c, 'h', "-", c->srv->nconns, (int64_t)c->srv->channels.len, NULL, 0);
-    while ((e = gl_map_next(&c->peers, &it)) != NULL) {
-        peer *p = e->val;
-        if (now - p->seen_ms > 2 * PD_HEARTBEAT_MS) {
-            snprintf(gone, sizeof(gone), "%s", p->name); /* one a beat: the map may not change */
-            continue;
-        }
-        v.nodes++;
-        v.connections += (uint64_t)p->connections;
-    }
-    if (gone[0] != '\0') {
-        gl_log(GL_LOG_WARN, "cluster", "node %s is silent: counted out", gone);
-        free(gl_map_del(&c->peers, gone));
-    }
-    c->srv->cluster_view = v;
-}
-
-/* ---- presence across the nodes: this node asks, each other one answers with its own */
-
-static void
-query_finish(query *q)
-{
-    pd_cluster *c = q->c;
-
-    for (query **pp = &c->queries; *pp != NULL; pp = &(*pp)->next)
-        if (*pp == q) {
-            *pp = q->next;
-            break;
-        }
-    lws_sul_cancel(&q->sul);
-    gl_map_free(&q->users);
-    q->done(q->arg, q->data);
-    free(q);
-}
-
-static void
-query_timeout(lws_sorted_usec_list_t *sul)
-{
-    query *q = lws_container_of(sul, query, sul);
-    gl_log(GL_LOG_DEBUG, "cluster", "presence of %s: %u node(s) did not answer in time",
-           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->data, "channel")), q->waiting);
-    query_finish(q);
-}
-
-/* Index data's users by id, for merging the others' into them. */
-static int
-index_users(query *q)
-{
-    cJSON *u, *users = cJSON_GetObjectItemCaseSensitive(q->data, "users");
-    cJSON_ArrayForEach(u, users)
-    {
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "id"));
-        if (id == NULL || gl_map_put(&q->users, id, u) != GL_OK) return GL_ENOMEM;
-    }
-    return GL_OK;
-}
-
-/* One node's answer ({"users":[{"id","username","connections"}],"anonymous"}) into q: a user
- * on several nodes is listed once, with the connections of all. An answer of another shape is
- * left out (counted as an answer). */
-static void
-query_merge(query *q, const char *json, size_t len)
-{
-    cJSON *a = cJSON_ParseWithLength(json, len), *u;
-    cJSON *users = cJSON_GetObjectItemCaseSensitive(q->data, "users");
-    const cJSON *anon = cJSON_GetObjectItemCaseSensitive(a, "anonymous");
-    cJSON *mine = cJSON_GetObjectItemCaseSensitive(q->data, "anonymous");
-
-    if (cJSON_IsNumber(anon) && anon->valuedouble >= 0 && cJSON_IsNumber(mine))
-        cJSON_SetNumberValue(mine, mine->valuedouble + anon->valuedouble);
-    cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(a, "users"))
-    {
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "id"));
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(u, "connections");
-        cJSON *have, *copy;
-
-        if (id == NULL || !cJSON_IsNumber(n) || n->valuedouble < 1) continue;
-        if ((have = gl_map_get(&q->users, id)) != NULL) {
-            cJSON *hn = cJSON_GetObjectItemCaseSensitive(have, "connections");
-            if (cJSON_IsNumber(hn)) cJSON_SetNumberValue(hn, hn->valuedouble + n->valuedouble);
-        } else if ((copy = cJSON_Duplicate(u, true)) != NULL) {
-            cJSON_AddItemToArray(users, copy);
-            if (gl_map_put(&q->users,
-                           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(copy, "id")),
-                           copy) != GL_OK)
-                gl_log(GL_LOG_WARN, "cluster", "out of memory merging presence");
-        }
-    }
-    cJSON_Delete(a);
-}
-
-static bool
-cluster_presence(pd_server *srv, const char *channel, void (*done)(void *arg, cJSON *data),
-                 void *arg)
-{
-    pd_cluster *c = srv->cluster;
-    query *q;
-
-    if (srv->cluster_view.nodes == 0) return false; /* alone: the caller answers */
-    if ((q = calloc(1, sizeof(*q))) == NULL) return false;
-    q->c = c;
-    q->id = ++c->next_query;
-    q->waiting = srv->cluster_view.nodes;
-    q->done = done;
-    q->arg = arg;
-    if ((q->data = pd_channel_presence_json(channel, pd_channel_find(srv, channel))) == NULL ||
-        index_users(q) != GL_OK) {
-        gl_map_free(&q->users);
-        cJSON_Delete(q->data);
-        free(q);
-        return false;
-    }
-    q->next = c->queries;
-    c->queries = q;
-    lws_sul_schedule(srv->ctx, 0, &q->sul, query_timeout, PD_PRESENCE_WAIT_MS * LWS_US_PER_MS);
-    publish(c, 'q', channel, q->id, 0, NULL, 0);
-    return true;
-}
-
-/* Another node asks who is here in m->channel: answer to its inbox. */
-static void
-answer(pd_cluster *c, const pd_busmsg *m)
-{
-    char inbox[INBOX_MAX], *json;
-    cJSON *p = pd_channel_presence_json(m->channel, pd_channel_find(c->srv, m->channel));
-
-    cJSON_DeleteItemFromObjectCaseSensitive(p, "channel");
-    if (p == NULL || (json = cJSON_PrintUnformatted(p)) == NULL) {
-        cJSON_Delete(p);
-        return; /* the asker's wait ends it */
-    }
-    snprintf(inbox, sizeof(inbox), PREFIX ".node.%s", m->node);
-    publish_to(c, inbox, 'a', m->channel, m->id, 0, (const unsigned char *)json, strlen(json));
-    cJSON_free(json);
-    cJSON_Delete(p);
-}
-
-static void
-answered(pd_cluster *c, const pd_busmsg *m)
-{
-    for (query *q = c->queries; q != NULL; q = q->next)
-        if (q->id == m->id) {
-            query_merge(q, m->payload, m->payload_len);
-            if (--q->waiting == 0) query_finish(q);
-            return;
-        }
-    /* late: its query ended at PD_PRESENCE_WAIT_MS */
 }
 
 static void
@@ -525,15 +226,19 @@ handle(pd_cluster *c, const inbound *in)
     }
     if (strcmp(m.node, c->node) == 0) return; /* our own, should the server echo it */
     if (m.kind == 'h') {
-        heard(c, &m);
+        pd_cluster__heard(c, &m);
         return;
     }
     if (m.kind == 'q') {
-        answer(c, &m);
+        pd_cluster__answer(c, &m);
         return;
     }
     if (m.kind == 'a') {
-        answered(c, &m);
+        pd_cluster__answered(c, &m);
+        return;
+    }
+    if (m.kind == 'P') {
+        pd_cluster__presence_delta(c, &m);
         return;
     }
     srv->counters.cluster_received++;
@@ -600,7 +305,7 @@ pd_cluster_service(pd_cluster *c)
     }
     if (atomic_exchange(&c->repair_all, false) || gl_time_mono_ms() - c->audited_ms >= AUDIT_MS)
         audit(c);
-    if (gl_time_mono_ms() - c->beat_ms >= PD_HEARTBEAT_MS) beat(c, gl_time_mono_ms());
+    if (gl_time_mono_ms() - c->beat_ms >= PD_HEARTBEAT_MS) pd_cluster__beat(c, gl_time_mono_ms());
 }
 
 /* ---- start and stop */
@@ -683,7 +388,8 @@ pd_cluster_start(pd_server *srv, const char *urls, const char *node, pd_fanout *
            atomic_load(&c->connected) ? "" : " (not reachable yet: retrying)");
     srv->cluster = c;
     srv->channel_interest = on_interest;
-    srv->cluster_presence = cluster_presence;
+    srv->cluster_presence = pd_cluster__presence;
+    srv->presence_changed = pd_cluster__presence_changed;
     *out = c;
     return GL_OK;
 
@@ -716,13 +422,16 @@ pd_cluster_stop(pd_cluster *c)
         c->srv->cluster = NULL;
         c->srv->channel_interest = NULL;
         c->srv->cluster_presence = NULL;
+        c->srv->presence_changed = NULL;
         c->srv->fanout = c->local;
     }
     if (c->nc != NULL) natsConnection_Close(c->nc); /* no more deliveries */
     while (c->queries != NULL)
-        query_finish(c->queries); /* answered with what came */
-    while ((e = gl_map_next(&c->chains, &it)) != NULL)
+        pd_cluster__query_finish(c->queries); /* answered with what came */
+    while ((e = gl_map_next(&c->chains, &it)) != NULL) {
         natsSubscription_Destroy(((chain *)e->val)->sub);
+        gl_map_free_values(&((chain *)e->val)->remote);
+    }
     gl_map_free_values(&c->chains);
     gl_map_free_values(&c->peers);
     natsSubscription_Destroy(c->ctl);

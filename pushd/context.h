@@ -110,6 +110,11 @@ struct pd_server {
      * of memory). cluster.c sets it; NULL: one node. False: it could not ask. */
     bool (*cluster_presence)(pd_server *srv, const char *channel,
                              void (*done)(void *arg, struct cJSON *data), void *arg);
+    /* A user's first connection in channel on this node joined (present) or its last left:
+     * true when the user is present through another node, so that the join or leave is not
+     * news (cluster.c sets it, channel.c calls it; NULL: one node). */
+    bool (*presence_changed)(pd_server *srv, const char *channel, const char *user_id,
+                             const char *username, bool present);
     gl_map channels;   /* name -> pd_channel */
     gl_map modstates;  /* name -> pd_modstate */
     gl_map ns_clients; /* namespace name -> (uintptr_t) connections subscribed in it */

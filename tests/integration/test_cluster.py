@@ -178,6 +178,40 @@ def test_presence_lists_the_users_of_every_node_once(stack, cluster):
     run(body())
 
 
+def test_joins_and_leaves_cross_nodes_once_per_user(stack, cluster):
+    """A watcher on node 2 sees alice join when her first connection anywhere subscribes, not
+    again when she opens a second one on node 3, no leave while one remains, and one leave
+    when the last goes."""
+    ch = unique_channel("chat")
+    alice_tok = stack.token("u_jl_alice", username="alice")
+
+    def joins(frames, typ):
+        return [f for f in frames if f.get("type") == typ and f.get("channel") == ch
+                and (f.get("user") or {}).get("id") == "u_jl_alice"]
+
+    async def body():
+        watcher = await cluster.nodes[1].client(stack.token("u_jl_w", username="watcher"))
+        try:
+            await watcher.subscribe(ch)
+            await asyncio.sleep(0.3)  # node 2's interest and presence seed reach the others
+            a1 = await cluster.nodes[0].client(alice_tok)
+            await a1.subscribe(ch)
+            await watcher.recv_until(is_event("join", ch, "u_jl_alice"), timeout=5,
+                                     what="alice's join from node 1")
+            a3 = await cluster.nodes[2].client(alice_tok)
+            await a3.subscribe(ch)
+            await a1.close()
+            seen = await watcher.settle(1.0)
+            assert joins(seen, "join") == [] and joins(seen, "leave") == [], seen
+            await a3.close()
+            await watcher.recv_until(is_event("leave", ch, "u_jl_alice"), timeout=5,
+                                     what="alice's leave, once her last connection went")
+            await watcher.expect_no_message(0.5, pred=is_event("leave", ch, "u_jl_alice"))
+        finally:
+            await close_all(watcher)
+    run(body())
+
+
 def test_a_nats_server_killed_mid_traffic_loses_no_message(stack, cluster):
     """Node 2's own NATS server dies while node 1 publishes: node 2 reconnects to another
     server and its client still gets every acknowledged message, once, in order."""

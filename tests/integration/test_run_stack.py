@@ -249,6 +249,21 @@ def test_up_message_prints_sign_in_links_that_work(rundir):
         rs.stop()
 
 
+def free_ports_in_a_row(n):
+    """A free loopback port whose n - 1 successors are free too."""
+    def free(port):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return True
+            except OSError:
+                return False
+    while True:
+        base = free_port()
+        if base + n < 65536 and all(free(base + k) for k in range(1, n)):
+            return base
+
+
 @pytest.mark.skipif(subprocess.run(["sh", "-c", "command -v nats-server"],
                                    capture_output=True).returncode != 0,
                     reason="nats-server is not installed (tools/install-deps.sh installs it)")
@@ -258,7 +273,7 @@ def test_run_cluster_balances_websockets_over_three_nodes_that_chat_as_one(tmp_p
     leaves nothing running, NATS servers included."""
     rundir = str(tmp_path)
     os.chmod(rundir, 0o755)
-    metrics = free_port()
+    metrics = free_ports_in_a_row(3)  # node k's metrics on this port + k - 1
     ports = " ".join(str(free_port()) for _ in range(3))
     routes = " ".join(str(free_port()) for _ in range(3))
     rs = RunStack(rundir, free_port(), GOLIVE_CLUSTER_NODES="3", GOLIVE_NATS_PORTS=ports,
