@@ -4,7 +4,8 @@
  * subject per channel). Messages reach subscribers once each, in the order of the channel's
  * ids: each carries its channel's previous id (gl_msg.prev_id), and a node that has not
  * delivered that one reads what it missed from SQLite before going on; so does every channel
- * after a reconnection to NATS, when messages in flight may have been lost. */
+ * after a reconnection to NATS, when messages in flight may have been lost. Heartbeats,
+ * presence queries and joins/leaves cross the nodes too (cluster_presence.c). */
 #ifndef PD_CLUSTER_H
 #define PD_CLUSTER_H
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Publish to subject (NULL: the kind's own: the channel's, the control one...). */
 void
 pd_cluster__publish_to(pd_cluster *c, const char *to, char kind, const char *channel, int64_t id,
                        int64_t prev, const unsigned char *payload, size_t len)

@@ -28,7 +28,8 @@ drop_node(ruser *u, const char *node)
 }
 
 /* node says user id is present in ch, or no longer. Returns +1 when the user became present
- * through the others, -1 when absent from all of them, else 0. */
+ * through the others (a join to tell), else 0: leaves are told by remote_flush, once their
+ * grace is over. */
 static int
 remote_set(chain *ch, const char *node, const char *id, const char *username, bool present)
 {
