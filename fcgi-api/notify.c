@@ -16,10 +16,30 @@
 #define REDIAL_MIN_MS 10
 #define REDIAL_MAX_MS 200
 
+/* Dial url (one of GOLIVE_IPC_URL's). */
+static int
+dial(api_app *app, const char *url, gl_err *err)
+{
+    int rv;
+    /* A blocking dial first, so that the SP handshake is over before a short-lived process
+     * (CGI) can exit in the middle of it: nng 1.5.2's listener stops accepting when a peer
+     * leaves mid-handshake (nng#1518; pushd also watches for that). When pushd is down, a
+     * non-blocking dial instead: it succeeds at once and reconnects when pushd appears. */
+    if (nng_dial(app->pushd, url, NULL, 0) == 0) return GL_OK;
+    if ((rv = nng_dial(app->pushd, url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+        return gl_err_set(err, GL_EIPC, "cannot dial %s: %s", url, nng_strerror(rv));
+    return GL_OK;
+}
+
 int
 api_notify_open(api_app *app, gl_err *err)
 {
-    int rv;
+    char urls[4096], *save = NULL, *url;
+    int rv, n = 0;
+
+    if (snprintf(urls, sizeof(urls), "%s", app->ipc_url) >= (int)sizeof(urls))
+        return gl_err_set(err, GL_EINVAL, "GOLIVE_IPC_URL is longer than %zu bytes",
+                          sizeof(urls) - 1);
     if ((rv = nng_req0_open(&app->pushd)) != 0)
         return gl_err_set(err, GL_EIPC, "nng: %s", nng_strerror(rv));
     nng_socket_set_size(app->pushd, NNG_OPT_RECVMAXSZ, GL_WIRE_MAX);
@@ -27,14 +47,16 @@ api_notify_open(api_app *app, gl_err *err)
      * growing): a REST write in that gap is stored but cannot be pushed ("pushed": false). */
     nng_socket_set_ms(app->pushd, NNG_OPT_RECONNMINT, REDIAL_MIN_MS);
     nng_socket_set_ms(app->pushd, NNG_OPT_RECONNMAXT, REDIAL_MAX_MS);
-    /* A blocking dial first, so that the SP handshake is over before a short-lived process
-     * (CGI) can exit in the middle of it: nng 1.5.2's listener stops accepting when a peer
-     * leaves mid-handshake (nng#1518; pushd also watches for that). When pushd is down, a
-     * non-blocking dial instead: it succeeds at once and reconnects when pushd appears. */
-    if (nng_dial(app->pushd, app->ipc_url, NULL, 0) == 0) return GL_OK;
-    if ((rv = nng_dial(app->pushd, app->ipc_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+    /* Several pushd nodes of a cluster (docs/cluster.md): the req socket sends each request to
+     * one of those connected, so a node that dies leaves the others to take REST's writes. */
+    for (url = strtok_r(urls, ",", &save); url != NULL; url = strtok_r(NULL, ",", &save), n++)
+        if ((rv = dial(app, url, err)) != GL_OK) {
+            nng_close(app->pushd);
+            return rv;
+        }
+    if (n == 0) {
         nng_close(app->pushd);
-        return gl_err_set(err, GL_EIPC, "cannot dial %s: %s", app->ipc_url, nng_strerror(rv));
+        return gl_err_set(err, GL_EINVAL, "GOLIVE_IPC_URL names no address");
     }
     return GL_OK;
 }

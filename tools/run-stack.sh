@@ -159,7 +159,7 @@ if [ "$nodes" -gt 1 ]; then
             --cluster "nats://127.0.0.1:${route_ports[$k]}" --routes "${routes%,}"
         wait_until "nats-server $((k + 1))" "${spare[-1]}" tcp_up 127.0.0.1 "${nats_ports[$k]}"
     done
-    upstreams=""
+    upstreams="" api_ipc=""
     for k in $(seq 1 "$nodes"); do
         urls=$(for j in $(seq 0 $((nodes - 1))); do
             printf 'nats://127.0.0.1:%s,' "${nats_ports[$(((j + k - 1) % nodes))]}"
@@ -182,7 +182,10 @@ if [ "$nodes" -gt 1 ]; then
         [ "$k" = 1 ] && node_pids+=("${pids[-1]}") || node_pids+=("${spare[-1]}")
         wait_until "golive-pushd n$k" "${node_pids[-1]}" unix_up "$sock"
         upstreams="$upstreams unix:$sock"
+        api_ipc="$api_ipc,$ipc"
     done
+    # golive-api reaches every node: a node that dies leaves the others its requests
+    export GOLIVE_IPC_URL=${api_ipc#,}
     pushd_pid=${node_pids[0]}
     export GOLIVE_PUSHD_NODES=${upstreams# }
 else

@@ -272,6 +272,44 @@ def test_a_pushd_node_killed_loses_nothing_its_client_resumes_elsewhere(stack, c
         cluster.nodes[2].start()
 
 
+def test_golive_api_goes_on_through_another_node_when_one_dies(stack, cluster):
+    """GOLIVE_IPC_URL names two nodes: golive-api's requests go to either, and when node 3 dies
+    the REST publishes go on through node 1, pushed and delivered everywhere."""
+    ch = unique_channel("chat")
+    tok = stack.token("u_api_fo", username="backend")
+    n3 = cluster.nodes[2]
+    stack.extra_env["GOLIVE_IPC_URL"] = (f"ipc://{n3.rundir}/pushd.ipc,"
+                                         f"ipc://{stack.rundir}/pushd.ipc")
+
+    async def body():
+        viewer = await cluster.nodes[1].client()
+        try:
+            await viewer.subscribe(ch)
+            await asyncio.sleep(0.3)
+            before = [stack.publish_rest(ch, {"n": i}, tok) for i in range(4)]
+            assert all(r["pushed"] for r in before), before
+            # node 3 took golive-api's requests too: the one that dies below is in use
+            assert metric(n3, 'golive_pushd_ipc_requests_total{op="batch"}') > 0
+            n3.kill()
+            await asyncio.sleep(0.3)  # nng sees node 3's pipe close
+            after = [stack.publish_rest(ch, {"n": i}, tok) for i in range(4, 10)]
+            assert all(r["pushed"] for r in after), after
+            ids = [r["id"] for r in before + after]
+            assert_once_in_order(await ids_until(viewer, ch, ids), ids)
+        finally:
+            await close_all(viewer)
+    try:
+        stack.restart_api()
+        stack.wait_api_reaches_pushd()
+        run(body())
+    finally:
+        del stack.extra_env["GOLIVE_IPC_URL"]
+        stack.restart_api()
+        stack.wait_api_reaches_pushd()
+        if n3.proc.poll() is not None:
+            n3.start()
+
+
 def insert_unannounced(stack, channel, content):
     """A message stored whose NATS copy never left its node (the node died right after its
     commit, or NATS dropped it): a row in SQLite that no node announced."""
