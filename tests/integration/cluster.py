@@ -14,8 +14,8 @@ import time
 import pytest
 import requests
 
-from conftest import (PUSHD_BIN, Client, can_connect_tcp, can_connect_unix, free_port,
-                      stop_process, wait_for)
+from conftest import (PUSHD_BIN, SANITIZER_MARKERS, Client, can_connect_tcp, can_connect_unix,
+                      free_port, stop_process, wait_for)
 
 NATS_SERVER = shutil.which("nats-server")
 
@@ -168,4 +168,8 @@ class Cluster:
         for s in self.nats:
             if s.proc is not None and s.proc.poll() is None:
                 stop_process(s.proc)
+        # an ASan build's report in a node's log fails the module (the stack checks node 1's)
+        reports = [(n.name, m) for n in self.nodes[1:] for m in SANITIZER_MARKERS
+                   if m in n.log_tail(100000)]
         shutil.rmtree(self.workdir, ignore_errors=True)
+        assert not reports, f"sanitizer reports in the cluster's nodes: {reports}"
