@@ -269,6 +269,9 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 $(FUZZ_DIR)/fuzz_wsscan: tests/fuzz/fuzz_wsscan.c tests/fuzz/fuzz.h $(FUZZ_DIR)/obj/pushd/wsscan.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_DIR)/obj/pushd/wsscan.o
 
+$(FUZZ_DIR)/fuzz_busmsg: tests/fuzz/fuzz_busmsg.c tests/fuzz/fuzz.h $(FUZZ_DIR)/obj/pushd/busmsg.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_DIR)/obj/pushd/busmsg.o $(FUZZ_OBJ) $(PKG_LIBS)
+
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
@@ -278,5 +281,6 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 	done
 
 # Keep the fuzz objects between runs (make would delete them as intermediates).
-.SECONDARY: $(FUZZ_OBJ) $(FUZZ_DIR)/gen/schema_sql.c $(FUZZ_DIR)/obj/pushd/wsscan.o
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_DIR)/gen/schema_sql.c $(FUZZ_DIR)/obj/pushd/wsscan.o \
+            $(FUZZ_DIR)/obj/pushd/busmsg.o
 .PHONY: fuzz

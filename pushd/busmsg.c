@@ -62,7 +62,9 @@ take_token(const char **p, const char *end, char sep, char *out, size_t cap)
     const char *s = *p, *stop = memchr(s, sep, (size_t)(end - s));
     size_t n;
 
-    if (stop == NULL || (n = (size_t)(stop - s)) == 0 || n >= cap) return -1;
+    /* a NUL inside would cut the token short, and "n1\0x" pass for n1 */
+    if (stop == NULL || (n = (size_t)(stop - s)) == 0 || n >= cap || memchr(s, '\0', n) != NULL)
+        return -1;
     memcpy(out, s, n);
     out[n] = '\0';
     *p = stop + 1;

@@ -101,6 +101,15 @@ test_busmsg_refuses_what_no_node_sends(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(pd_busmsg_parse(bad[i], strlen(bad[i]), &m), -1);
+    /* a NUL inside the node or the channel */
+    {
+        static const char nul_node[] = "GLB1 h n\0x 1 1 -\n",
+                          nul_chan[] = "GLB1 m n 2 1 chat:a\0b\n{}";
+        static const char fine[] = "GLB1 h nx 1 1 -\n";
+        assert_int_equal(pd_busmsg_parse(fine, sizeof(fine) - 1, &m), 0);
+        assert_int_equal(pd_busmsg_parse(nul_node, sizeof(nul_node) - 1, &m), -1);
+        assert_int_equal(pd_busmsg_parse(nul_chan, sizeof(nul_chan) - 1, &m), -1);
+    }
 }
 
 static void
