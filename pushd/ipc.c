@@ -369,15 +369,45 @@ presence_done(void *arg, cJSON *data)
           data != NULL ? gl_wire_reply_ok(data) : gl_wire_reply_error(GL_ENOMEM, "out of memory"));
 }
 
-/* A presence request, outside a batch, in a cluster: every node answers, so the reply waits
- * (at most PD_PRESENCE_WAIT_MS, below golive-api's GOLIVE_IPC_TIMEOUT_MS). */
+/* The channel op's counts from the cluster's merged presence: every node's subscribers. */
+static void
+counts_done(void *arg, cJSON *data)
+{
+    ipc_worker *w = arg;
+    const cJSON *u, *users = cJSON_GetObjectItemCaseSensitive(data, "users");
+    const cJSON *anon = cJSON_GetObjectItemCaseSensitive(data, "anonymous");
+    double conns = cJSON_IsNumber(anon) ? anon->valuedouble : 0;
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_ArrayForEach(u, users)
+    {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(u, "connections");
+        if (cJSON_IsNumber(n)) conns += n->valuedouble;
+    }
+    if (o == NULL || data == NULL ||
+        cJSON_AddItemToObject(o, "channel",
+                              cJSON_DetachItemFromObjectCaseSensitive(data, "channel")) == 0 ||
+        cJSON_AddNumberToObject(o, "subscribers", conns) == NULL ||
+        cJSON_AddNumberToObject(o, "users", cJSON_GetArraySize(users)) == NULL ||
+        cJSON_AddNumberToObject(o, "anonymous", cJSON_IsNumber(anon) ? anon->valuedouble : 0) ==
+            NULL) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    cJSON_Delete(data);
+    reply(w, o != NULL ? gl_wire_reply_ok(o) : gl_wire_reply_error(GL_ENOMEM, "out of memory"));
+}
+
+/* A presence or channel request, outside a batch, in a cluster: every node answers, so the
+ * reply waits (at most PD_PRESENCE_WAIT_MS, below golive-api's GOLIVE_IPC_TIMEOUT_MS). */
 static bool
 defer_presence(pd_server *srv, ipc_worker *w, const char *op, const char *channel)
 {
+    bool presence = strcmp(op, GL_OP_PRESENCE) == 0, counts = strcmp(op, GL_OP_CHANNEL) == 0;
     gl_err err;
-    return srv->cluster_presence != NULL && strcmp(op, GL_OP_PRESENCE) == 0 && channel != NULL &&
+    return srv->cluster_presence != NULL && (presence || counts) && channel != NULL &&
            gl_chan_validate(channel, &err) == GL_OK &&
-           srv->cluster_presence(srv, channel, presence_done, w);
+           srv->cluster_presence(srv, channel, presence ? presence_done : counts_done, w);
 }
 
 void

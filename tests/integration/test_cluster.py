@@ -151,7 +151,8 @@ def test_stats_count_the_clients_of_every_node(stack, cluster):
 
 def test_presence_lists_the_users_of_every_node_once(stack, cluster):
     """A user with connections on two nodes is listed once with both; WebSocket presence on
-    any node and REST presence (golive-api asks node 1) say the same."""
+    any node and REST presence (golive-api asks node 1) say the same, and the channel's REST
+    info counts every node's subscribers."""
     ch = unique_channel("chat")
 
     def shape(p):
@@ -173,6 +174,9 @@ def test_presence_lists_the_users_of_every_node_once(stack, cluster):
             r = stack.rest("GET", ch, "presence")
             assert r.status_code == 200, r.text
             assert shape(r.json()) == want, r.json()
+            # and the channel's info counts every node's subscribers
+            info = stack.rest("GET", ch).json()
+            assert (info["subscribers"], info["users"], info["anonymous"]) == (4, 2, 1), info
         finally:
             await close_all(alice, bob2, bob3, guest)
     run(body())
