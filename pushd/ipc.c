@@ -202,10 +202,10 @@ note_recent(pd_server *srv, const char *channel, const char *event)
                              (int64_t)pol.modes.slow_mode * 1000);
 }
 
+/* The channel op's answer: {"channel","subscribers","users","anonymous"}. */
 static cJSON *
-channel_counts(const char *name, const pd_channel *ch)
+counts_json(const char *name, pd_channel_counts n)
 {
-    pd_channel_counts n = pd_channel_count(ch);
     cJSON *o = cJSON_CreateObject();
     if (o == NULL) return NULL;
     cJSON_AddStringToObject(o, "channel", name);
@@ -228,7 +228,7 @@ list_channels(pd_server *srv)
     }
     while ((e = gl_map_next(&srv->channels, &it)) != NULL) {
         const pd_channel *ch = e->val;
-        cJSON_AddItemToArray(arr, channel_counts(pd_channel_name(ch), ch));
+        cJSON_AddItemToArray(arr, counts_json(pd_channel_name(ch), pd_channel_count(ch)));
     }
     return data;
 }
@@ -322,7 +322,8 @@ handle(pd_server *srv, const char *op, const char *channel, const cJSON *req)
     if (strcmp(op, GL_OP_PRESENCE) == 0)
         return gl_wire_reply_ok(pd_channel_presence_json(channel, pd_channel_find(srv, channel)));
     if (strcmp(op, GL_OP_CHANNEL) == 0)
-        return gl_wire_reply_ok(channel_counts(channel, pd_channel_find(srv, channel)));
+        return gl_wire_reply_ok(
+            counts_json(channel, pd_channel_count(pd_channel_find(srv, channel))));
     return gl_wire_reply_error(GL_ENOTFOUND, "unknown op");
 }
 
@@ -374,26 +375,20 @@ static void
 counts_done(void *arg, cJSON *data)
 {
     ipc_worker *w = arg;
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "channel"));
     const cJSON *u, *users = cJSON_GetObjectItemCaseSensitive(data, "users");
     const cJSON *anon = cJSON_GetObjectItemCaseSensitive(data, "anonymous");
-    double conns = cJSON_IsNumber(anon) ? anon->valuedouble : 0;
-    cJSON *o = cJSON_CreateObject();
+    pd_channel_counts n = {0, (uint32_t)cJSON_GetArraySize(users),
+                           cJSON_IsNumber(anon) ? (uint32_t)anon->valuedouble : 0};
+    cJSON *o;
 
+    n.subscribers = n.anonymous;
     cJSON_ArrayForEach(u, users)
     {
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(u, "connections");
-        if (cJSON_IsNumber(n)) conns += n->valuedouble;
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(u, "connections");
+        if (cJSON_IsNumber(c)) n.subscribers += (uint32_t)c->valuedouble;
     }
-    if (o == NULL || data == NULL ||
-        cJSON_AddItemToObject(o, "channel",
-                              cJSON_DetachItemFromObjectCaseSensitive(data, "channel")) == 0 ||
-        cJSON_AddNumberToObject(o, "subscribers", conns) == NULL ||
-        cJSON_AddNumberToObject(o, "users", cJSON_GetArraySize(users)) == NULL ||
-        cJSON_AddNumberToObject(o, "anonymous", cJSON_IsNumber(anon) ? anon->valuedouble : 0) ==
-            NULL) {
-        cJSON_Delete(o);
-        o = NULL;
-    }
+    o = name != NULL ? counts_json(name, n) : NULL;
     cJSON_Delete(data);
     reply(w, o != NULL ? gl_wire_reply_ok(o) : gl_wire_reply_error(GL_ENOMEM, "out of memory"));
 }
