@@ -41,6 +41,14 @@ async def ids_until(client, channel, want, timeout=15):
     return got
 
 
+async def viewers(cluster, channel):
+    """A guest on every node, subscribed to channel."""
+    clients = [await n.client() for n in cluster.nodes]
+    for c in clients:
+        await c.subscribe(channel)
+    return clients
+
+
 def assert_once_in_order(got, want):
     assert got == sorted(got), f"out of order: {got}"
     assert len(got) == len(set(got)), f"duplicates: {got}"
@@ -85,10 +93,8 @@ def test_a_rest_publish_reaches_every_node(stack, cluster):
     tok = stack.token("u_rest_pub", username="backend")
 
     async def body():
-        clients = [await n.client() for n in cluster.nodes]
+        clients = await viewers(cluster, ch)
         try:
-            for c in clients:
-                await c.subscribe(ch)
             ids = [stack.publish_rest(ch, {"content": f"rest {i}"}, tok)["id"] for i in range(5)]
             for c in clients:
                 assert_once_in_order(await ids_until(c, ch, ids), ids)
@@ -223,11 +229,9 @@ def test_a_nats_server_killed_mid_traffic_loses_no_message(stack, cluster):
     tok = stack.token("u_pub_kill", username="pub")
 
     async def body():
-        clients = [await n.client() for n in cluster.nodes]
+        clients = await viewers(cluster, ch)
         ids = []
         try:
-            for c in clients:
-                await c.subscribe(ch)
             for i in range(60):
                 if i == 20:
                     cluster.nats[1].kill()
@@ -337,10 +341,8 @@ def test_a_message_nats_never_carried_is_filled_from_sqlite(stack, cluster):
     tok = stack.token("u_pub_gap", username="pub")
 
     async def body():
-        clients = [await n.client() for n in cluster.nodes]
+        clients = await viewers(cluster, ch)
         try:
-            for c in clients:
-                await c.subscribe(ch)
             lost = insert_unannounced(stack, ch, "never announced")
             after = stack.publish_rest(ch, {"content": "after it"}, tok)["id"]
             for c in clients:
