@@ -7,6 +7,7 @@
 #include "cluster_int.h"
 #include "command.h"
 #include "modstate.h"
+#include "store.h"
 #include "shared/event.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -121,8 +122,8 @@ repair(pd_cluster *c, chain *ch, int64_t upto)
     if (ch->last == UNKNOWN) return 0;
     do {
         w.rows = 0;
-        rv = gl_db_history(c->srv->db, ch->channel, GL_HISTORY_SINCE, ch->last, REPAIR_PAGE,
-                           repair_row, &w, &err);
+        rv = pd_store_history(c->srv, ch->channel, GL_HISTORY_SINCE, ch->last, REPAIR_PAGE,
+                              repair_row, &w, &err);
         if (rv != GL_OK && !w.stop) {
             gl_log(GL_LOG_ERROR, "cluster", "cannot read %s's history to fill a gap: %s",
                    ch->channel, err.msg);
@@ -193,7 +194,7 @@ on_interest(pd_server *srv, const char *channel, bool on)
     }
     if ((ch = calloc(1, sizeof(*ch) + n)) == NULL) goto out_fail;
     memcpy(ch->channel, channel, n);
-    if (gl_db_last_id(srv->db, channel, &ch->last, &err) != GL_OK) ch->last = UNKNOWN;
+    if (pd_store_last_id(srv, channel, &ch->last, &err) != GL_OK) ch->last = UNKNOWN;
     if (pd_bus_subject(PREFIX, channel, subject, sizeof(subject)) == 0 ||
         (s = natsConnection_Subscribe(&ch->sub, c->nc, subject, on_msg, c)) != NATS_OK)
         goto out_fail;
@@ -264,27 +265,38 @@ handle(pd_cluster *c, const inbound *in)
     pd_frame_unref(f);
 }
 
-/* Bring every chain up to SQLite: after a reconnection, and every AUDIT_MS. */
+/* Bring every chain up to SQLite: after a reconnection, and every AUDIT_MS. The newest ids
+ * are read in one go (one round trip on a remote store), then the chains that lag are filled. */
 static void
 audit(pd_cluster *c)
 {
-    size_t it = 0;
+    size_t it = 0, n = 0;
     gl_map_entry *e;
+    chain **chains = malloc((c->chains.len + 1) * sizeof(*chains));
+    const char **names = malloc((c->chains.len + 1) * sizeof(*names));
+    int64_t *newest = malloc((c->chains.len + 1) * sizeof(*newest));
+    gl_err err;
 
     c->audited_ms = gl_time_mono_ms();
+    if (chains == NULL || names == NULL || newest == NULL) goto out; /* the next audit */
     while ((e = gl_map_next(&c->chains, &it)) != NULL) {
-        chain *ch = e->val;
-        int64_t newest;
-        gl_err err;
-
-        if (ch->last == UNKNOWN) {
-            if (gl_db_last_id(c->srv->db, ch->channel, &ch->last, &err) != GL_OK)
-                ch->last = UNKNOWN;
-        } else if (gl_db_last_id(c->srv->db, ch->channel, &newest, &err) == GL_OK &&
-                   newest > ch->last) {
-            repair(c, ch, 0);
-        }
+        chains[n] = e->val;
+        names[n++] = ((chain *)e->val)->channel;
     }
+    if (n > 0 && pd_store_last_ids(c->srv, names, n, newest, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "cluster", "cannot compare the channels with the store: %s", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (chains[i]->last == UNKNOWN)
+            chains[i]->last = newest[i];
+        else if (newest[i] > chains[i]->last)
+            repair(c, chains[i], 0);
+    }
+out:
+    free(chains);
+    free(names);
+    free(newest);
 }
 
 void
@@ -384,8 +396,14 @@ pd_cluster_start(pd_server *srv, const char *urls, const char *node, pd_fanout *
         (s = natsConnection_Subscribe(&c->q, c->nc, QUERY_SUBJECT, on_msg, c)) != NATS_OK ||
         (s = natsConnection_Subscribe(&c->inbox, c->nc, c->inbox_subject, on_msg, c)) != NATS_OK)
         goto out_fail;
-    gl_log(GL_LOG_INFO, "cluster", "node %s on NATS %s%s", node, urls,
-           atomic_load(&c->connected) ? "" : " (not reachable yet: retrying)");
+    if (srv->opt.db_path != NULL &&
+        (rv = pd_store_service_start(c->nc, srv->opt.db_path, &c->store, err)) != GL_OK) {
+        pd_cluster_stop(c);
+        return rv;
+    }
+    gl_log(GL_LOG_INFO, "cluster", "node %s on NATS %s%s%s", node, urls,
+           atomic_load(&c->connected) ? "" : " (not reachable yet: retrying)",
+           c->store ? "; answers the store for nodes without the database" : "");
     srv->cluster = c;
     srv->channel_interest = on_interest;
     srv->cluster_presence = pd_cluster__presence;
@@ -403,6 +421,18 @@ pd_fanout *
 pd_cluster_fanout(pd_cluster *c)
 {
     return &c->ops;
+}
+
+natsConnection *
+pd_cluster_connection(pd_cluster *c)
+{
+    return c->nc;
+}
+
+const pd_store_service *
+pd_cluster_store_service(const pd_cluster *c)
+{
+    return c->store;
 }
 
 bool
@@ -425,6 +455,7 @@ pd_cluster_stop(pd_cluster *c)
         c->srv->presence_changed = NULL;
         c->srv->fanout = c->local;
     }
+    pd_store_service_destroy(c->store);
     if (c->nc != NULL) natsConnection_Close(c->nc); /* no more deliveries */
     while (c->queries != NULL)
         pd_cluster__query_finish(c->queries); /* answered with what came */

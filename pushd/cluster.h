@@ -11,6 +11,9 @@
 
 #include "context.h"
 #include "fanout.h"
+#include "store_service.h"
+
+#include <nats/nats.h>
 
 typedef struct pd_cluster pd_cluster;
 
@@ -26,6 +29,12 @@ pd_fanout *pd_cluster_fanout(pd_cluster *c);
 
 /* On the loop: handle what other nodes sent, and repair the channels after a reconnection. */
 void pd_cluster_service(pd_cluster *c);
+
+/* The NATS connection, for the store over NATS of a node without the file (store_remote.h). */
+natsConnection *pd_cluster_connection(pd_cluster *c);
+
+/* The store this node answers for the others, when it has the file; NULL otherwise. */
+const pd_store_service *pd_cluster_store_service(const pd_cluster *c);
 
 /* Whether NATS is connected now (readiness, metrics). */
 bool pd_cluster_connected(const pd_cluster *c);

@@ -7,6 +7,7 @@
 #include "busmsg.h"
 #include "context.h"
 #include "fanout.h"
+#include "store_service.h"
 #include "shared/jwt.h"
 #include "shared/map.h"
 
@@ -80,6 +81,7 @@ struct pd_cluster {
     natsOptions *opts;
     natsConnection *nc;
     natsSubscription *ctl, *hb, *q, *inbox;
+    pd_store_service *store; /* this node has the file: it answers the nodes that have not */
     char inbox_subject[INBOX_MAX];
     query *queries;
     int64_t next_query;

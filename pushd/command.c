@@ -9,6 +9,7 @@
 #include "modstate.h"
 #include "recent.h"
 #include "rpc.h"
+#include "store.h"
 #include "writer.h"
 #include "shared/chan.h"
 #include "shared/event.h"
@@ -166,8 +167,8 @@ replay_cut(cmd *k, const char *channel, const replay *r)
 {
     int64_t first = 0;
     if (r->rows < r->limit || r->min_id <= r->since) return false;
-    return gl_db_history(k->srv->db, channel, GL_HISTORY_SINCE, r->since, 1, first_id, &first,
-                         NULL) != GL_OK ||
+    return pd_store_history(k->srv, channel, GL_HISTORY_SINCE, r->since, 1, first_id, &first,
+                            NULL) != GL_OK ||
            (first != 0 && first < r->min_id);
 }
 
@@ -211,9 +212,9 @@ cmd_subscribe(cmd *k)
          * would reconnect into the same replay: beyond PD_REPLAY_MAX it says complete:false. */
         r.limit = pol.max_history < PD_REPLAY_MAX ? pol.max_history : PD_REPLAY_MAX;
         if ((r.msgs = cJSON_CreateArray()) == NULL ||
-            gl_db_history(k->srv->db, channel, GL_HISTORY_LATEST, 0, r.limit, collect_replay, &r,
-                          &err) != GL_OK ||
-            gl_db_pruned_through(k->srv->db, channel, &pruned, &err) != GL_OK) {
+            pd_store_history(k->srv, channel, GL_HISTORY_LATEST, 0, r.limit, collect_replay, &r,
+                             &err) != GL_OK ||
+            pd_store_pruned_through(k->srv, channel, &pruned, &err) != GL_OK) {
             cJSON_Delete(r.msgs);
             pd_channel_unsubscribe(k->srv, k->c, channel, NULL);
             fail(k, GL_EUNAVAIL, "history is unavailable; subscribe again");
@@ -469,8 +470,8 @@ cmd_history(cmd *k)
         fail(k, GL_ENOMEM, "out of memory");
         return;
     }
-    if (gl_db_history(k->srv->db, channel, q.mode, q.ref, q.limit, gl_event_append_message, msgs,
-                      &err) != GL_OK) {
+    if (pd_store_history(k->srv, channel, q.mode, q.ref, q.limit, gl_event_append_message, msgs,
+                         &err) != GL_OK) {
         cJSON_Delete(data);
         fail(k, GL_EUNAVAIL, "history is unavailable right now");
         return;

@@ -34,6 +34,7 @@ typedef struct pd_ipc pd_ipc;
 typedef struct pd_loop pd_loop;
 typedef struct pd_fanout pd_fanout;
 typedef struct pd_cluster pd_cluster;
+typedef struct pd_remote pd_remote;
 
 /* The close codes pushd sends, counted by code (pd_counters.closes). */
 #define PD_CLOSE_CODES                                                                             \
@@ -76,8 +77,8 @@ typedef struct pd_cluster_view {
 } pd_cluster_view;
 
 typedef struct pd_options {
-    const char *listen; /* "unix:/path" or "[host:]port" */
-    const char *db_path;
+    const char *listen;  /* "unix:/path" or "[host:]port" */
+    const char *db_path; /* NULL: GOLIVE_STORE=nats, no file here */
     const char *ipc_url;
     const char *config_path;    /* NULL: built-in defaults */
     const char *metrics_listen; /* "host:port" of /metrics, /healthz, /readyz; NULL: none */
@@ -95,7 +96,8 @@ struct pd_server {
     pd_options opt;
     const char *secret;
     gl_config *cfg;
-    gl_db *db; /* loop thread's connection: history reads, state loads */
+    gl_db *db;         /* loop thread's connection: history reads, state loads; NULL: remote */
+    pd_remote *remote; /* GOLIVE_STORE=nats: the store over NATS instead (store.h) */
     pd_writer *writer;
     pd_ipc *ipc;
     pd_fanout *fanout;   /* where stored messages and events go (fanout.h) */

@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "modstate.h"
 #include "recent.h"
+#include "store_remote.h"
 #include "writer.h"
 #include "wsguard.h"
 #include "shared/env.h"
@@ -91,7 +92,7 @@ static int
 read_options(pd_options *o, paths *p, gl_err *err)
 {
     const char *rundir = gl_env_rundir();
-    const char *max = gl_env_or("GOLIVE_MAX_MESSAGE_BYTES", "65536");
+    const char *max = gl_env_or("GOLIVE_MAX_MESSAGE_BYTES", "65536"), *store;
     char *end;
     long long m;
 
@@ -108,6 +109,16 @@ read_options(pd_options *o, paths *p, gl_err *err)
     if (strcmp(o->metrics_listen, "off") == 0) o->metrics_listen = NULL;
     o->nats_url = gl_env_or("GOLIVE_NATS_URL", NULL);
     if (o->nats_url != NULL && *o->nats_url == '\0') o->nats_url = NULL;
+    store = gl_env_or("GOLIVE_STORE", "sqlite");
+    if (strcmp(store, "nats") == 0) {
+        if (o->nats_url == NULL)
+            return gl_err_set(err, GL_EINVAL,
+                              "GOLIVE_STORE=nats needs GOLIVE_NATS_URL: the store is reached "
+                              "through the cluster's NATS servers");
+        o->db_path = NULL; /* no file here: the nodes that have it answer */
+    } else if (strcmp(store, "sqlite") != 0) {
+        return gl_err_set(err, GL_EINVAL, "GOLIVE_STORE must be sqlite (the default) or nats");
+    }
     /* A node's default name: host and process, unique among the nodes of a cluster. */
     if (gethostname(p->node, 40) != 0) snprintf(p->node, 40, "pushd");
     p->node[40] = '\0';
@@ -205,9 +216,29 @@ usage(FILE *f)
                "  JWT_SECRET, REALTIME_CONFIG_PATH, LOG_LEVEL, GOLIVE_RUNDIR (default var),\n"
                "  GOLIVE_DB, GOLIVE_PUSHD_LISTEN, GOLIVE_IPC_URL, GOLIVE_MAX_MESSAGE_BYTES,\n"
                "  GOLIVE_PUSHD_METRICS_LISTEN (127.0.0.1:9470, or off),\n"
-               "  GOLIVE_PING_SECS (30), GOLIVE_IDLE_TIMEOUT_SECS (75).\n"
+               "  GOLIVE_PING_SECS (30), GOLIVE_IDLE_TIMEOUT_SECS (75),\n"
+               "  GOLIVE_NATS_URL, GOLIVE_NODE_NAME, GOLIVE_STORE (sqlite, or nats).\n"
                "Signals: SIGHUP reloads the YAML config, SIGTERM/SIGINT stop cleanly.\n"
                "  --help, --version\n");
+}
+
+/* The moderation state, from the file, or from a node that has it. A node without the file
+ * waits for one: it cannot tell who is banned before it has heard. */
+static int
+restore_state(pd_server *srv, gl_err *err)
+{
+    int64_t logged = 0;
+
+    while (pd_modstate_load_all(srv, err) != GL_OK) {
+        if (srv->remote == NULL) return err->code;
+        if (srv->want_stop) return GL_OK;
+        if (gl_time_mono_ms() - logged >= 5000) {
+            gl_log(GL_LOG_WARN, "main", "waiting for the store over NATS: %s", err->msg);
+            logged = gl_time_mono_ms();
+        }
+        usleep(250 * 1000);
+    }
+    return GL_OK;
 }
 
 /* The history writer's wake-up: stored messages wait for the loop. */
@@ -247,8 +278,7 @@ main(int argc, char **argv)
     srv.secret = gl_jwt_secret_from_env();
     if (read_options(&srv.opt, &p, &err) != GL_OK ||
         load_config(srv.opt.config_path, &srv.cfg, &err) != GL_OK ||
-        gl_db_open(srv.opt.db_path, &srv.db, &err) != GL_OK ||
-        pd_modstate_load_all(&srv, &err) != GL_OK) {
+        (srv.opt.db_path != NULL && gl_db_open(srv.opt.db_path, &srv.db, &err) != GL_OK)) {
         gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
         goto out;
     }
@@ -272,15 +302,28 @@ main(int argc, char **argv)
             goto out;
         }
         srv.fanout = pd_cluster_fanout(cluster);
+        if (srv.db == NULL &&
+            (srv.remote = pd_remote_new(pd_cluster_connection(cluster))) == NULL) {
+            gl_log(GL_LOG_ERROR, "main", "out of memory");
+            goto out;
+        }
+    }
+    if (restore_state(&srv, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
+        goto out;
+    }
+    if (srv.want_stop) { /* stopped while it waited for the store */
+        status = 0;
+        goto out;
     }
     if (pd_server_listen(&srv, &err) != GL_OK || pd_metrics_listen(&srv, &err) != GL_OK ||
-        pd_writer_start(srv.opt.db_path, &writer_hooks, &srv.writer, &err) != GL_OK ||
+        pd_writer_start(srv.opt.db_path, srv.remote, &writer_hooks, &srv.writer, &err) != GL_OK ||
         pd_ipc_start(&srv, &srv.ipc, &err) != GL_OK) {
         gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
         goto out;
     }
     gl_log(GL_LOG_INFO, "main", "ready: WebSocket on %s, nng on %s, database %s", srv.opt.listen,
-           srv.opt.ipc_url, srv.opt.db_path);
+           srv.opt.ipc_url, srv.db ? srv.opt.db_path : "over NATS (GOLIVE_STORE=nats)");
     sd_notify_msg("READY=1");
 
     while (!srv.want_stop) {
@@ -308,6 +351,7 @@ out:
      * tables); the tables go last. */
     pd_writer_stop(srv.writer);
     pd_cluster_stop(srv.cluster); /* its open presence queries answer through ipc */
+    pd_remote_free(srv.remote);
     pd_ipc_stop(srv.ipc);
     if (srv.ctx != NULL) lws_context_destroy(srv.ctx);
     pd_wsguard_destroy();

@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "conn.h"
 #include "ipc.h"
+#include "store.h"
 #include "writer.h"
 #include "shared/db_errors.h"
 #include "shared/log.h"
@@ -68,6 +69,29 @@ print_writer(pd_server *srv, gl_text *t)
             w.failed_rows);
 }
 
+/* The store over NATS: what this node asks (GOLIVE_STORE=nats) or answers (it has the file). */
+static void
+print_store(pd_server *srv, gl_text *t)
+{
+    const pd_store_service *svc = pd_cluster_store_service(srv->cluster);
+    uint64_t done, failed;
+
+    if (srv->remote != NULL) {
+        pd_remote_counts(srv->remote, &done, &failed);
+        counter(t, "golive_pushd_store_remote_requests_total",
+                "Store requests (history, state, messages to store) sent over NATS.", done);
+        counter(t, "golive_pushd_store_remote_failures_total",
+                "Those that got no answer in time, or an error.", failed);
+    }
+    if (svc != NULL) {
+        pd_store_service_counts(svc, &done, &failed);
+        counter(t, "golive_pushd_store_answered_total",
+                "Store requests of nodes without the database that this node answered.", done);
+        counter(t, "golive_pushd_store_answer_failures_total", "Those answered with an error.",
+                failed);
+    }
+}
+
 /* The cluster's series, when GOLIVE_NATS_URL makes this node one of several. */
 static void
 print_cluster(pd_server *srv, gl_text *t)
@@ -89,6 +113,7 @@ print_cluster(pd_server *srv, gl_text *t)
     counter(t, "golive_pushd_cluster_repaired_total",
             "Messages delivered from SQLite because NATS had not brought them (a gap).",
             n->cluster_repaired);
+    print_store(srv, t);
 }
 
 static void
@@ -221,7 +246,7 @@ ready(pd_server *srv, gl_text *why)
 {
     int64_t id;
     gl_err err;
-    if (gl_db_last_id(srv->db, "", &id, &err) != GL_OK) {
+    if (pd_store_last_id(srv, "", &id, &err) != GL_OK) {
         gl_text_printf(why, "not ready: %s\n", err.msg);
         return false;
     }

@@ -2,6 +2,7 @@
  * channel_settings tables through shared/db. */
 #include "modstate.h"
 #include "channel.h"
+#include "store.h"
 #include "shared/event.h"
 #include "shared/timefmt.h"
 #include "shared/log.h"
@@ -158,12 +159,9 @@ on_setting(void *arg, const char *channel, const gl_override *ov)
 static int
 load(pd_server *srv, gl_map *m, const char *channel, gl_err *err)
 {
+    pd_state_fns fns = {on_setting, on_access, on_restriction, on_role, on_pin, m};
     int rv;
-    if ((rv = gl_db_each_setting(srv->db, channel, on_setting, m, err)) != GL_OK ||
-        (rv = gl_db_each_access(srv->db, channel, on_access, m, err)) != GL_OK ||
-        (rv = gl_db_each_restriction(srv->db, channel, on_restriction, m, err)) != GL_OK ||
-        (rv = gl_db_each_channel_role(srv->db, channel, on_role, m, err)) != GL_OK ||
-        (rv = gl_db_each_pin(srv->db, channel, on_pin, m, err)) != GL_OK) {
+    if ((rv = pd_store_state(srv, channel, &fns, err)) != GL_OK) {
         if (rv == GL_ENOMEM) gl_err_set(err, GL_ENOMEM, "out of memory loading moderation state");
         return rv;
     }

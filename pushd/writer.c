@@ -15,7 +15,8 @@
 
 struct pd_writer {
     pd_writer_hooks hooks;
-    gl_db *db;
+    gl_db *db;         /* its own connection to the file, or */
+    pd_remote *remote; /* the store over NATS (GOLIVE_STORE=nats) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -86,7 +87,10 @@ write_batch(pd_writer *w, pd_wjob *batch)
 
     for (pd_wjob *j = batch; j != NULL && n < WRITER_BATCH; j = j->next)
         items[n++] = &j->st;
-    gl_db_store_batch(w->db, items, n);
+    if (w->remote != NULL)
+        pd_remote_store_batch(w->remote, items, n);
+    else
+        gl_db_store_batch(w->db, items, n);
     for (size_t i = 0; i < n; i++)
         if (items[i]->rv != GL_OK) {
             failed++;
@@ -131,14 +135,16 @@ writer_main(void *arg)
 }
 
 int
-pd_writer_start(const char *db_path, const pd_writer_hooks *hooks, pd_writer **out, gl_err *err)
+pd_writer_start(const char *db_path, pd_remote *remote, const pd_writer_hooks *hooks,
+                pd_writer **out, gl_err *err)
 {
     pd_writer *w = calloc(1, sizeof(*w));
     int rv;
 
     if (w == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     w->hooks = *hooks;
-    if ((rv = gl_db_open(db_path, &w->db, err)) != GL_OK) {
+    w->remote = remote;
+    if (remote == NULL && (rv = gl_db_open(db_path, &w->db, err)) != GL_OK) {
         free(w);
         return rv;
     }

@@ -6,6 +6,7 @@
 #ifndef PD_WRITER_H
 #define PD_WRITER_H
 
+#include "store_remote.h"
 #include "shared/db.h"
 #include "shared/err.h"
 
@@ -22,9 +23,10 @@ typedef struct pd_writer_hooks {
     void *arg;
 } pd_writer_hooks;
 
-/* Open its own connection to the database at db_path and start the thread. */
-int pd_writer_start(const char *db_path, const pd_writer_hooks *hooks, pd_writer **out,
-                    gl_err *err);
+/* Start the thread, with its own connection to the database at db_path, or, when remote is not
+ * NULL, storing through it (store_remote.h; borrowed, it must outlive the writer). */
+int pd_writer_start(const char *db_path, pd_remote *remote, const pd_writer_hooks *hooks,
+                    pd_writer **out, gl_err *err);
 
 /* Queue a job (taken). Called on the loop thread. */
 void pd_writer_submit(pd_writer *w, pd_wjob *job);

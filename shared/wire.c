@@ -183,7 +183,14 @@ code_from_name(const char *name)
 int
 gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data, gl_err *err)
 {
-    cJSON *o = len <= GL_WIRE_MAX ? gl_json_parse(buf, len, NULL, NULL) : NULL;
+    return gl_wire_parse_reply_raw(buf, len, GL_WIRE_MAX, NULL, GL_JSON_DEPTH_MAX, root, data, err);
+}
+
+int
+gl_wire_parse_reply_raw(const void *buf, size_t len, size_t max, const char *const *raw,
+                        int max_depth, cJSON **root, const cJSON **data, gl_err *err)
+{
+    cJSON *o = len <= max ? gl_json_parse_depth(buf, len, raw, max_depth, NULL) : NULL;
     const cJSON *ok, *e, *code, *msg;
     int rv;
 

@@ -85,4 +85,10 @@ cJSON *gl_wire_reply_error(int code, const char *msg);
  * An error reply returns its code mapped back to GL_E* with the message in err. */
 int gl_wire_parse_reply(const void *buf, size_t len, cJSON **root, const cJSON **data, gl_err *err);
 
+/* The same for a reply of at most max bytes whose members named in raw are kept as their exact
+ * text (gl_json_parse), nested at most max_depth deep: pushd's store requests over NATS
+ * (pushd/store_wire.h). */
+int gl_wire_parse_reply_raw(const void *buf, size_t len, size_t max, const char *const *raw,
+                            int max_depth, cJSON **root, const cJSON **data, gl_err *err);
+
 #endif

@@ -48,10 +48,13 @@ class NatsServer:
 
 
 class Node:
-    """One golive-pushd of the cluster that is not the stack's."""
+    """One golive-pushd of the cluster that is not the stack's. With remote_store, it runs as
+    on a machine without the database (GOLIVE_STORE=nats): its GOLIVE_DB names a file in a
+    folder that does not exist, so any attempt to open it would fail."""
 
-    def __init__(self, stack, name, nats_urls, workdir):
+    def __init__(self, stack, name, nats_urls, workdir, remote_store=False):
         self.stack, self.name, self.nats_urls = stack, name, nats_urls
+        self.remote_store = remote_store
         self.rundir = os.path.join(workdir, name)
         os.makedirs(self.rundir, exist_ok=True)
         os.chmod(self.rundir, 0o755)
@@ -71,6 +74,9 @@ class Node:
         env.update({"GOLIVE_RUNDIR": self.rundir, "GOLIVE_DB": self.stack.db_path,
                     "GOLIVE_PUSHD_METRICS_LISTEN": f"127.0.0.1:{self.metrics_port}",
                     "GOLIVE_NATS_URL": self.nats_urls, "GOLIVE_NODE_NAME": self.name})
+        if self.remote_store:
+            env.update({"GOLIVE_STORE": "nats",
+                        "GOLIVE_DB": os.path.join(self.rundir, "no-such-dir", "golive.db")})
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen([PUSHD_BIN], env=env, stdin=subprocess.DEVNULL,
@@ -112,6 +118,19 @@ class StackNode:
         return await self.stack.client(token, **kw)
 
 
+async def ban_ends_the_subscription(stack, client, channel, user_id):
+    """A moderator's REST ban of user_id (golive-api tells node 1) unsubscribes client, on
+    whichever node it is, with reason banned; that node then refuses the user's subscribe."""
+    from conftest import is_event
+    mod = stack.token("u_mod_cl", username="mod", role="moderator")
+    r = stack.rest("POST", channel, "users", user_id, "ban", token=mod, json={"reason": "spam"})
+    assert r.status_code == 200, r.text
+    gone = await client.recv_until(is_event("unsubscribed"), timeout=10,
+                                   what=f"{user_id}'s unsubscribe")
+    assert gone["reason"] == "banned", gone
+    await client.error({"type": "subscribe", "channel": channel}, "forbidden")
+
+
 def nats_env(ports):
     """The module's STACK_ENV: node 1 on the three NATS servers, its own first."""
     return {"GOLIVE_NATS_URL": ",".join(f"nats://127.0.0.1:{p}" for p in ports),
@@ -136,7 +155,7 @@ def connected(node):
 
 
 class Cluster:
-    def __init__(self, stack, nats_ports):
+    def __init__(self, stack, nats_ports, remote_store=()):
         if NATS_SERVER is None:
             pytest.skip("nats-server is not installed (tools/install-deps.sh installs it)")
         self.stack = stack
@@ -148,7 +167,8 @@ class Cluster:
                                 self.workdir) for i, p in enumerate(nats_ports)]
         urls = [s.url for s in self.nats]
         self.nodes = [StackNode(stack)] + [
-            Node(stack, f"n{k + 1}", ",".join(urls[k:] + urls[:k]), self.workdir)
+            Node(stack, f"n{k + 1}", ",".join(urls[k:] + urls[:k]), self.workdir,
+                 remote_store=f"n{k + 1}" in remote_store)
             for k in (1, 2)]
 
     def start(self):

@@ -353,7 +353,7 @@ class Stack:
     def pushd_env(self):
         env = dict(os.environ)
         # the paths must derive from GOLIVE_RUNDIR: drop overrides inherited from the caller
-        for k in ("GOLIVE_DB", "GOLIVE_PUSHD_LISTEN", "GOLIVE_IPC_URL", "GOLIVE_MAX_MESSAGE_BYTES",
+        for k in ("GOLIVE_DB", "GOLIVE_STORE", "GOLIVE_PUSHD_LISTEN", "GOLIVE_IPC_URL", "GOLIVE_MAX_MESSAGE_BYTES",
                   "GOLIVE_PUSHD_METRICS_LISTEN",
                   "GOLIVE_BIND", "NOTIFY_SOCKET", "GOLIVE_MAX_BODY_BYTES",
                   "GOLIVE_IPC_TIMEOUT_MS", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
