@@ -117,6 +117,11 @@ $(BUILD)/tests/test_busmsg: $(BUILD)/tests/unit/test_busmsg.o $(BUILD)/pushd/bus
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+STORE_TEST_OBJ := $(addprefix $(BUILD)/pushd/,store_wire.o store_answer.o)
+$(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(STORE_TEST_OBJ) $(LIBGOLIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
 CHANNEL_TEST_OBJ := $(addprefix $(BUILD)/pushd/,channel.o conn.o frame.o user.o)
 $(BUILD)/tests/test_channel: $(BUILD)/tests/unit/test_channel.o $(CHANNEL_TEST_OBJ) $(LIBGOLIVE)
 	@mkdir -p $(dir $@)
@@ -272,6 +277,10 @@ $(FUZZ_DIR)/fuzz_wsscan: tests/fuzz/fuzz_wsscan.c tests/fuzz/fuzz.h $(FUZZ_DIR)/
 $(FUZZ_DIR)/fuzz_busmsg: tests/fuzz/fuzz_busmsg.c tests/fuzz/fuzz.h $(FUZZ_DIR)/obj/pushd/busmsg.o $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_DIR)/obj/pushd/busmsg.o $(FUZZ_OBJ) $(PKG_LIBS)
 
+FUZZ_STORE_OBJ := $(FUZZ_DIR)/obj/pushd/store_answer.o $(FUZZ_DIR)/obj/pushd/store_wire.o
+$(FUZZ_DIR)/fuzz_store: tests/fuzz/fuzz_store.c tests/fuzz/fuzz.h $(FUZZ_STORE_OBJ) $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_STORE_OBJ) $(FUZZ_OBJ) $(PKG_LIBS)
+
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
@@ -282,5 +291,5 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
 # Keep the fuzz objects between runs (make would delete them as intermediates).
 .SECONDARY: $(FUZZ_OBJ) $(FUZZ_DIR)/gen/schema_sql.c $(FUZZ_DIR)/obj/pushd/wsscan.o \
-            $(FUZZ_DIR)/obj/pushd/busmsg.o
+            $(FUZZ_DIR)/obj/pushd/busmsg.o $(FUZZ_STORE_OBJ)
 .PHONY: fuzz

@@ -24,9 +24,4 @@ void pd_store_service_counts(const pd_store_service *s, uint64_t *answered, uint
  * closed. NULL is a no-op. */
 void pd_store_service_destroy(pd_store_service *s);
 
-/* The reply (JSON text, free()) to request buf[0..len) against db: an error reply when the
- * request is unreadable, or when the reply would pass max bytes. NULL when out of memory. The
- * service's whole logic, apart from NATS; the fuzzer and the unit test call it. */
-char *pd_store_service_answer(gl_db *db, const char *buf, size_t len, size_t max, bool *failed);
-
 #endif
