@@ -20,7 +20,8 @@
 static void
 wake(pd_cluster *c)
 {
-    lws_cancel_service(c->srv->ctx);
+    struct lws_context *ctx = atomic_load(&c->ctx);
+    if (ctx != NULL) lws_cancel_service(ctx); /* else the loop's first pass takes the queue */
 }
 
 static void
@@ -375,6 +376,10 @@ pd_cluster_start(pd_server *srv, const char *urls, const char *node, pd_fanout *
         (s = natsOptions_SetNoRandomize(c->opts, true)) != NATS_OK || /* the operator's order */
         (s = natsOptions_SetName(c->opts, node)) != NATS_OK ||
         (s = natsOptions_SetNoEcho(c->opts, true)) != NATS_OK ||
+        /* nats.c 3.4's flusher thread waits 1 ms before it writes what a publish buffered:
+         * 1 ms added to every message between nodes and to every store answer. Write at once
+         * instead (one write per publish, on the thread that publishes). */
+        (s = natsOptions_SetSendAsap(c->opts, true)) != NATS_OK ||
         (s = natsOptions_SetMaxReconnect(c->opts, -1)) != NATS_OK ||
         (s = natsOptions_SetReconnectWait(c->opts, 250)) != NATS_OK ||
         (s = natsOptions_SetPingInterval(c->opts, 2000)) != NATS_OK ||
@@ -421,6 +426,14 @@ pd_fanout *
 pd_cluster_fanout(pd_cluster *c)
 {
     return &c->ops;
+}
+
+void
+pd_cluster_loop_ready(pd_cluster *c)
+{
+    if (c == NULL) return;
+    atomic_store(&c->ctx, c->srv->ctx);
+    wake(c); /* what arrived before */
 }
 
 natsConnection *

@@ -30,6 +30,10 @@ pd_fanout *pd_cluster_fanout(pd_cluster *c);
 /* On the loop: handle what other nodes sent, and repair the channels after a reconnection. */
 void pd_cluster_service(pd_cluster *c);
 
+/* On the loop thread, once srv->ctx exists: NATS's threads may wake the loop from now on. What
+ * they queued before waits for the loop's first pass. NULL is a no-op. */
+void pd_cluster_loop_ready(pd_cluster *c);
+
 /* The NATS connection, for the store over NATS of a node without the file (store_remote.h). */
 natsConnection *pd_cluster_connection(pd_cluster *c);
 

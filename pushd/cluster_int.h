@@ -93,6 +93,9 @@ struct pd_cluster {
     inbound *in, **in_tail; /* guarded by mu */
     atomic_bool repair_all; /* from NATS's threads: reconnected, or messages were dropped */
     atomic_bool connected;
+    /* The loop's context, once it exists (pd_cluster_loop_ready): NATS delivers from the start,
+     * while the node still restores its state, and its threads wake the loop through this. */
+    struct lws_context *_Atomic ctx;
 };
 
 /* cluster_bus.c: a node message to subject `to` (NULL: the kind's own: the channel's, the

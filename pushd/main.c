@@ -322,6 +322,7 @@ main(int argc, char **argv)
         gl_log(GL_LOG_ERROR, "main", "%s", err.msg);
         goto out;
     }
+    pd_cluster_loop_ready(srv.cluster);
     gl_log(GL_LOG_INFO, "main", "ready: WebSocket on %s, nng on %s, database %s", srv.opt.listen,
            srv.opt.ipc_url, srv.db ? srv.opt.db_path : "over NATS (GOLIVE_STORE=nats)");
     sd_notify_msg("READY=1");

@@ -4,13 +4,16 @@ history and `since`, and loads bans and settings through the nodes that have the
 NATS. Node 3 runs so, with a GOLIVE_DB it could not open; nodes 1 and 2 have the file."""
 
 import os
+import socket
 import subprocess
+import time
 
 import pytest
+import requests
 
-from cluster import Cluster, Node, ban_ends_the_subscription, metric, nats_env
+from cluster import Cluster, NatsServer, Node, ban_ends_the_subscription, metric, nats_env
 from conftest import (PUSHD_BIN, close_all, free_port, is_event, is_message, json_body, run,
-                      unique_channel, wait_for)
+                      stop_process, unique_channel, wait_for)
 from test_cluster import assert_once_in_order, ids_until
 
 STACK_API = True
@@ -64,6 +67,9 @@ def test_the_node_without_the_database_stores_and_chats_with_the_others(stack, c
     assert not opens_the_database(remote, stack)
     assert metric(remote, "golive_pushd_store_remote_requests_total") > 0
     assert metric(remote, "golive_pushd_store_remote_failures_total") == 0
+    # ready: its store answers (the readiness read goes over NATS too)
+    r = requests.get(f"http://127.0.0.1:{remote.metrics_port}/readyz", timeout=5)
+    assert r.status_code == 200, r.text
 
 
 def test_history_and_since_on_the_node_without_the_database(stack, cluster):
@@ -154,25 +160,42 @@ def test_a_node_without_the_database_restores_bans_when_it_starts(stack, cluster
         late.stop()
 
 
-def test_a_node_without_the_database_waits_for_the_store_and_says_so(stack, cluster):
-    """With NATS up but no node that has the file answering, a remote node does not serve
-    (it cannot know who is banned): it logs why and does not listen; SIGTERM still stops it."""
-    lonely = Node(stack, "n5", "nats://127.0.0.1:1", cluster.workdir, remote_store=True)
+def nats_publish(port, subject, payload):
+    """One message on a NATS server, in NATS's text protocol (no client library needed)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.recv(4096)  # INFO
+        s.sendall(b'CONNECT {"verbose":false}\r\nPUB ' + subject.encode() +
+                  b" %d\r\n" % len(payload) + payload + b"\r\nPING\r\n")
+        assert b"PONG" in s.recv(4096)
+
+
+def test_a_node_without_the_database_waits_for_the_store_and_says_so(stack, cluster, tmp_path):
+    """On a NATS of its own, where no node has the file, a remote node does not serve (it cannot
+    know who is banned): it says why and does not listen. The other nodes' heartbeats reach it
+    meanwhile, before its loop runs, and it takes them. SIGTERM still stops it."""
+    nats = NatsServer("nats-alone", free_port(), free_port(), [], str(tmp_path))
+    nats.start()
+    lonely = Node(stack, "n5", nats.url, str(tmp_path), remote_store=True)
     env = stack.pushd_env()
     env.update({"GOLIVE_RUNDIR": lonely.rundir, "GOLIVE_STORE": "nats",
-                "GOLIVE_NATS_URL": "nats://127.0.0.1:1", "GOLIVE_NODE_NAME": "n5",
+                "GOLIVE_NATS_URL": nats.url, "GOLIVE_NODE_NAME": "n5",
                 "GOLIVE_PUSHD_METRICS_LISTEN": "off"})
     with open(lonely.log_path, "ab") as log:
         proc = subprocess.Popen([PUSHD_BIN], env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: "waiting for the store over NATS: NATS is not connected" in
-                 lonely.log_tail(), timeout=10, what="the waiting line")
+        wait_for(lambda: "waiting for the store over NATS: no node with the database answers"
+                 in lonely.log_tail(), timeout=10, what="the waiting line")
+        for i in range(3):
+            nats_publish(nats.port, "golive.hb", b"GLB1 h other 5 1 -\n")
+        time.sleep(0.5)
+        assert proc.poll() is None, lonely.log_tail()
         assert not os.path.exists(lonely.sock_path)
-        assert proc.poll() is None
     finally:
         proc.terminate()
-        assert proc.wait(timeout=10) == 0, lonely.log_tail()
+        code = proc.wait(timeout=10)
+        stop_process(nats.proc)
+    assert code == 0, lonely.log_tail()
 
 
 @pytest.mark.parametrize("env, words", [
