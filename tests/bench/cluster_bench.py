@@ -49,9 +49,11 @@ def wait_tcp(port, proc, what):
 
 
 class Nodes:
-    """n pushd nodes on one database; with nats, over a cluster of n nats-servers."""
+    """n pushd nodes on one database; with nats, over a cluster of n nats-servers. The nodes
+    whose index is in remote have no database (GOLIVE_STORE=nats): they store and read through
+    the others."""
 
-    def __init__(self, n, nats):
+    def __init__(self, n, nats, remote=()):
         self.workdir = tempfile.mkdtemp(prefix="golive-cbench-")
         self.procs, self.nats, self.ports = [], [], []
         with open(os.path.join(self.workdir, "realtime.yaml"), "w") as f:
@@ -80,6 +82,8 @@ class Nodes:
             if nats:
                 urls = [f"nats://127.0.0.1:{p}" for p in nports[i:] + nports[:i]]
                 env.update(GOLIVE_NATS_URL=",".join(urls), GOLIVE_NODE_NAME=f"n{i + 1}")
+            if i in remote:
+                env.update(GOLIVE_STORE="nats")
             p = spawn([os.path.join(BUILD, "golive-pushd")], env, rundir, "pushd.log")
             wait_tcp(port, p, "golive-pushd")
             self.procs.append(p)
