@@ -14,6 +14,8 @@
 # one NATS cluster (client ports GOLIVE_NATS_PORTS, "4222 4223 4224"; route ports
 # GOLIVE_NATS_ROUTE_PORTS, "6222 6223 6224") and as many pushd nodes on one database, nginx
 # balancing /api/ws over them; node k's metrics on GOLIVE_PUSHD_METRICS_LISTEN's port + k - 1.
+# GOLIVE_CLUSTER_REMOTE=N (default 0) runs the last N nodes as on machines without the
+# database (GOLIVE_STORE=nats): they store and read through the others.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/${1:-build/release}
@@ -144,6 +146,10 @@ ws_ok() {
 rm -f "${stale[@]}"
 nodes=${GOLIVE_CLUSTER_NODES:-1}
 case "$nodes" in [1-9]) ;; *) fail "GOLIVE_CLUSTER_NODES must be 1 to 9" ;; esac
+remote=${GOLIVE_CLUSTER_REMOTE:-0}
+case "$remote" in [0-8]) ;; *) fail "GOLIVE_CLUSTER_REMOTE must be 0 to 8" ;; esac
+[ "$remote" -lt "$nodes" ] || [ "$remote" = 0 ] ||
+    fail "GOLIVE_CLUSTER_REMOTE must leave node 1 with the database (fewer than $nodes)"
 metrics_at=${GOLIVE_PUSHD_METRICS_LISTEN:-127.0.0.1:9470}
 if [ "$nodes" -gt 1 ]; then
     # The NATS cluster: every server routes to the others; each node names its own first.
@@ -176,8 +182,10 @@ if [ "$nodes" -gt 1 ]; then
         # node 1 is golive-api's (its nng socket): the stack stops with it, not with the others
         launch=start
         [ "$k" = 1 ] || launch=start_spare
+        store=sqlite
+        [ "$k" -le $((nodes - remote)) ] || store=nats
         GOLIVE_NATS_URL=${urls%,} GOLIVE_NODE_NAME=n$k GOLIVE_PUSHD_LISTEN=unix:$sock \
-            GOLIVE_IPC_URL=$ipc GOLIVE_PUSHD_METRICS_LISTEN=$node_metrics \
+            GOLIVE_IPC_URL=$ipc GOLIVE_PUSHD_METRICS_LISTEN=$node_metrics GOLIVE_STORE=$store \
             $launch "golive-pushd n$k" "$build/golive-pushd"
         [ "$k" = 1 ] && node_pids+=("${pids[-1]}") || node_pids+=("${spare[-1]}")
         wait_until "golive-pushd n$k" "${node_pids[-1]}" unix_up "$sock"
@@ -236,6 +244,7 @@ mod_token=$(mint --sub demo_mod --username mod --role moderator)
 cluster_line=""
 if [ "$nodes" -gt 1 ]; then
     cluster_line="  cluster    $nodes golive-pushd nodes n1..n$nodes over NATS on ports ${nats_ports[*]:0:$nodes}; nginx balances /api/ws; node k's metrics on port ${metrics_at##*:}+k-1"$'\n'
+    [ "$remote" = 0 ] || cluster_line+="             n$((nodes - remote + 1))..n$nodes without the database (GOLIVE_STORE=nats): they store through the others"$'\n'
 fi
 cat <<MSG
 run: GoLive is up.

@@ -269,20 +269,22 @@ def free_ports_in_a_row(n):
                     reason="nats-server is not installed (tools/install-deps.sh installs it)")
 def test_run_cluster_balances_websockets_over_three_nodes_that_chat_as_one(tmp_path):
     """`make run-cluster`: three nats-servers, three pushd nodes, nginx balancing /api/ws; three
-    browsers' sockets land on three nodes and a REST publish reaches them all. Stopping it
+    browsers' sockets land on three nodes and a REST publish reaches them all, and so do their
+    own publishes, node 3's stored without the database (GOLIVE_CLUSTER_REMOTE=1). Stopping it
     leaves nothing running, NATS servers included."""
     rundir = str(tmp_path)
     os.chmod(rundir, 0o755)
     metrics = free_ports_in_a_row(3)  # node k's metrics on this port + k - 1
     ports = " ".join(str(free_port()) for _ in range(3))
     routes = " ".join(str(free_port()) for _ in range(3))
-    rs = RunStack(rundir, free_port(), GOLIVE_CLUSTER_NODES="3", GOLIVE_NATS_PORTS=ports,
-                  GOLIVE_NATS_ROUTE_PORTS=routes,
+    rs = RunStack(rundir, free_port(), GOLIVE_CLUSTER_NODES="3", GOLIVE_CLUSTER_REMOTE="1",
+                  GOLIVE_NATS_PORTS=ports, GOLIVE_NATS_ROUTE_PORTS=routes,
                   GOLIVE_PUSHD_METRICS_LISTEN=f"127.0.0.1:{metrics}").start()
     try:
         rs.wait_up(30)
         out = rs.output()
         assert re.search(r"^  cluster +3 golive-pushd nodes", out, re.M), out
+        assert re.search(r"^ +n3\.\.n3 without the database", out, re.M), out
         node_metrics = [f"http://127.0.0.1:{metrics + k}/metrics" for k in range(3)]
 
         def users(url):
@@ -306,9 +308,12 @@ def test_run_cluster_balances_websockets_over_three_nodes_that_chat_as_one(tmp_p
                 r = requests.post(f"http://127.0.0.1:{rs.port}/api/realtime/channels/{ch}/publish",
                                   headers={"Authorization": f"Bearer {tok}"},
                                   json={"data": {"content": "to every node"}}, timeout=10)
-                mid = json_body(r)["id"]
+                mids = [json_body(r)["id"]]
+                for i, c in enumerate(clients):
+                    mids.append(await c.publish(ch, {"content": f"from socket {i}"}))
                 for c in clients:
-                    await c.recv_until(is_message(ch, mid), timeout=10)
+                    for mid in mids:
+                        await c.recv_until(is_message(ch, mid), timeout=10)
             finally:
                 await close_all(*clients)
         run(body())
