@@ -13,10 +13,10 @@
 
 const char *const pd_store_wire_raw[] = {"body", NULL};
 
-static void
+static cJSON *
 add_nullable(cJSON *o, const char *name, const char *s)
 {
-    cJSON_AddItemToObject(o, name, s ? cJSON_CreateString(s) : cJSON_CreateNull());
+    return s ? cJSON_AddStringToObject(o, name, s) : cJSON_AddNullToObject(o, name);
 }
 
 cJSON *
@@ -24,15 +24,13 @@ pd_store_wire_msg(const gl_msg *m)
 {
     cJSON *o = cJSON_CreateObject();
 
-    if (o == NULL) return NULL;
-    gl_json_add_int(o, "id", m->id);
-    gl_json_add_int(o, "prev_id", m->prev_id);
-    cJSON_AddStringToObject(o, "channel", m->channel);
-    add_nullable(o, "user_id", m->user_id);
-    add_nullable(o, "username", m->username);
-    cJSON_AddStringToObject(o, "created_at", m->created_at);
-    cJSON_AddRawToObject(o, "body", m->data);
-    if (cJSON_GetObjectItemCaseSensitive(o, "body") == NULL) { /* the last add: all or none */
+    if (o == NULL || gl_json_add_int(o, "id", m->id) == NULL ||
+        gl_json_add_int(o, "prev_id", m->prev_id) == NULL ||
+        cJSON_AddStringToObject(o, "channel", m->channel) == NULL ||
+        add_nullable(o, "user_id", m->user_id) == NULL ||
+        add_nullable(o, "username", m->username) == NULL ||
+        cJSON_AddStringToObject(o, "created_at", m->created_at) == NULL ||
+        cJSON_AddRawToObject(o, "body", m->data) == NULL) {
         cJSON_Delete(o);
         return NULL;
     }
