@@ -56,7 +56,8 @@ fi
 upstream_block=""
 if [ -n "${GOLIVE_PUSHD_NODES:-}" ]; then
     [ "$server" = nginx ] || { echo "gen-webconf: GOLIVE_PUSHD_NODES is for nginx" >&2; exit 2; }
-    upstream_block="    upstream golive_pushd {\\n        least_conn;"
+    # zone: the connection counts least_conn goes by are the workers' together, not each one's
+    upstream_block="    upstream golive_pushd {\\n        zone golive_pushd 64k;\\n        least_conn;"
     for n in $GOLIVE_PUSHD_NODES; do
         case "$n" in
         unix:/* | *:*) upstream_block="$upstream_block\\n        server $n max_fails=1 fail_timeout=5s;" ;;

@@ -2,7 +2,8 @@
 FROM debian:12
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential pkg-config libwebsockets-dev \
-       libnng-dev libfcgi-dev libcjson-dev libyaml-dev libjwt-dev libsqlite3-dev sqlite3 nginx \
+       libwebsockets-evlib-ev libnng-dev libfcgi-dev libcjson-dev libyaml-dev libjwt-dev \
+       libev-dev libnats-dev libsqlite3-dev sqlite3 nginx \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /srv/golive
 COPY . .

@@ -155,6 +155,16 @@ def test_lintian_finds_no_errors(deb):
     assert not errors, "\n".join(lintian)
 
 
+def test_the_package_depends_on_what_the_binaries_load_at_run_time(deb):
+    """shlibs sees the libraries the binaries link; lws's libev loop is a plugin it loads by
+    name, which a clean Debian lacks (found by conf/compose's image): "unable to load evlib
+    plugin evlib_ev", and pushd does not start."""
+    depends = subprocess.run(["dpkg-deb", "-f", deb["path"], "Depends"], capture_output=True,
+                             text=True, check=True).stdout
+    for pkg in ("libwebsockets-evlib-ev", "libnats3.4", "libnng1", "libsqlite3-0", "adduser"):
+        assert re.search(rf"\b{re.escape(pkg)}\b", depends), (pkg, depends)
+
+
 def test_install_makes_the_user_folders_settings_and_database(deb):
     user = pwd.getpwnam("golive")
     assert user.pw_uid < 1000 and user.pw_dir == STATE, user  # a system user, home its state
