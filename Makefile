@@ -42,6 +42,7 @@ LOADGEN_OBJ := $(LOADGEN_SRC:%.c=$(BUILD)/%.o)
 LOADGEN_BIN := $(BUILD)/golive-loadgen
 # The chat-mode checks' cost on one message (tests/bench/checks/), run by hand.
 CHECKS_BENCH_BIN := $(BUILD)/golive-bench-checks
+FLOOR_BENCH_BIN := $(BUILD)/golive-bench-floor
 
 PYTHON := /usr/bin/python3
 # Folders whose files may not form a cycle, by includes or by calls (docs/architecture.md).
@@ -51,7 +52,7 @@ PYTEST_ARGS ?=
 .PHONY: all deps run test test-unit test-integration asan format format-check clean db bench \
         install uninstall openapi deb run-cluster
 
-all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN)
+all: $(BINS) $(LOADGEN_BIN) $(CHECKS_BENCH_BIN) $(FLOOR_BENCH_BIN)
 
 deps:
 	@tools/install-deps.sh
@@ -90,6 +91,10 @@ $(TOKEN_BIN): $(BUILD)/tools/golive-token.o $(LIBGOLIVE)
 
 $(LOADGEN_BIN): $(LOADGEN_OBJ) $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $(LOADGEN_OBJ) $(LIBGOLIVE) $(PKG_LIBS)
+
+# The send() floor of a fan-out (make bench): no library, nothing but sockets.
+$(FLOOR_BENCH_BIN): $(BUILD)/tests/bench/floor/bench_floor.o
+	$(CC) $(FINAL_LDFLAGS) -o $@ $<
 
 $(CHECKS_BENCH_BIN): $(BUILD)/tests/bench/checks/bench_checks.o $(LIBGOLIVE)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBGOLIVE) $(PKG_LIBS)
@@ -160,7 +165,8 @@ openapi:
 	$(PYTHON) tools/openapi-json.py docs/openapi.yaml web/openapi.json
 
 FORMAT_FILES = $(wildcard shared/*.[ch] pushd/*.[ch] fcgi-api/*.[ch] tools/*.c tests/unit/*.c \
-                 tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c)
+                 tests/fuzz/*.[ch] tests/bench/loadgen/*.[ch] tests/bench/checks/*.c \
+                 tests/bench/floor/*.c)
 
 # `make install PREFIX=/usr/local DESTDIR=...`: the binaries, the schema, the web app, example
 # configs, units, man pages and docs. The units in conf/systemd/ name /usr/local; the installed
@@ -240,7 +246,8 @@ clean:
 
 -include $(SHARED_OBJ:.o=.d) $(PUSHD_OBJ:.o=.d) $(API_OBJ:.o=.d)
 -include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/tools/golive-token.d
--include $(LOADGEN_OBJ:.o=.d) $(BUILD)/tests/bench/checks/bench_checks.d
+-include $(LOADGEN_OBJ:.o=.d) $(BUILD)/tests/bench/checks/bench_checks.d \
+         $(BUILD)/tests/bench/floor/bench_floor.d
 
 # libFuzzer targets (clang): `make fuzz` builds build/fuzz/fuzz_* from tests/fuzz/fuzz_*.c with
 # shared/*.c compiled under the fuzz flags, then runs each for FUZZ_SECONDS on its seed corpus in

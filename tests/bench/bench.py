@@ -201,7 +201,38 @@ class Pushpin:
         self.peer.stop()
 
 
-SERVERS = {"golive": GoLive, "nchan": Nchan, "pushpin": Pushpin}
+class Floor:
+    """golive-bench-floor: one send() of the same framed bytes to each subscriber, nothing
+    else (tests/bench/floor/bench_floor.c). The floor a fan-out's CPU per delivery is compared
+    with, in the same run."""
+    name = "floor"
+
+    def __init__(self, workdir, opts=()):
+        self.port = peers.free_port()
+        self.log = open(os.path.join(workdir, "floor.log"), "wb")
+        self.proc = subprocess.Popen([os.path.join(BUILD, "golive-bench-floor"), str(self.port)],
+                                     stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT, preexec_fn=peers.raise_nofile)
+        deadline = time.monotonic() + 10
+        while not can_connect(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("golive-bench-floor did not listen")
+            time.sleep(0.05)
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def loadgen_args(self, ws_publish=False):
+        return ["--url", f"ws://127.0.0.1:{self.port}/sub/{{ch}}", "--channel-prefix", "bench",
+                "--pub-http", f"http://127.0.0.1:{self.port}/pub/{{ch}}", "--pub-body", MSG,
+                "--rss-pids", str(self.proc.pid)]
+
+    def stop(self):
+        peers.terminate(self.proc, [])
+        self.log.close()
+
+
+SERVERS = {"golive": GoLive, "nchan": Nchan, "pushpin": Pushpin, "floor": Floor}
 
 
 # ------------------------------------------------------------------------------------------
@@ -215,6 +246,17 @@ SCENARIOS = [
     ("fanout-10k", ["golive", "nchan", "pushpin"],
      ["--conns", "10000", "--channels", "1", "--rates", "10,20,30,50,100",
       "--duration", DURATION]),
+    # One message per loop pass, as a site's backend publishes: one publisher connection, the
+    # next message once the previous is answered (closed loop), 10 a second; beside the send()
+    # floor of the same deliveries (golive-bench-floor).
+    ("fanout-10k-closed", ["golive", "nchan", "floor"],
+     ["--conns", "10000", "--channels", "1", "--rates", "10", "--duration", "10",
+      "--pub-conns", "1"]),
+    # The same over WebSocket: pushd stores and fans out itself, without the REST path (nginx,
+    # FastCGI, golive-api, nng) in front.
+    ("fanout-10k-closed-ws", ["golive"],
+     ["--conns", "10000", "--channels", "1", "--rates", "10", "--duration", "10",
+      "--pub-conns", "1", "@ws"]),
     ("fanout-10k-ws", ["golive"],
      ["--conns", "10000", "--channels", "1", "--rates", "10,20,30,50,100",
       "--duration", DURATION, "@ws"]),
@@ -301,7 +343,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=int(os.environ.get("REPEAT", "2")))
     ap.add_argument("--only", help="comma-separated scenario names (and/or 'wrk')")
-    ap.add_argument("--servers", default="golive,nchan,pushpin")
+    ap.add_argument("--servers", default="golive,nchan,pushpin,floor")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench", "results.jsonl"))
     ap.add_argument("--wrk-seconds", type=int, default=10)
     a = ap.parse_args()
@@ -320,7 +362,7 @@ def main():
                 for name in [n for n in names if n in wanted]:
                     run_one(name, scen, opts, rep, out, log)
             if not only or "wrk" in only:
-                for name in wanted:
+                for name in [n for n in wanted if hasattr(SERVERS[n], "wrk_target")]:
                     run_one_wrk(name, rep, a.wrk_seconds, out, log)
 
 

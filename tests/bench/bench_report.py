@@ -12,7 +12,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-SERVERS = ["golive", "golive-user", "golive-401-floor", "nchan", "pushpin"]
+SERVERS = ["golive", "golive-user", "golive-401-floor", "nchan", "pushpin", "floor"]
 
 
 def load(paths):
