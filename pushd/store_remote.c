@@ -52,17 +52,22 @@ ask(pd_remote *r, cJSON *req, int64_t ms, cJSON **root, const cJSON **data, gl_e
     cJSON_Delete(req);
     if (text == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
     atomic_fetch_add_explicit(&r->sent, 1, memory_order_relaxed);
+    /* While NATS is away, nats.c would hold the request until the timeout: the loop would stall
+     * for it on every read (the 2 s audit included). Fail at once instead. */
+    if (natsConnection_Status(r->nc) != NATS_CONN_STATUS_CONNECTED) {
+        free(text);
+        atomic_fetch_add_explicit(&r->failed, 1, memory_order_relaxed);
+        return gl_err_set(err, GL_EUNAVAIL, "NATS is not connected");
+    }
     s = natsConnection_Request(&reply, r->nc, PD_STORE_SUBJECT, text, (int)strlen(text), ms);
     free(text);
     if (s != NATS_OK) {
         atomic_fetch_add_explicit(&r->failed, 1, memory_order_relaxed);
         if (s == NATS_NO_RESPONDERS)
             return gl_err_set(err, GL_EUNAVAIL, "no node with the database answers on NATS");
-        if (s == NATS_TIMEOUT && natsConnection_Status(r->nc) == NATS_CONN_STATUS_CONNECTED)
+        if (s == NATS_TIMEOUT)
             return gl_err_set(err, GL_EUNAVAIL, "the store over NATS did not answer within %lld ms",
                               (long long)ms);
-        if (natsConnection_Status(r->nc) != NATS_CONN_STATUS_CONNECTED)
-            return gl_err_set(err, GL_EUNAVAIL, "NATS is not connected");
         return gl_err_set(err, GL_EUNAVAIL, "the store over NATS: %s", natsStatus_GetText(s));
     }
     rv = gl_wire_parse_reply_raw(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply),

@@ -5,6 +5,7 @@ more pushd processes on the stack's database, each with its own socket, nng and 
 Each node names its own NATS server first, so killing one server cuts one node off."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -147,11 +148,13 @@ def metric(node, name):
 
 
 def connected(node):
+    """Whether node's metrics say NATS is connected (the sample's line, not its HELP text,
+    which names the series and "1" too)."""
     try:
         text = requests.get(f"http://127.0.0.1:{node.metrics_port}/metrics", timeout=2).text
     except requests.RequestException:
         return False
-    return "golive_pushd_cluster_connected 1" in text
+    return re.search(r"^golive_pushd_cluster_connected 1$", text, re.M) is not None
 
 
 class Cluster:

@@ -11,7 +11,8 @@ import time
 import pytest
 import requests
 
-from cluster import Cluster, NatsServer, Node, ban_ends_the_subscription, metric, nats_env
+from cluster import (Cluster, NatsServer, Node, ban_ends_the_subscription, connected, metric,
+                     nats_env)
 from conftest import (PUSHD_BIN, close_all, free_port, is_event, is_message, json_body, run,
                       stop_process, unique_channel, wait_for)
 from test_cluster import assert_once_in_order, ids_until
@@ -196,6 +197,39 @@ def test_a_node_without_the_database_waits_for_the_store_and_says_so(stack, clus
         code = proc.wait(timeout=10)
         stop_process(nats.proc)
     assert code == 0, lonely.log_tail()
+
+
+def test_a_node_without_the_database_answers_at_once_while_nats_is_away(stack, cluster, tmp_path):
+    """NATS gone: the store's reads fail at once with unavailable, not after their 1 s wait, so
+    the loop goes on serving (the 2 s audit would otherwise stall it half the time)."""
+    nats = NatsServer("nats-solo", free_port(), free_port(), [], str(tmp_path))
+    nats.start()
+    store = Node(stack, "n6", nats.url, str(tmp_path))
+    remote = Node(stack, "n7", nats.url, str(tmp_path), remote_store=True)
+    ch = unique_channel("chat")
+
+    async def body():
+        c = await remote.client()
+        try:
+            await c.subscribe(ch)
+            nats.kill()
+            wait_for(lambda: not connected(remote), timeout=10, what="n7 to see NATS gone")
+            t0 = time.monotonic()
+            await c.error({"type": "history", "channel": ch}, "unavailable")
+            took = time.monotonic() - t0
+            assert took < 0.5, f"history took {took:.2f} s while NATS was away"
+            await c.assert_usable()
+        finally:
+            await close_all(c)
+    try:
+        store.start()
+        remote.start()
+        run(body())
+    finally:
+        remote.stop()
+        store.stop()
+        if nats.proc.poll() is None:
+            stop_process(nats.proc)
 
 
 @pytest.mark.parametrize("env, words", [

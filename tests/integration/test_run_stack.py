@@ -292,7 +292,8 @@ def test_run_cluster_balances_websockets_over_three_nodes_that_chat_as_one(tmp_p
                           requests.get(url, timeout=5).text, re.M)
             return int(m.group(1))
         for url in node_metrics:
-            assert "golive_pushd_cluster_connected 1" in requests.get(url, timeout=5).text, url
+            assert re.search(r"^golive_pushd_cluster_connected 1$",
+                             requests.get(url, timeout=5).text, re.M), url
         ch = unique_channel("chat")
         tok = make_token("u_rc", username="rc", secret=SECRET)
 
