@@ -219,7 +219,8 @@ wait_until "nginx (HTTP on $GOLIVE_BIND:$PORT)" "$nginx_pid" pid_file_is "$GOLIV
 
 case "$media" in
 nginx-rtmp)
-    conf=$("$top/tools/gen-webconf.sh" nginx-rtmp "$GOLIVE_RUNDIR" "$PORT")
+    # the media server has no WebSocket upstream: a cluster's node list is not for it
+    conf=$(GOLIVE_PUSHD_NODES= "$top/tools/gen-webconf.sh" nginx-rtmp "$GOLIVE_RUNDIR" "$PORT")
     start nginx-rtmp nginx -p "$GOLIVE_RUNDIR/nginx-rtmp" -c "$conf" -e stderr
     wait_until "nginx-rtmp (RTMP on $GOLIVE_BIND:$RTMP_PORT, HLS on $HLS_PORT)" "${pids[-1]}" \
         pid_file_is "$GOLIVE_RUNDIR/nginx-rtmp/nginx.pid" "${pids[-1]}"

@@ -270,8 +270,9 @@ def free_ports_in_a_row(n):
 def test_run_cluster_balances_websockets_over_three_nodes_that_chat_as_one(tmp_path):
     """`make run-cluster`: three nats-servers, three pushd nodes, nginx balancing /api/ws; three
     browsers' sockets land on three nodes and a REST publish reaches them all, and so do their
-    own publishes, node 3's stored without the database (GOLIVE_CLUSTER_REMOTE=1). Stopping it
-    leaves nothing running, NATS servers included."""
+    own publishes, node 3's stored without the database (GOLIVE_CLUSTER_REMOTE=1). With the
+    media server on, as `make run-cluster` starts it. Stopping it leaves nothing running, NATS
+    servers included."""
     rundir = str(tmp_path)
     os.chmod(rundir, 0o755)
     metrics = free_ports_in_a_row(3)  # node k's metrics on this port + k - 1
@@ -279,6 +280,8 @@ def test_run_cluster_balances_websockets_over_three_nodes_that_chat_as_one(tmp_p
     routes = " ".join(str(free_port()) for _ in range(3))
     rs = RunStack(rundir, free_port(), GOLIVE_CLUSTER_NODES="3", GOLIVE_CLUSTER_REMOTE="1",
                   GOLIVE_NATS_PORTS=ports, GOLIVE_NATS_ROUTE_PORTS=routes,
+                  GOLIVE_MEDIA="nginx-rtmp", RTMP_PORT=str(free_port()),
+                  HLS_PORT=str(free_port()),
                   GOLIVE_PUSHD_METRICS_LISTEN=f"127.0.0.1:{metrics}").start()
     try:
         rs.wait_up(30)
