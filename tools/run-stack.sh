@@ -245,7 +245,9 @@ mod_token=$(mint --sub demo_mod --username mod --role moderator)
 cluster_line=""
 if [ "$nodes" -gt 1 ]; then
     cluster_line="  cluster    $nodes golive-pushd nodes n1..n$nodes over NATS on ports ${nats_ports[*]:0:$nodes}; nginx balances /api/ws; node k's metrics on port ${metrics_at##*:}+k-1"$'\n'
-    [ "$remote" = 0 ] || cluster_line+="             n$((nodes - remote + 1))..n$nodes without the database (GOLIVE_STORE=nats): they store through the others"$'\n'
+    first_remote=n$((nodes - remote + 1))
+    [ "$remote" -le 1 ] || first_remote="$first_remote..n$nodes"
+    [ "$remote" = 0 ] || cluster_line+="             $first_remote without the database (GOLIVE_STORE=nats): stored through the others"$'\n'
 fi
 cat <<MSG
 run: GoLive is up.
