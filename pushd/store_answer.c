@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_ITEMS_MAX 512 /* items one store request may carry (the writer's batch) */
 #define HISTORY_LIMIT_MAX 10000
 
 /* ---- the ops: each fills data, or returns an error (err set) */
@@ -245,9 +244,9 @@ op_store(gl_db *db, const cJSON *req, cJSON *data, gl_err *err)
     gl_db_batch_item **batch;
     cJSON *results;
 
-    if (!cJSON_IsArray(items) || n < 1 || n > STORE_ITEMS_MAX)
+    if (!cJSON_IsArray(items) || n < 1 || n > PD_STORE_ITEMS_MAX)
         return gl_err_set(err, GL_EINVAL, "items must be an array of 1 to %d items",
-                          STORE_ITEMS_MAX);
+                          PD_STORE_ITEMS_MAX);
     s = calloc((size_t)n, sizeof(*s));
     batch = calloc((size_t)n, sizeof(*batch));
     if (s == NULL || batch == NULL || (results = cJSON_AddArrayToObject(data, "results")) == NULL) {

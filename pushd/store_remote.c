@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_ITEMS_MAX 512 /* as the service takes */
-
 struct pd_remote {
     natsConnection *nc;
     _Atomic uint64_t sent, failed;
@@ -369,9 +367,9 @@ pd_remote_store_batch(pd_remote *r, gl_db_batch_item **items, size_t n)
     for (size_t i = 0; i <= n; i++) {
         size_t len = i < n ? strlen(items[i]->m->data) + 512 : 0;
         if (i == n ||
-            (i > from && (bytes + len > PD_STORE_BUDGET || i - from == STORE_ITEMS_MAX))) {
+            (i > from && (bytes + len > PD_STORE_BUDGET || i - from == PD_STORE_ITEMS_MAX))) {
             size_t k = 0;
-            gl_db_batch_item *chunk[STORE_ITEMS_MAX];
+            gl_db_batch_item *chunk[PD_STORE_ITEMS_MAX];
             for (size_t j = from; j < i; j++)
                 if (items[j]->rv != GL_EINTERNAL) chunk[k++] = items[j];
             if (k > 0) store_chunk(r, chunk, k);

@@ -11,9 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#define STORE_ITEMS_MAX 512 /* items one store request may carry (the writer's batch) */
-#define HISTORY_LIMIT_MAX 10000
-
 struct pd_store_service {
     natsConnection *nc;
     natsSubscription *sub;

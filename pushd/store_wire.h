@@ -31,6 +31,7 @@
  * one message of up to GOLIVE_MAX_MESSAGE_BYTES may go past it). A store request likewise. */
 #define PD_STORE_BUDGET (512 * 1024)
 #define PD_STORE_LAST_IDS_MAX 256 /* channels one last_ids request may name */
+#define PD_STORE_ITEMS_MAX 512    /* items one store request may carry (the writer's batch) */
 
 #define PD_STORE_OP_HISTORY "history"
 #define PD_STORE_OP_LAST_IDS "last_ids"
