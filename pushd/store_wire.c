@@ -111,15 +111,6 @@ add_count(cJSON *o, const char *name, int v)
     if (v >= 0) gl_json_add_int(o, name, v);
 }
 
-static cJSON *
-strings(const char *slots, size_t elem, size_t n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a != NULL && i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(slots + i * elem));
-    return a;
-}
-
 cJSON *
 pd_store_wire_override(const gl_override *ov)
 {
@@ -132,7 +123,7 @@ pd_store_wire_override(const gl_override *ov)
     if (ov->max_history > 0) gl_json_add_int(o, "max_history", ov->max_history);
     if (ov->has_roles)
         cJSON_AddItemToObject(o, "roles",
-                              strings((const char *)ov->roles, GL_NAME_MAX, ov->n_roles));
+                              gl_json_strings((const char *)ov->roles, GL_NAME_MAX, ov->n_roles));
     add_count(o, "slow_mode", m->slow_mode);
     add_tristate(o, "members_only", m->members_only);
     add_tristate(o, "unique_chat", m->unique_chat);
@@ -141,7 +132,7 @@ pd_store_wire_override(const gl_override *ov)
     add_tristate(o, "hold_blocked", m->hold_blocked);
     if (m->has_terms)
         cJSON_AddItemToObject(o, "terms",
-                              strings((const char *)m->terms, sizeof(gl_term), m->n_terms));
+                              gl_json_strings((const char *)m->terms, sizeof(gl_term), m->n_terms));
     return o;
 }
 

@@ -1,6 +1,7 @@
 /* The SQLite statements of golive-api's writes: soft deletes, bans and timeouts, channel
  * settings and access lists, and the moderation audit log. Statements live in db.c's table. */
 #include "db_internal.h"
+#include "json.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -131,11 +132,9 @@ gl_db_get_override(gl_db *db, const char *channel, gl_override *out, gl_err *err
 static char *
 strings_json(const char *slots, size_t elem, size_t n)
 {
-    cJSON *arr = cJSON_CreateArray();
-    char *out;
-    for (size_t i = 0; arr != NULL && i < n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(slots + i * elem));
-    out = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON *arr = gl_json_strings(slots, elem, n);
+    char *out = arr ? cJSON_PrintUnformatted(arr) : NULL;
+
     cJSON_Delete(arr);
     return out;
 }

@@ -605,3 +605,19 @@ gl_json_int(int64_t v)
     snprintf(text, sizeof(text), "%" PRId64, v);
     return cJSON_CreateRaw(text);
 }
+
+cJSON *
+gl_json_strings(const char *slots, size_t elem, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        cJSON *s = cJSON_CreateString(slots + i * elem);
+        if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
+            cJSON_Delete(s);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}

@@ -56,4 +56,8 @@ cJSON *gl_json_add_int(cJSON *obj, const char *name, int64_t v);
 /* The same as a new item (for arrays), or NULL when out of memory. */
 cJSON *gl_json_int(int64_t v);
 
+/* The n NUL-terminated strings stored in elem-byte slots from slots (a role list, blocked terms)
+ * as a new JSON array, or NULL when out of memory. */
+cJSON *gl_json_strings(const char *slots, size_t elem, size_t n);
+
 #endif

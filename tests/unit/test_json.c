@@ -301,6 +301,24 @@ test_json_parse_raw_keeps_a_whole_value(void **state)
     assert_null(gl_json_parse_raw("{\"a\":01}", 8, &err));
 }
 
+static void
+test_json_strings_reads_each_slot_up_to_its_nul(void **state)
+{
+    char slots[3][8] = {"vip", "sub", ""};
+    cJSON *a = gl_json_strings(slots[0], sizeof(slots[0]), 3);
+    char *text = cJSON_PrintUnformatted(a);
+
+    (void)state;
+    assert_string_equal(text, "[\"vip\",\"sub\",\"\"]");
+    free(text);
+    cJSON_Delete(a);
+    a = gl_json_strings(NULL, 8, 0); /* none: an empty array */
+    text = cJSON_PrintUnformatted(a);
+    assert_string_equal(text, "[]");
+    free(text);
+    cJSON_Delete(a);
+}
+
 int
 main(void)
 {
@@ -318,6 +336,7 @@ main(void)
         cmocka_unit_test(test_json_parse_decodes_strings_and_numbers),
         cmocka_unit_test(test_json_parse_bounds_nesting_raw_members_included),
         cmocka_unit_test(test_json_parse_raw_keeps_a_whole_value),
+        cmocka_unit_test(test_json_strings_reads_each_slot_up_to_its_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
