@@ -36,18 +36,10 @@ history_row(void *arg, const gl_msg *m)
     return 0;
 }
 
-/* The channel member, checked. */
-static const char *
-channel_of(const cJSON *req, gl_err *err)
-{
-    const char *ch = pd_store_wire_string(req, "channel", GL_CHAN_MAX + 1, false, err);
-    return ch != NULL && gl_chan_validate(ch, err) == GL_OK ? ch : NULL;
-}
-
 static int
 op_history(gl_db *db, const cJSON *req, cJSON *data, gl_err *err)
 {
-    const char *ch = channel_of(req, err);
+    const char *ch = pd_store_wire_channel(req, "channel", err);
     int64_t mode, ref, limit;
     history_walk w = {NULL, 0, false};
     int rv;
@@ -92,7 +84,7 @@ op_last_ids(gl_db *db, const cJSON *req, cJSON *data, gl_err *err)
 static int
 op_pruned(gl_db *db, const cJSON *req, cJSON *data, gl_err *err)
 {
-    const char *ch = channel_of(req, err);
+    const char *ch = pd_store_wire_channel(req, "channel", err);
     int64_t id;
     int rv;
 
@@ -102,6 +94,12 @@ op_pruned(gl_db *db, const cJSON *req, cJSON *data, gl_err *err)
 }
 
 /* state: each row as a small array (or object) appended to its list */
+static cJSON *
+list_of(cJSON *data, int which)
+{
+    return cJSON_GetObjectItemCaseSensitive(data, pd_store_wire_state_lists[which]);
+}
+
 static cJSON *
 row(cJSON *list)
 {
@@ -115,7 +113,7 @@ on_setting(void *arg, const char *channel, const gl_override *ov)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL) return GL_ENOMEM;
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(arg, "settings"), o);
+    cJSON_AddItemToArray(list_of(arg, PD_STATE_SETTINGS), o);
     cJSON_AddStringToObject(o, "channel", channel);
     cJSON_AddItemToObject(o, "override", pd_store_wire_override(ov));
     return GL_OK;
@@ -124,7 +122,7 @@ on_setting(void *arg, const char *channel, const gl_override *ov)
 static int
 on_access(void *arg, const char *channel, const char *user_id)
 {
-    cJSON *a = row(cJSON_GetObjectItemCaseSensitive(arg, "access"));
+    cJSON *a = row(list_of(arg, PD_STATE_ACCESS));
     if (a == NULL) return GL_ENOMEM;
     cJSON_AddItemToArray(a, cJSON_CreateString(channel));
     cJSON_AddItemToArray(a, cJSON_CreateString(user_id));
@@ -135,7 +133,7 @@ static int
 on_restriction(void *arg, const char *channel, const char *user_id, bool is_timeout,
                int64_t expires_ms)
 {
-    cJSON *a = row(cJSON_GetObjectItemCaseSensitive(arg, "restrictions"));
+    cJSON *a = row(list_of(arg, PD_STATE_RESTRICTIONS));
     if (a == NULL) return GL_ENOMEM;
     cJSON_AddItemToArray(a, cJSON_CreateString(channel));
     cJSON_AddItemToArray(a, cJSON_CreateString(user_id));
@@ -147,7 +145,7 @@ on_restriction(void *arg, const char *channel, const char *user_id, bool is_time
 static int
 on_role(void *arg, const char *channel, const char *user_id, const char *role)
 {
-    cJSON *a = row(cJSON_GetObjectItemCaseSensitive(arg, "roles"));
+    cJSON *a = row(list_of(arg, PD_STATE_ROLES));
     if (a == NULL) return GL_ENOMEM;
     cJSON_AddItemToArray(a, cJSON_CreateString(channel));
     cJSON_AddItemToArray(a, cJSON_CreateString(user_id));
@@ -160,22 +158,21 @@ on_pin(void *arg, const gl_msg *m)
 {
     cJSON *o = pd_store_wire_msg(m);
     if (o == NULL) return GL_ENOMEM;
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(arg, "pins"), o);
+    cJSON_AddItemToArray(list_of(arg, PD_STATE_PINS), o);
     return GL_OK;
 }
 
 static int
 op_state(gl_db *db, const cJSON *req, cJSON *data, gl_err *err)
 {
-    static const char *const lists[] = {"settings", "access", "restrictions", "roles", "pins"};
     const char *ch = NULL;
     int rv;
 
     if (cJSON_GetObjectItemCaseSensitive(req, "channel") != NULL &&
-        (ch = channel_of(req, err)) == NULL)
+        (ch = pd_store_wire_channel(req, "channel", err)) == NULL)
         return GL_EINVAL;
-    for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++)
-        if (cJSON_AddArrayToObject(data, lists[i]) == NULL) return GL_ENOMEM;
+    for (int i = 0; i < PD_STATE_NLISTS; i++)
+        if (cJSON_AddArrayToObject(data, pd_store_wire_state_lists[i]) == NULL) return GL_ENOMEM;
     if ((rv = gl_db_each_setting(db, ch, on_setting, data, err)) != GL_OK ||
         (rv = gl_db_each_access(db, ch, on_access, data, err)) != GL_OK ||
         (rv = gl_db_each_restriction(db, ch, on_restriction, data, err)) != GL_OK ||

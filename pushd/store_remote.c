@@ -178,11 +178,10 @@ pd_remote_last_ids(pd_remote *r, const char *const *channels, size_t n, int64_t 
             rv = unreadable(err, "ids");
         cJSON_ArrayForEach(it, (rv == GL_OK ? got : NULL))
         {
-            if (!cJSON_IsNumber(it) || it->valuedouble < 0) {
+            if (pd_store_wire_int_value(it, "id", 0, INT64_MAX, &ids[at + i++], err) != GL_OK) {
                 rv = unreadable(err, "id");
                 break;
             }
-            ids[at + i++] = (int64_t)it->valuedouble;
         }
         cJSON_Delete(root);
         if (rv != GL_OK) return rv;
@@ -202,17 +201,18 @@ row_string(const cJSON *a, int i, size_t cap, bool channel)
     return v->valuestring;
 }
 
-/* One row of list name: fn's arguments read out of it, then fn called; non-zero stops. */
+/* One row of state list `which`: fn's arguments read out of it, then fn called; non-zero
+ * stops. */
 static int
-state_row(const char *name, const cJSON *a, const pd_state_fns *fns, gl_err *err)
+state_row(int which, const cJSON *a, const pd_state_fns *fns, gl_err *err)
 {
     const char *ch, *user;
+    int64_t expires;
 
-    if (strcmp(name, "settings") == 0) {
+    if (which == PD_STATE_SETTINGS) {
         gl_override ov = GL_OVERRIDE_INIT;
         int rv;
-        ch = pd_store_wire_string(a, "channel", GL_CHAN_MAX + 1, false, NULL);
-        if (ch == NULL || gl_chan_validate(ch, NULL) != GL_OK ||
+        if ((ch = pd_store_wire_channel(a, "channel", NULL)) == NULL ||
             pd_store_wire_override_parse(cJSON_GetObjectItemCaseSensitive(a, "override"), &ov,
                                          err) != GL_OK) {
             gl_override_free(&ov);
@@ -222,32 +222,29 @@ state_row(const char *name, const cJSON *a, const pd_state_fns *fns, gl_err *err
         gl_override_free(&ov);
         return rv;
     }
-    if (strcmp(name, "pins") == 0) {
+    if (which == PD_STATE_PINS) {
         gl_msg m;
         if (pd_store_wire_msg_parse(a, &m, err) != GL_OK) return unreadable(err, "pin");
         return fns->pin(fns->arg, &m);
     }
     ch = row_string(a, 0, GL_CHAN_MAX + 1, true);
     user = row_string(a, 1, GL_USER_ID_MAX, false);
-    if (ch == NULL || user == NULL) return unreadable(err, name);
-    if (strcmp(name, "access") == 0) return fns->access(fns->arg, ch, user);
-    if (strcmp(name, "roles") == 0) {
+    if (ch == NULL || user == NULL) return unreadable(err, pd_store_wire_state_lists[which]);
+    if (which == PD_STATE_ACCESS) return fns->access(fns->arg, ch, user);
+    if (which == PD_STATE_ROLES) {
         const char *role = row_string(a, 2, GL_NAME_MAX, false);
         return role ? fns->role(fns->arg, ch, user, role) : unreadable(err, "role");
     }
-    {
-        const cJSON *t = cJSON_GetArrayItem(a, 2), *exp = cJSON_GetArrayItem(a, 3);
-        if (!cJSON_IsBool(t) || !cJSON_IsNumber(exp) || exp->valuedouble < 0)
-            return unreadable(err, "restriction");
-        return fns->restriction(fns->arg, ch, user, cJSON_IsTrue(t), (int64_t)exp->valuedouble);
-    }
+    if (!cJSON_IsBool(cJSON_GetArrayItem(a, 2)) ||
+        pd_store_wire_int_value(cJSON_GetArrayItem(a, 3), "expires_ms", 0, INT64_MAX, &expires,
+                                err) != GL_OK)
+        return unreadable(err, "restriction");
+    return fns->restriction(fns->arg, ch, user, cJSON_IsTrue(cJSON_GetArrayItem(a, 2)), expires);
 }
 
 int
 pd_remote_state(pd_remote *r, const char *channel, const pd_state_fns *fns, gl_err *err)
 {
-    /* In gl_db_each_*'s order: modstate.c builds on settings first. */
-    static const char *const lists[] = {"settings", "access", "restrictions", "roles", "pins"};
     cJSON *root;
     const cJSON *data;
     int rv;
@@ -255,15 +252,16 @@ pd_remote_state(pd_remote *r, const char *channel, const pd_state_fns *fns, gl_e
     if ((rv = ask(r, request(PD_STORE_OP_STATE, channel), PD_REMOTE_READ_MS, &root, &data, err)) !=
         GL_OK)
         return rv;
-    for (size_t i = 0; rv == GL_OK && i < sizeof(lists) / sizeof(*lists); i++) {
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(data, lists[i]), *it;
+    for (int i = 0; rv == GL_OK && i < PD_STATE_NLISTS; i++) { /* settings first */
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(data, pd_store_wire_state_lists[i]),
+                    *it;
         if (!cJSON_IsArray(list)) {
             rv = unreadable(err, "state");
             break;
         }
         cJSON_ArrayForEach(it, list)
         {
-            if ((rv = state_row(lists[i], it, fns, err)) != GL_OK) break;
+            if ((rv = state_row(i, it, fns, err)) != GL_OK) break;
         }
     }
     cJSON_Delete(root);

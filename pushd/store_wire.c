@@ -12,6 +12,8 @@
 #include <string.h>
 
 const char *const pd_store_wire_raw[] = {"body", NULL};
+const char *const pd_store_wire_state_lists[PD_STATE_NLISTS] = {"settings", "access",
+                                                                "restrictions", "roles", "pins"};
 
 static cJSON *
 add_nullable(cJSON *o, const char *name, const char *s)
@@ -41,8 +43,14 @@ int
 pd_store_wire_int(const cJSON *o, const char *name, int64_t lo, int64_t hi, int64_t *out,
                   gl_err *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return pd_store_wire_int_value(cJSON_GetObjectItemCaseSensitive(o, name), name, lo, hi, out,
+                                   err);
+}
 
+int
+pd_store_wire_int_value(const cJSON *v, const char *name, int64_t lo, int64_t hi, int64_t *out,
+                        gl_err *err)
+{
     /* Doubles hold every integer up to 2^53 exactly; ids stay far below. */
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
         v->valuedouble < (double)lo || v->valuedouble > (double)hi ||
@@ -69,6 +77,13 @@ pd_store_wire_string(const cJSON *o, const char *name, size_t cap, bool nullable
     return v->valuestring;
 }
 
+const char *
+pd_store_wire_channel(const cJSON *o, const char *name, gl_err *err)
+{
+    const char *ch = pd_store_wire_string(o, name, GL_CHAN_MAX + 1, false, err);
+    return ch != NULL && gl_chan_validate(ch, err) == GL_OK ? ch : NULL;
+}
+
 int
 pd_store_wire_msg_parse(const cJSON *o, gl_msg *m, gl_err *err)
 {
@@ -81,9 +96,7 @@ pd_store_wire_msg_parse(const cJSON *o, gl_msg *m, gl_err *err)
     if ((rv = pd_store_wire_int(o, "id", 0, INT64_MAX, &m->id, err)) != GL_OK ||
         (rv = pd_store_wire_int(o, "prev_id", 0, INT64_MAX, &m->prev_id, err)) != GL_OK)
         return rv;
-    if ((m->channel = pd_store_wire_string(o, "channel", GL_CHAN_MAX + 1, false, err)) == NULL)
-        return GL_EINVAL;
-    if (gl_chan_validate(m->channel, err) != GL_OK) return GL_EINVAL;
+    if ((m->channel = pd_store_wire_channel(o, "channel", err)) == NULL) return GL_EINVAL;
     m->user_id = pd_store_wire_string(o, "user_id", GL_USER_ID_MAX, true, &e);
     if (m->user_id == NULL && e.code != GL_OK) return gl_err_set(err, GL_EINVAL, "%s", e.msg);
     m->username = pd_store_wire_string(o, "username", GL_USERNAME_MAX, true, &e);

@@ -42,6 +42,18 @@
 /* The members kept raw by every reader of these requests and replies. */
 extern const char *const pd_store_wire_raw[];
 
+/* The lists of a state reply, by these names, in the order of the gl_db_each_* reads (a reader
+ * builds on the settings first). */
+enum {
+    PD_STATE_SETTINGS,
+    PD_STATE_ACCESS,
+    PD_STATE_RESTRICTIONS,
+    PD_STATE_ROLES,
+    PD_STATE_PINS,
+    PD_STATE_NLISTS
+};
+extern const char *const pd_store_wire_state_lists[PD_STATE_NLISTS];
+
 /* m as a msg object; NULL when out of memory. */
 cJSON *pd_store_wire_msg(const gl_msg *m);
 
@@ -60,10 +72,17 @@ int pd_store_wire_override_parse(const cJSON *o, gl_override *ov, gl_err *err);
 int pd_store_wire_int(const cJSON *o, const char *name, int64_t lo, int64_t hi, int64_t *out,
                       gl_err *err);
 
+/* The same for a value v itself (an array's element), named name in the error. */
+int pd_store_wire_int_value(const cJSON *v, const char *name, int64_t lo, int64_t hi, int64_t *out,
+                            gl_err *err);
+
 /* o's member name as a string shorter than cap bytes; NULL (err set) otherwise. With nullable,
  * an absent or null member is NULL with err->code GL_OK. */
 const char *pd_store_wire_string(const cJSON *o, const char *name, size_t cap, bool nullable,
                                  gl_err *err);
+
+/* o's member name as a valid channel name; NULL (err set) otherwise. */
+const char *pd_store_wire_channel(const cJSON *o, const char *name, gl_err *err);
 
 /* A request {"v","op":op} (NULL when out of memory). */
 cJSON *pd_store_wire_request(const char *op);
