@@ -350,30 +350,26 @@ store_chunk(pd_remote *r, gl_db_batch_item **items, size_t n)
 void
 pd_remote_store_batch(pd_remote *r, gl_db_batch_item **items, size_t n)
 {
-    size_t from = 0, bytes = 0;
+    gl_db_batch_item *chunk[PD_STORE_ITEMS_MAX];
+    size_t k = 0, bytes = 0;
 
+    /* In order, in requests of under PD_STORE_BUDGET bytes of data each. */
     for (size_t i = 0; i < n; i++) {
         gl_db_batch_item *it = items[i];
+        size_t len = strlen(it->m->data) + 512; /* the members around it */
+
         it->skipped = false;
         if (it->audit != NULL || it->after != NULL ||
             (it->before != NULL && it->before != gl_db_held_store)) {
-            gl_err_set(&it->err, GL_EINTERNAL, "a remote store takes no such hook");
-            it->rv = GL_EINTERNAL;
+            it->rv = gl_err_set(&it->err, GL_EINTERNAL, "a remote store takes no such hook");
+            continue;
         }
-    }
-    /* Chunks under PD_STORE_BUDGET bytes of data each, in order. */
-    for (size_t i = 0; i <= n; i++) {
-        size_t len = i < n ? strlen(items[i]->m->data) + 512 : 0;
-        if (i == n ||
-            (i > from && (bytes + len > PD_STORE_BUDGET || i - from == PD_STORE_ITEMS_MAX))) {
-            size_t k = 0;
-            gl_db_batch_item *chunk[PD_STORE_ITEMS_MAX];
-            for (size_t j = from; j < i; j++)
-                if (items[j]->rv != GL_EINTERNAL) chunk[k++] = items[j];
-            if (k > 0) store_chunk(r, chunk, k);
-            from = i;
-            bytes = 0;
+        if (k > 0 && (bytes + len > PD_STORE_BUDGET || k == PD_STORE_ITEMS_MAX)) {
+            store_chunk(r, chunk, k);
+            k = bytes = 0;
         }
+        chunk[k++] = it;
         bytes += len;
     }
+    if (k > 0) store_chunk(r, chunk, k);
 }

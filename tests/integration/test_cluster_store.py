@@ -3,6 +3,7 @@ database"), as on another machine than the SQLite file: it stores its clients' m
 history and `since`, and loads bans and settings through the nodes that have the file, over
 NATS. Node 3 runs so, with a GOLIVE_DB it could not open; nodes 1 and 2 have the file."""
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -71,6 +72,38 @@ def test_the_node_without_the_database_stores_and_chats_with_the_others(stack, c
     # ready: its store answers (the readiness read goes over NATS too)
     r = requests.get(f"http://127.0.0.1:{remote.metrics_port}/readyz", timeout=5)
     assert r.status_code == 200, r.text
+
+
+def test_a_burst_of_big_messages_is_stored_whole_and_in_order(stack, cluster):
+    """40 messages of 60 KB sent at once from the node without the database (2.4 MB through its
+    writer's batches and the store over NATS): each is stored, answered and delivered in the
+    order sent."""
+    ch = unique_channel("chat")
+    pad = "x" * 60000
+
+    async def body():
+        pub = await cluster.nodes[2].client(stack.token("u_burst", username="burst",
+                                                        role="admin"))
+        watcher = await cluster.nodes[0].client()
+        try:
+            await watcher.subscribe(ch)
+            await asyncio.sleep(0.3)  # the watcher's node hears the channel
+            for i in range(40):
+                await pub.send({"type": "publish", "channel": ch, "id": 1000 + i,
+                                "data": {"n": i, "pad": pad}})
+            replies = [await pub.recv_until(lambda m, i=i: m.get("id") == 1000 + i, timeout=15,
+                                            what=f"publish {i}'s reply") for i in range(40)]
+            ids = [r["data"]["message_id"] for r in replies]
+            assert ids == sorted(ids), ids
+            got = [(await watcher.recv_until(is_message(ch), timeout=15))["data"]["n"]
+                   for _ in range(40)]
+            assert got == list(range(40)), got
+            return ids
+        finally:
+            await close_all(pub, watcher)
+    ids = run(body(), timeout=60)
+    rows = stack.db_rows("SELECT id FROM messages WHERE channel = ? ORDER BY id", (ch,))
+    assert [r["id"] for r in rows] == ids
 
 
 def test_history_and_since_on_the_node_without_the_database(stack, cluster):
