@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 #include <nng/nng.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,7 +41,11 @@ typedef struct api_route_def {
 } api_route_def;
 
 typedef struct api_app {
+    /* cfg is swapped by SIGHUP: each request holds the read side of cfg_lock for its whole
+     * length, so none sees a config freed under it; the reload takes the write side only for
+     * the swap, and is preferred, so a busy API cannot starve it. */
     gl_config *cfg;
+    pthread_rwlock_t cfg_lock;
     const char *secret;
     const char *db_path;
     const char *ipc_url;

@@ -9,6 +9,7 @@
 #include "shared/env.h"
 #include "shared/log.h"
 #include "shared/version.h"
+#include "workers.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -25,13 +26,6 @@
 #define DEFAULT_THREADS 16 /* most of them wait on the group commit (publisher.c) */
 #define SD_LISTEN_FDS_START 3
 
-static int listen_fd = -1; /* for the SIGTERM handler */
-
-/* app->cfg is swapped by SIGHUP: each request holds the read side for its whole length, so no
- * request sees a config freed under it; the reload takes the write side only for the swap.
- * Writers are preferred, so a busy API cannot starve a reload (requests are short: nginx buffers
- * bodies before it passes them on). */
-static pthread_rwlock_t cfg_lock;
 static volatile sig_atomic_t reloader_stop;
 
 static void
@@ -39,29 +33,10 @@ on_term(int sig)
 {
     (void)sig;
     FCGX_ShutdownPending();
-    if (listen_fd >= 0)
-        shutdown(listen_fd, SHUT_RDWR); /* wakes every thread blocked in FCGX_Accept_r */
+    api_workers_stop();
 }
 
-/* ---- the two kinds of I/O ---- */
-
-static const char *
-fcgi_param(void *ctx, const char *name)
-{
-    return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
-}
-
-static int
-fcgi_read(void *ctx, char *buf, int n)
-{
-    return FCGX_GetStr(buf, n, ((FCGX_Request *)ctx)->in);
-}
-
-static int
-fcgi_write(void *ctx, const char *buf, int n)
-{
-    return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out);
-}
+/* ---- CGI: one request on stdin/stdout and the environment ---- */
 
 static const char *
 cgi_param(void *ctx, const char *name)
@@ -82,51 +57,6 @@ cgi_write(void *ctx, const char *buf, int n)
 {
     (void)ctx;
     return (int)fwrite(buf, 1, (size_t)n, stdout);
-}
-
-/* ---- workers ---- */
-
-typedef struct worker {
-    api_app *app;
-    pthread_t thread;
-    int id;
-} worker;
-
-static void *
-worker_main(void *arg)
-{
-    worker *w = arg;
-    FCGX_Request fr;
-    gl_jwt_cache jwt_cache = {0};
-    gl_db *db = NULL;
-    gl_err err;
-
-    if (gl_db_open(w->app->db_path, &db, &err) != GL_OK) {
-        gl_log(GL_LOG_ERROR, "api", "worker %d: %s", w->id, err.msg);
-        return NULL;
-    }
-    FCGX_InitRequest(&fr, listen_fd, 0);
-    while (FCGX_Accept_r(&fr) >= 0) {
-        api_req r;
-        memset(&r, 0, sizeof(r));
-        r.app = w->app;
-        r.db = db;
-        r.jwt_cache = &jwt_cache;
-        r.io = (api_io){&fr, fcgi_param, fcgi_read, fcgi_write};
-        pthread_rwlock_rdlock(&cfg_lock);
-        api_handle(&r);
-        pthread_rwlock_unlock(&cfg_lock);
-        /* Close the connection after every reply, even when the web server asked to keep it
-         * (FCGI_KEEP_CONN: Apache's enablereuse, nginx's fastcgi_keep_conn): libfcgi would
-         * otherwise park this thread on that idle connection, and a few of them would take
-         * every worker while new requests wait. */
-        fr.keepConnection = 0;
-        FCGX_Finish_r(&fr);
-    }
-    FCGX_Free(&fr, 1);
-    gl_jwt_cache_clear(&jwt_cache);
-    gl_db_close(db);
-    return NULL;
 }
 
 static int
@@ -167,10 +97,10 @@ reload_config(api_app *app)
         gl_log(GL_LOG_ERROR, "config", "reload failed, keeping the running config: %s", err.msg);
         return;
     }
-    pthread_rwlock_wrlock(&cfg_lock);
+    pthread_rwlock_wrlock(&app->cfg_lock);
     old = app->cfg;
     app->cfg = cfg;
-    pthread_rwlock_unlock(&cfg_lock);
+    pthread_rwlock_unlock(&app->cfg_lock);
     gl_config_destroy(old);
     gl_log(GL_LOG_INFO, "config", "reloaded %s", path);
 }
@@ -247,9 +177,8 @@ main(int argc, char **argv)
     long threads = DEFAULT_THREADS, max_body, ipc_ms;
     api_app app;
     gl_err err;
-    worker *ws;
     pthread_t reloader;
-    int c, status = 1;
+    int listen_fd = -1, c, status = 1;
 
     memset(&app, 0, sizeof(app));
     app.routes = api_route_table;
@@ -352,33 +281,24 @@ main(int argc, char **argv)
         pthread_rwlockattr_t ra;
         pthread_rwlockattr_init(&ra);
         pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-        pthread_rwlock_init(&cfg_lock, &ra);
+        pthread_rwlock_init(&app.cfg_lock, &ra);
         pthread_rwlockattr_destroy(&ra);
     }
     if (pthread_create(&reloader, NULL, reloader_main, &app) != 0) {
         gl_log(GL_LOG_ERROR, "api", "cannot start the reload thread");
         goto out_publisher;
     }
-    if ((ws = calloc((size_t)threads, sizeof(*ws))) == NULL) goto out_reloader;
-    long started = 0;
-    for (long i = 0; i < threads; i++) {
-        ws[i] = (worker){&app, 0, (int)i};
-        if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
-            gl_log(GL_LOG_ERROR, "api", "could only start %ld of %ld threads", started, threads);
-            break;
-        }
-        started++;
+    if (api_workers_run(&app, listen_fd, threads, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "api", "%s", err.msg);
+        goto out_reloader;
     }
-    for (long i = 0; i < started; i++)
-        pthread_join(ws[i].thread, NULL);
-    free(ws);
     gl_log(GL_LOG_INFO, "api", "stopped");
     status = 0;
 out_reloader:
     reloader_stop = 1;
     pthread_kill(reloader, SIGHUP);
     pthread_join(reloader, NULL);
-    pthread_rwlock_destroy(&cfg_lock);
+    pthread_rwlock_destroy(&app.cfg_lock);
 out_publisher:
     api_publisher_stop(&app);
 out_notify:
