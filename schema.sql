@@ -26,13 +26,21 @@ CREATE INDEX IF NOT EXISTS messages_channel_id ON messages (channel, id);
 -- pruned_through is gone (max_history pruning, or a DELETE by hand). A client resuming with
 -- "since" below it may have missed messages, and its subscribe reply says "complete": false.
 -- Soft deletes by moderators (deleted_at) do not count: those messages were removed on purpose.
+-- stored is the channel's row count in messages (soft-deleted ones too), kept by the triggers,
+-- so that max_history pruning deletes the oldest rows without walking the ones it keeps.
 CREATE TABLE IF NOT EXISTS channel_history (
     channel         TEXT PRIMARY KEY,
-    pruned_through  INTEGER NOT NULL
+    pruned_through  INTEGER NOT NULL,
+    stored          INTEGER NOT NULL DEFAULT 0
 );
+CREATE TRIGGER IF NOT EXISTS messages_counted AFTER INSERT ON messages BEGIN
+    INSERT INTO channel_history (channel, pruned_through, stored) VALUES (new.channel, 0, 1)
+        ON CONFLICT (channel) DO UPDATE SET stored = stored + 1;
+END;
 CREATE TRIGGER IF NOT EXISTS messages_pruned AFTER DELETE ON messages BEGIN
-    INSERT INTO channel_history (channel, pruned_through) VALUES (old.channel, old.id)
-        ON CONFLICT (channel) DO UPDATE SET pruned_through = MAX(pruned_through, old.id);
+    INSERT INTO channel_history (channel, pruned_through, stored) VALUES (old.channel, old.id, 0)
+        ON CONFLICT (channel) DO UPDATE SET pruned_through = MAX(pruned_through, old.id),
+                                            stored = MAX(stored - 1, 0);
 END;
 
 -- Per-channel overrides of the YAML rules, set over REST (PUT .../settings). NULL = YAML decides.
@@ -161,6 +169,6 @@ CREATE TABLE IF NOT EXISTS streams (
     ended_at     TEXT
 );
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 COMMIT;

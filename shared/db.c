@@ -39,12 +39,16 @@ extern const char gl_schema_sql[]; /* schema.sql, embedded at build time */
 
 static const char *const sql_text[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_INSERT_MSG] = "INSERT INTO messages (channel, user_id, username, kind, data, created_at) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_PRUNE] = "DELETE FROM messages WHERE channel = ?1 AND id <= (SELECT id FROM messages "
-                 "WHERE channel = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    /* The oldest rows past keep, counted by channel_history.stored: an OFFSET from the newest
+     * would walk all keep rows of the index on every batch. */
+    [ST_PRUNE] = "DELETE FROM messages WHERE channel = ?1 AND id IN (SELECT id FROM messages "
+                 "WHERE channel = ?1 ORDER BY id LIMIT MAX(0, COALESCE((SELECT stored FROM "
+                 "channel_history WHERE channel = ?1), 0) - ?2))",
     [ST_HIST_LATEST] =
         "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND " ALIVE
         " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
@@ -275,6 +279,13 @@ static const char *const upgrades[GL_SCHEMA_VERSION] = {
           "actor_name TEXT, reason TEXT, detail TEXT, created_at TEXT NOT NULL); "
           "INSERT INTO moderation_log_v5 SELECT * FROM moderation_log; "
           "DROP TABLE moderation_log; ALTER TABLE moderation_log_v5 RENAME TO moderation_log;",
+    /* 5 -> 6: channel_history.stored, each channel's row count, for pruning; schema.sql then
+     * creates the triggers that keep it. */
+    [5] = "ALTER TABLE channel_history ADD COLUMN stored INTEGER NOT NULL DEFAULT 0; "
+          "DROP TRIGGER IF EXISTS messages_pruned; "
+          "INSERT INTO channel_history (channel, pruned_through, stored) "
+          "SELECT channel, 0, COUNT(*) FROM messages WHERE true GROUP BY channel "
+          "ON CONFLICT (channel) DO UPDATE SET stored = excluded.stored;",
 };
 
 /* Apply the upgrades from version from, in one IMMEDIATE transaction that re-reads the version
@@ -404,6 +415,25 @@ void
 gl_db_rollback(gl_db *db)
 {
     if (!sqlite3_get_autocommit(db->h)) run_simple(db, ST_ROLLBACK, NULL, "roll back");
+}
+
+int
+gl_db_read_begin(gl_db *db, gl_err *err)
+{
+    if (!sqlite3_get_autocommit(db->h)) { /* the reads join the transaction that is open */
+        db->reads_within++;
+        return GL_OK;
+    }
+    return run_simple(db, ST_BEGIN_READ, err, "begin a read");
+}
+
+void
+gl_db_read_end(gl_db *db)
+{
+    if (db->reads_within > 0)
+        db->reads_within--;
+    else if (!sqlite3_get_autocommit(db->h))
+        run_simple(db, ST_COMMIT, NULL, "end a read");
 }
 
 int

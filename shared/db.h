@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define GL_SCHEMA_VERSION 5
+#define GL_SCHEMA_VERSION 6
 
 typedef struct gl_db gl_db;
 
@@ -42,6 +42,12 @@ typedef struct gl_msg {
 int gl_db_begin(gl_db *db, gl_err *err);
 int gl_db_commit(gl_db *db, gl_err *err);
 void gl_db_rollback(gl_db *db);
+
+/* A read transaction around several reads: one snapshot, and one take of SQLite's locks
+ * instead of one per statement. Inside a transaction already open, the pair does nothing and
+ * the reads join it. Each gl_db_read_begin that returned GL_OK takes one gl_db_read_end. */
+int gl_db_read_begin(gl_db *db, gl_err *err);
+void gl_db_read_end(gl_db *db);
 
 /* Insert m (created_at must be set) inside a transaction; on GL_OK m->id holds the new row id
  * and m->prev_id the channel's newest id before it. */

@@ -9,6 +9,7 @@
 
 enum {
     ST_BEGIN,
+    ST_BEGIN_READ,
     ST_COMMIT,
     ST_ROLLBACK,
     ST_INSERT_MSG,
@@ -73,6 +74,7 @@ enum {
 struct gl_db {
     sqlite3 *h;
     sqlite3_stmt *st[ST_COUNT];
+    int reads_within; /* gl_db_read_begin calls made inside a transaction already open */
 };
 
 /* Expiry as ms since the epoch, from the ISO-8601 text column expires_at. */

@@ -136,7 +136,7 @@ def test_a_version_3_database_upgrades_keeping_its_audit_log(make_stack, tmp_pat
     json_body(st.http("PUT", "/api/realtime/channels/chat:stream_old/vips/u_v", token=admin))
     conn = sqlite3.connect(dbp)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone() == (5,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (6,)
         assert conn.execute("SELECT action, target_user FROM moderation_log ORDER BY id").fetchall() \
             == [("ban", "u_bad"), ("vip_add", "u_v")]
     finally:

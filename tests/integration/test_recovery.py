@@ -2,12 +2,14 @@
 slow consumers."""
 
 import asyncio
+import json
 import re
 import signal
+import sqlite3
 import time
 
-from conftest import (ANON_PRIVATE, DEFAULT_CONFIG, MODES_OFF, close_all, is_message, run, unique_channel,
-                      wait_for)
+from conftest import (ANON_PRIVATE, DEFAULT_CONFIG, MODES_OFF, close_all, is_message, json_body,
+                      old_database, run, schema_v4, unique_channel, wait_for)
 
 STACK_CONFIG = {
     "namespaces": DEFAULT_CONFIG["namespaces"],
@@ -177,6 +179,49 @@ def test_max_history_prunes(stack):
             await close_all(pub, c)
 
     run(body())
+
+
+def test_an_upgraded_database_counts_its_rows_and_prunes_exactly(make_stack, tmp_path):
+    # A version 4 file (before channel_history.stored) with 8 rows in a max_history 5 channel
+    # and 2 in another: the upgrade counts them, and the next publish prunes to the newest 5.
+    rows = [f"INSERT INTO messages (channel, user_id, username, data, created_at) VALUES "
+            f"('{ch}', 'u_old', 'old', '{{\"n\": {i}}}', '2026-01-01T00:00:00.000Z')"
+            for ch, n in (("hist5:old", 8), ("public:old", 2)) for i in range(n)]
+    dbp = old_database(tmp_path, schema_v4(), *rows)
+    st = make_stack(config=STACK_CONFIG, api=True, env={"GOLIVE_DB": dbp})
+
+    def query(sql):
+        conn = sqlite3.connect(dbp)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+
+    def kept():
+        return [json.loads(d) for (d,) in
+                query("SELECT data FROM messages WHERE channel = 'hist5:old' ORDER BY id")]
+
+    assert dict(query("SELECT channel, stored FROM channel_history")) == \
+        {"hist5:old": 8, "public:old": 2}
+    admin = st.token("u_admin", role="admin")
+    for i in range(3):
+        json_body(st.http("POST", "/api/realtime/channels/hist5:old/publish", token=admin,
+                          json={"data": {"new": i}}))
+    assert kept() == [{"n": 6}, {"n": 7}, {"new": 0}, {"new": 1}, {"new": 2}], kept()
+    oldest = query("SELECT MIN(id) FROM messages WHERE channel = 'hist5:old'")[0][0]
+    assert query("SELECT stored, pruned_through FROM channel_history "
+                 "WHERE channel = 'hist5:old'") == [(5, oldest - 1)]
+    # a DELETE by hand keeps the count: the channel then holds fewer than max_history rows, and
+    # a publish prunes nothing it should keep
+    conn = sqlite3.connect(dbp)
+    try:
+        conn.execute("DELETE FROM messages WHERE channel = 'hist5:old' AND data = '{\"n\": 6}'")
+        conn.commit()
+    finally:
+        conn.close()
+    json_body(st.http("POST", "/api/realtime/channels/hist5:old/publish", token=admin,
+                      json={"data": {"new": 3}}))
+    assert kept() == [{"n": 7}, {"new": 0}, {"new": 1}, {"new": 2}, {"new": 3}], kept()
 
 
 # ---------------------------------------------------------------------------------------------

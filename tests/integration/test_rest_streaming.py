@@ -390,7 +390,10 @@ def test_a_version_1_database_is_upgraded_in_place_keeping_its_history(make_stac
     _, tok = streamer(st)
     create_key(st, tok, fresh_name())
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (5,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (6,)
+    # the history's row count, for pruning (version 6), counts the old row
+    assert conn.execute("SELECT stored FROM channel_history WHERE channel = 'public:old'"
+                        ).fetchone() == (1,)
     cols = [r[1] for r in conn.execute("PRAGMA table_info(streams)")]
     conn.close()
     assert "key_id" in cols and "username" in cols
