@@ -314,10 +314,29 @@ def run_wrk(server, seconds, log, floor=False, user=False):
         f.write(f"wrk.body = {json.dumps(body)}\n")
         for k, v in headers.items():
             f.write(f'wrk.headers["{k}"] = "{v}"\n')
+    pids = server.pids()
+    cpu0 = server_cpu_s(pids)
     out = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", script, url],
                          capture_output=True, text=True, timeout=seconds + 60)
+    cpu = server_cpu_s(pids) - cpu0
     log.write(out.stdout + out.stderr)
-    return parse_wrk(out.stdout)
+    res = parse_wrk(out.stdout)
+    done = res.get("req_per_s", 0) * seconds
+    res["cpu_us_per_req"] = cpu * 1e6 / done if done else 0
+    return res
+
+
+def server_cpu_s(pids):
+    """User + system CPU seconds of pids (every thread), from /proc/<pid>/stat."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def parse_wrk(text):
@@ -409,7 +428,8 @@ def run_one_wrk(name, rep, seconds, out, log):
         out.write(json.dumps(res) + "\n")
         out.flush()
         print(f"bench: [{rep}] {'rest-publish':18} {label:8} {res.get('req_per_s', 0):.0f} req/s "
-              f"p99 {res.get('p99_ms', 0):.1f} ms non-2xx {res['non2xx']}", flush=True)
+              f"p99 {res.get('p99_ms', 0):.1f} ms {res['cpu_us_per_req']:.0f} us/req "
+              f"non-2xx {res['non2xx']}", flush=True)
 
 
 if __name__ == "__main__":

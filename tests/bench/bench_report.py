@@ -96,13 +96,15 @@ def rest_table(rows):
     g = group([r for r in rows if r.get("scenario") == "rest-publish"], "scenario", "server")
     if not g:
         return
-    print("\n| REST publish (wrk -t1 -c16) | n | req/s | p50 ms | p99 ms | non-2xx + errors |")
-    print("|---|---|---|---|---|---|")
+    print("\n| REST publish (wrk -t1 -c16) | n | req/s | p50 ms | p99 ms | server CPU µs/req "
+          "| non-2xx + errors |")
+    print("|---|---|---|---|---|---|---|")
     for key in order(g):
         rs = g[key]
         print(f"| {key[1]} | {len(rs)} | {med(rs, lambda r: r.get('req_per_s', 0)):,.0f} | "
               f"{med(rs, lambda r: r.get('p50_ms', 0)):.2f} | "
               f"{med(rs, lambda r: r.get('p99_ms', 0)):.2f} | "
+              f"{med(rs, lambda r: r.get('cpu_us_per_req', 0)):.0f} | "
               f"{med(rs, lambda r: r['non2xx'] + r['errors']):,.0f} |")
 
 
