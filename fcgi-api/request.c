@@ -288,14 +288,17 @@ api_channel_policy(api_req *r, const char *channel, gl_policy *pol, gl_override 
                    gl_acl_facts *facts, gl_err *err)
 {
     int rv;
-    if ((rv = gl_db_get_override(r->db, channel, ov, err)) != GL_OK) return rv;
+    if ((rv = gl_db_read_begin(r->db, err)) != GL_OK) return rv;
+    if ((rv = gl_db_get_override(r->db, channel, ov, err)) != GL_OK) goto out;
     if ((rv = gl_db_user_facts(r->db, channel, r->authed ? r->user.id : NULL, gl_time_now_ms(),
                                facts, err)) != GL_OK) {
         gl_override_free(ov);
-        return rv;
+        goto out;
     }
     gl_policy_resolve(r->app->cfg, channel, ov, pol);
-    return GL_OK;
+out:
+    gl_db_read_end(r->db);
+    return rv;
 }
 
 /* A token, when present, must be valid: a bad one is refused even on optional-auth routes. */
