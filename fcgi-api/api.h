@@ -193,9 +193,8 @@ struct api_exchange {
     api_exchange_fn done;
     void *arg;
     nng_ctx ctx;
-    nng_aio *aio; /* NULL when not open */
-    bool receiving;
-    int64_t deadline_ms;
+    nng_aio *send_aio; /* no callback: it ends in the caller, never on an nng thread */
+    nng_aio *recv_aio; /* its callback ends the exchange; NULL when not open */
 };
 
 /* Open x on app's socket (nng's error code, 0 on success). */

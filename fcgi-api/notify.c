@@ -5,7 +5,6 @@
 #include "api.h"
 #include "counters.h"
 #include "shared/log.h"
-#include "shared/timefmt.h"
 #include "shared/wire.h"
 
 #include <nng/protocol/reqrep0/req.h>
@@ -87,39 +86,45 @@ finish(api_exchange *x, int nrv, nng_msg *m)
     cJSON_Delete(root);
 }
 
-/* nng's callback: the request went out (then wait for the answer with what is left of the
- * deadline), or the answer came, or the wait ended. */
+/* After an exchange that got no answer: a fresh context. When the receive of a context whose
+ * request is still queued (no pushd to send it to) times out, nng 1.5.2 frees the request but
+ * leaves the send pending, and cancelling that send then touches the freed request; closing the
+ * context ends the send cleanly. A message the send still holds was never taken by nng. */
 static void
-exchange_cb(void *arg)
+renew_ctx(api_exchange *x)
+{
+    nng_ctx_close(x->ctx);
+    nng_msg_free(nng_aio_get_msg(x->send_aio));
+    nng_aio_set_msg(x->send_aio, NULL);
+    if (nng_ctx_open(&x->ctx, x->app->pushd) != 0)
+        x->ctx = (nng_ctx)NNG_CTX_INITIALIZER; /* the next exchange fails, and tries again */
+}
+
+/* nng's callback: the answer came, or the wait ended. The request's own aio has no callback
+ * (it ends as soon as nng has a connection to send on), so an exchange costs one hand-off to
+ * nng's threads, not two: a req context takes the receive as soon as the send is queued. */
+static void
+reply_cb(void *arg)
 {
     api_exchange *x = arg;
-    int rv = nng_aio_result(x->aio);
-    int64_t left;
+    int rv = nng_aio_result(x->recv_aio);
 
-    if (x->receiving) {
-        finish(x, rv, rv == 0 ? nng_aio_get_msg(x->aio) : NULL);
-        return;
-    }
-    if (rv != 0) {
-        nng_msg_free(nng_aio_get_msg(x->aio)); /* not sent: still ours */
-        finish(x, rv, NULL);
-        return;
-    }
-    left = x->deadline_ms - gl_time_mono_ms();
-    x->receiving = true;
-    nng_aio_set_timeout(x->aio, (nng_duration)(left > 1 ? left : 1));
-    nng_ctx_recv(x->ctx, x->aio);
+    if (rv != 0) renew_ctx(x);
+    finish(x, rv, rv == 0 ? nng_aio_get_msg(x->recv_aio) : NULL);
 }
 
 int
 api_exchange_open(api_exchange *x, api_app *app, api_exchange_fn done, void *arg)
 {
     int rv;
+
     *x = (api_exchange){.app = app, .done = done, .arg = arg};
-    if ((rv = nng_aio_alloc(&x->aio, exchange_cb, x)) != 0) return rv;
-    if ((rv = nng_ctx_open(&x->ctx, app->pushd)) != 0) {
-        nng_aio_free(x->aio);
-        x->aio = NULL;
+    if ((rv = nng_aio_alloc(&x->send_aio, NULL, NULL)) != 0) return rv;
+    if ((rv = nng_aio_alloc(&x->recv_aio, reply_cb, x)) != 0 ||
+        (rv = nng_ctx_open(&x->ctx, app->pushd)) != 0) {
+        nng_aio_free(x->recv_aio);
+        nng_aio_free(x->send_aio);
+        x->recv_aio = NULL;
     }
     return rv;
 }
@@ -127,10 +132,11 @@ api_exchange_open(api_exchange *x, api_app *app, api_exchange_fn done, void *arg
 void
 api_exchange_close(api_exchange *x)
 {
-    if (x->aio == NULL) return;
-    nng_aio_free(x->aio); /* waits for a running callback */
+    if (x->recv_aio == NULL) return;
+    nng_aio_free(x->recv_aio); /* waits for a running callback */
+    nng_aio_free(x->send_aio);
     nng_ctx_close(x->ctx);
-    x->aio = NULL;
+    x->recv_aio = NULL;
 }
 
 void
@@ -144,11 +150,11 @@ api_exchange_start(api_exchange *x, const char *body)
         finish(x, rv, NULL);
         return;
     }
-    x->receiving = false;
-    x->deadline_ms = gl_time_mono_ms() + x->app->ipc_timeout_ms;
-    nng_aio_set_msg(x->aio, m);
-    nng_aio_set_timeout(x->aio, x->app->ipc_timeout_ms);
-    nng_ctx_send(x->ctx, x->aio);
+    nng_aio_set_msg(x->send_aio, m);
+    nng_aio_set_timeout(x->send_aio, NNG_DURATION_INFINITE); /* renew_ctx ends it */
+    nng_ctx_send(x->ctx, x->send_aio);
+    nng_aio_set_timeout(x->recv_aio, x->app->ipc_timeout_ms);
+    nng_ctx_recv(x->ctx, x->recv_aio);
 }
 
 /* api_notify's waiting: the exchange's outcome, handed over from nng's thread. */
