@@ -94,6 +94,7 @@ static void
 renew_ctx(api_exchange *x)
 {
     nng_ctx_close(x->ctx);
+    nng_aio_wait(x->send_aio);
     nng_msg_free(nng_aio_get_msg(x->send_aio));
     nng_aio_set_msg(x->send_aio, NULL);
     if (nng_ctx_open(&x->ctx, x->app->pushd) != 0)
@@ -145,6 +146,9 @@ api_exchange_start(api_exchange *x, const char *body)
     nng_msg *m = NULL;
     int rv;
 
+    /* The previous send may still be finishing: nng ends a send that waited for a busy
+     * connection after the connection's lock is let go, so its answer can come first. */
+    nng_aio_wait(x->send_aio);
     if ((rv = nng_msg_alloc(&m, 0)) != 0 || (rv = nng_msg_append(m, body, strlen(body))) != 0) {
         nng_msg_free(m);
         finish(x, rv, NULL);
