@@ -9,6 +9,8 @@ error log (RUNDIR/lighttpd/error.log, RUNDIR/apache/error.log) with the golive l
 """
 
 import concurrent.futures
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -307,6 +309,41 @@ def test_concurrent_requests_are_all_answered(front):
             assert not bad, (f"round {rnd}: {len(bad)} of 24 parallel requests through "
                              f"{front.server} not answered with 200 within 3 s "
                              f"(index, outcome, seconds): {bad}")
+
+
+def test_a_burst_of_concurrent_publishes_is_stored_and_pushed(front):
+    """16 publishers, each on one kept-alive HTTP connection, publish 60 messages as fast as
+    they are answered: the group commit and the exchanges with pushd overlap under load (batches
+    in flight while others are stored). Every publish is answered 200 with its own id and
+    "pushed": true, every message is stored, and golive-api is still running."""
+    ch = unique_channel("free")  # no rule: max_history 1000 keeps all 960
+    host, port = front.base_url.split("//")[1].split(":")
+    token = front.stack.token("u_burst", username="burst")
+    path = channel_path(ch, "publish")
+
+    def publisher(k):
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        out = []
+        try:
+            for n in range(60):
+                conn.request("POST", path, body=json.dumps({"data": {"k": k, "n": n}}),
+                             headers={"Authorization": f"Bearer {token}",
+                                      "Content-Type": "application/json"})
+                r = conn.getresponse()
+                body = r.read()
+                out.append((r.status, json.loads(body) if r.status == 200 else body[:200]))
+        finally:
+            conn.close()
+        return out
+
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        replies = [r for rs in ex.map(publisher, range(16)) for r in rs]
+    bad = [r for r in replies if r[0] != 200 or r[1].get("pushed") is not True]
+    assert not bad, f"{len(bad)} of {len(replies)} publishes through {front.server}: {bad[:5]}"
+    ids = {r[1]["id"] for r in replies}
+    assert len(ids) == len(replies) == 960
+    assert front.stack.api_alive(), front.stack.log_tail()
+    assert {m["id"] for m in front.stack.db_messages(ch)} == ids
 
 
 def test_same_origin_pages_pass_and_foreign_ones_are_refused(front):
