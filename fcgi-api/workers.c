@@ -3,13 +3,14 @@
  * idle kept connections would take every worker while new requests wait. So the threads do the
  * waiting themselves, in one epoll set, and lend libfcgi a connection only while it has a
  * request to read:
- * - the listening socket and each kept connection are in the set with EPOLLONESHOT, so one
- *   thread at a time takes each; the thread that accepts re-arms the listening socket at once;
+ * - the listening socket and each connection are in the set with EPOLLONESHOT, so one thread
+ *   at a time takes each; the thread that accepts re-arms the listening socket at once, and a
+ *   new connection joins the set too, so that one which sends nothing holds no thread;
  * - FCGX_Accept_r reads the request from the connection it is handed (its listen_sock is -1,
  *   so it never accepts, and a connection the peer closed comes back as an error);
  * - after the reply, a connection the web server keeps goes back into the set.
- * The epoll wake is the one hand-off a request costs here, as the accept was before; the
- * connect, accept, shutdown and close of every request are gone. */
+ * The epoll wake is the one hand-off a request on a kept connection costs, as the accept was
+ * before; the connect, accept, shutdown and close of every request are gone. */
 #include "workers.h"
 
 #include "shared/log.h"
@@ -139,10 +140,30 @@ serve_request(api_app *app, FCGX_Request *fr, gl_db *db, gl_jwt_cache *jwt_cache
     pthread_rwlock_unlock(&app->cfg_lock);
 }
 
-/* Serve the request waiting on fd, then give fd back to the set if the web server keeps it
- * (op: EPOLL_CTL_ADD for a new connection, MOD for one from the set), else close it. */
+#define DRAIN_MAX (8 * 1024 * 1024) /* past this much unread body, close rather than read */
+
+/* The part of a request's body its handler did not read (a reply that came first, such as a
+ * 401) is still on the connection, and the next request there would be read from its middle:
+ * read it and drop it, or, past DRAIN_MAX, have the connection closed. nginx sends a body it
+ * has buffered whole (fastcgi_request_buffering, the default), so this waits on no client. */
 static void
-serve_connection(worker *w, FCGX_Request *fr, gl_db *db, gl_jwt_cache *jwt_cache, int fd, int op)
+drain_body(FCGX_Request *fr)
+{
+    char buf[4096];
+    size_t total = 0;
+    int n;
+
+    while ((n = FCGX_GetStr(buf, sizeof(buf), fr->in)) > 0)
+        if ((total += (size_t)n) > DRAIN_MAX) {
+            fr->keepConnection = 0;
+            return;
+        }
+}
+
+/* Serve the request waiting on fd, then give fd back to the set if the web server keeps it,
+ * else close it. */
+static void
+serve_connection(worker *w, FCGX_Request *fr, gl_db *db, gl_jwt_cache *jwt_cache, int fd)
 {
     pool *p = w->pool;
 
@@ -152,10 +173,11 @@ serve_connection(worker *w, FCGX_Request *fr, gl_db *db, gl_jwt_cache *jwt_cache
     fr->ipcFd = fd;
     if (FCGX_Accept_r(fr) < 0) return; /* closed by the peer, or no request: libfcgi closed fd */
     serve_request(p->app, fr, db, jwt_cache);
+    if (fr->keepConnection) drain_body(fr);
     FCGX_Finish_r(fr); /* closes fd unless the web server asked to keep it, and it is sound */
     if (fr->ipcFd < 0) return;
     fr->ipcFd = -1; /* no longer this thread's: once armed, another may take it */
-    if (arm(p, op, fd) != 0) {
+    if (arm(p, EPOLL_CTL_MOD, fd) != 0) {
         gl_log(GL_LOG_ERROR, "api", "epoll: cannot keep a connection: %s", strerror(errno));
         close(fd);
     }
@@ -188,9 +210,12 @@ worker_main(void *arg)
         if (ev.data.fd == stop_fd) break; /* level-triggered: it wakes every thread */
         if (ev.data.fd == p->listen_fd) {
             int fd = take_new(p);
-            if (fd >= 0) serve_connection(w, &fr, db, &jwt_cache, fd, EPOLL_CTL_ADD);
+            if (fd >= 0 && arm(p, EPOLL_CTL_ADD, fd) != 0) {
+                gl_log(GL_LOG_ERROR, "api", "epoll: cannot add a connection: %s", strerror(errno));
+                close(fd);
+            }
         } else {
-            serve_connection(w, &fr, db, &jwt_cache, ev.data.fd, EPOLL_CTL_MOD);
+            serve_connection(w, &fr, db, &jwt_cache, ev.data.fd);
         }
     }
     FCGX_Free(&fr, 1);
