@@ -8,6 +8,7 @@
  * a commit and of a round trip. */
 #include "api.h"
 #include "counters.h"
+#include "shared/db_checkpoint.h"
 #include "shared/event.h"
 #include "shared/log.h"
 #include "shared/wire.h"
@@ -39,7 +40,8 @@ typedef struct flight {
 
 struct api_publisher {
     api_app *app;
-    gl_db *db; /* the writer's own connection: its page cache stays warm */
+    gl_db *db;                /* the writer's own connection: its page cache stays warm */
+    gl_db_checkpointer *ckpt; /* checkpoints db's WAL off the writer thread; NULL: db does */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t wake;   /* the writer waits here for jobs */
@@ -245,6 +247,7 @@ destroy(api_publisher *p)
     pthread_cond_destroy(&p->landed);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
+    gl_db_checkpointer_stop(p->ckpt);
     gl_db_close(p->db);
     free(p);
 }
@@ -261,6 +264,11 @@ api_publisher_start(api_app *app, gl_err *err)
     if ((rv = gl_db_open(app->db_path, &p->db, err)) != GL_OK) {
         free(p);
         return rv;
+    }
+    {
+        gl_err cerr;
+        if (gl_db_checkpointer_start(p->db, app->db_path, &p->ckpt, &cerr) != GL_OK)
+            gl_log(GL_LOG_WARN, "db", "the writer checkpoints itself: %s", cerr.msg);
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);

@@ -1,0 +1,120 @@
+/* The checkpointer (db_checkpoint.h): sqlite3_wal_hook on the writer replaces its automatic
+ * checkpoints and wakes a thread that checkpoints on a connection of its own. */
+#include "db_checkpoint.h"
+
+#include "db_internal.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#define CHECKPOINT_PAGES 1000 /* SQLite's own wal_autocheckpoint default */
+/* A PASSIVE checkpoint copies what the WAL held when it began; under a steady stream of commits
+ * the WAL may never be wholly copied back, so never restart, and grow. Past this the writer
+ * checkpoints itself, as without a checkpointer: the WAL stays bounded whatever the load. */
+#define WRITER_CHECKPOINT_PAGES (4 * CHECKPOINT_PAGES)
+
+struct gl_db_checkpointer {
+    gl_db *writer;
+    gl_db *own;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    bool due;      /* guarded by mu */
+    bool stopping; /* guarded by mu */
+};
+
+/* After each of the writer's commits, in its thread: pages is the WAL's size. */
+static int
+on_commit(void *arg, sqlite3 *h, const char *name, int pages)
+{
+    gl_db_checkpointer *c = arg;
+
+    if (pages >= WRITER_CHECKPOINT_PAGES) {
+        sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&c->mu);
+        if (!c->due) {
+            c->due = true;
+            pthread_cond_signal(&c->wake);
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+static void
+checkpoint(gl_db_checkpointer *c)
+{
+    int rc = sqlite3_wal_checkpoint_v2(c->own->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        gl_log(GL_LOG_WARN, "db", "checkpoint: %s", sqlite3_errmsg(c->own->h));
+}
+
+static void *
+checkpointer_main(void *arg)
+{
+    gl_db_checkpointer *c = arg;
+
+    pthread_mutex_lock(&c->mu);
+    while (!c->stopping) {
+        if (!c->due) {
+            pthread_cond_wait(&c->wake, &c->mu);
+            continue;
+        }
+        c->due = false;
+        pthread_mutex_unlock(&c->mu);
+        checkpoint(c);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    checkpoint(c);
+    return NULL;
+}
+
+int
+gl_db_checkpointer_start(gl_db *writer, const char *path, gl_db_checkpointer **out, gl_err *err)
+{
+    gl_db_checkpointer *c = calloc(1, sizeof(*c));
+    int rv;
+
+    *out = NULL;
+    if (c == NULL) return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if ((rv = gl_db_open(path, &c->own, err)) != GL_OK) {
+        free(c);
+        return rv;
+    }
+    c->writer = writer;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->mu);
+        gl_db_close(c->own);
+        free(c);
+        return gl_err_set(err, GL_ENOMEM, "cannot start the checkpoint thread");
+    }
+    sqlite3_wal_hook(writer->h, on_commit, c); /* replaces the writer's autocheckpoint */
+    *out = c;
+    return GL_OK;
+}
+
+void
+gl_db_checkpointer_stop(gl_db_checkpointer *c)
+{
+    if (c == NULL) return;
+    sqlite3_wal_autocheckpoint(c->writer->h, CHECKPOINT_PAGES); /* removes on_commit */
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    gl_db_close(c->own);
+    free(c);
+}
