@@ -327,16 +327,14 @@ def run_wrk(server, seconds, log, floor=False, user=False):
 
 
 def server_cpu_s(pids):
-    """User + system CPU seconds of pids (every thread), from /proc/<pid>/stat."""
-    total = 0
+    """CPU seconds of pids together; a process gone in the meantime counts for nothing."""
+    total = 0.0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            total += peers.cpu_secs(pid)
         except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
-    return total / os.sysconf("SC_CLK_TCK")
+            pass
+    return total
 
 
 def parse_wrk(text):

@@ -41,6 +41,9 @@ import time
 import jwt
 import websockets
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "bench"
 WS_URI = "ws://localhost/api/ws"
@@ -277,12 +280,6 @@ def rss_bytes(pid):
     return st["VmRSS"] * 1024
 
 
-def cpu_secs(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def nfds(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -439,7 +436,7 @@ def main():
         before = rss_bytes(pushd.pid)
         result["rss_before"] = before
         result["fds_before"] = nfds(pushd.pid)
-        cpu0 = cpu_secs(pushd.pid)
+        cpu0 = peers.cpu_secs(pushd.pid)
 
         # Connections i = 0..n-1, dealt round-robin so every worker has every room.
         deadline_wall = time.time() + args.timeout
@@ -472,7 +469,7 @@ def main():
         result.update(connected=got, connect_errors=dict(errors),
                       setup_secs=round(span, 3),
                       setup_rate=round(got / span, 1) if span > 0 else None,
-                      pushd_cpu_setup_secs=round(cpu_secs(pushd.pid) - cpu0, 2))
+                      pushd_cpu_setup_secs=round(peers.cpu_secs(pushd.pid) - cpu0, 2))
         print(f"connected {got}/{n} in {span:.2f}s ({result['setup_rate']}/s) "
               f"with {k} workers; pushd CPU {result['pushd_cpu_setup_secs']}s")
         if errors:
@@ -569,9 +566,9 @@ def main():
 
         if args.hold > 0:
             print(f"holding {args.hold:.0f}s idle...")
-            cpu_h = cpu_secs(pushd.pid)
+            cpu_h = peers.cpu_secs(pushd.pid)
             time.sleep(args.hold)
-            result["pushd_cpu_hold_secs"] = round(cpu_secs(pushd.pid) - cpu_h, 2)
+            result["pushd_cpu_hold_secs"] = round(peers.cpu_secs(pushd.pid) - cpu_h, 2)
             for pp in pipes:
                 pp.send(("status",))
             sts = [pp.recv() for pp in pipes if pp.poll(10)]

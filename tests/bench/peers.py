@@ -395,6 +395,13 @@ def free_port(pair=False):
                 pass
 
 
+def cpu_secs(pid):
+    """User + system CPU seconds of pid (every thread), from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pids):
     total = 0
     for pid in pids:
