@@ -75,7 +75,7 @@ arm(pool *p, int op, int fd)
     return epoll_ctl(p->ep, op, fd, &ev);
 }
 
-/* libfcgi's check of a TCP peer (FCGI_WEB_SERVER_ADDRS: a comma-separated list of IPv4
+/* libfcgi's check of an IPv4 peer (FCGI_WEB_SERVER_ADDRS: a comma-separated list of IPv4
  * addresses), kept now that the accept is ours. */
 static bool
 peer_allowed(const pool *p, const struct sockaddr_in *sa)
@@ -83,7 +83,7 @@ peer_allowed(const pool *p, const struct sockaddr_in *sa)
     char addr[INET_ADDRSTRLEN];
     size_t n;
 
-    if (p->web_server_addrs == NULL || sa->sin_family != AF_INET) return true;
+    if (p->web_server_addrs == NULL) return true;
     if (inet_ntop(AF_INET, &sa->sin_addr, addr, sizeof(addr)) == NULL) return false;
     n = strlen(addr);
     for (const char *s = p->web_server_addrs; *s != '\0';) {
