@@ -20,10 +20,32 @@ struct gl_db_checkpointer {
     gl_db *own;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t wake;
-    bool due;      /* guarded by mu */
-    bool stopping; /* guarded by mu */
+    pthread_cond_t wake; /* the thread waits here for due (and for writer_in to end) */
+    pthread_cond_t idle; /* the writer waits here for running to end */
+    bool due;            /* guarded by mu */
+    bool stopping;       /* guarded by mu */
+    bool running;        /* guarded by mu: the thread is in a checkpoint */
+    bool writer_in;      /* guarded by mu: the writer is */
 };
+
+/* Past WRITER_CHECKPOINT_PAGES, in the writer's thread: the thread's checkpoints have not kept
+ * up. Wait for the one running, if any (beside it ours would only get SQLITE_BUSY), and keep the
+ * thread from starting another; with no commit in between, ours copies the whole WAL back (but
+ * what readers still use), and the next write starts the WAL over. */
+static void
+writer_checkpoint(gl_db_checkpointer *c, sqlite3 *h, const char *name)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->running)
+        pthread_cond_wait(&c->idle, &c->mu);
+    c->writer_in = true;
+    pthread_mutex_unlock(&c->mu);
+    sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->writer_in = false;
+    if (c->due) pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+}
 
 /* After each of the writer's commits, in its thread: pages is the WAL's size. */
 static int
@@ -32,7 +54,7 @@ on_commit(void *arg, sqlite3 *h, const char *name, int pages)
     gl_db_checkpointer *c = arg;
 
     if (pages >= WRITER_CHECKPOINT_PAGES) {
-        sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        writer_checkpoint(c, h, name);
         return SQLITE_OK;
     }
     if (pages >= CHECKPOINT_PAGES) {
@@ -62,14 +84,17 @@ checkpointer_main(void *arg)
 
     pthread_mutex_lock(&c->mu);
     while (!c->stopping) {
-        if (!c->due) {
+        if (!c->due || c->writer_in) {
             pthread_cond_wait(&c->wake, &c->mu);
             continue;
         }
         c->due = false;
+        c->running = true;
         pthread_mutex_unlock(&c->mu);
         checkpoint(c);
         pthread_mutex_lock(&c->mu);
+        c->running = false;
+        pthread_cond_signal(&c->idle);
     }
     pthread_mutex_unlock(&c->mu);
     checkpoint(c);
@@ -91,7 +116,9 @@ gl_db_checkpointer_start(gl_db *writer, const char *path, gl_db_checkpointer **o
     c->writer = writer;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->wake, NULL);
+    pthread_cond_init(&c->idle, NULL);
     if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+        pthread_cond_destroy(&c->idle);
         pthread_cond_destroy(&c->wake);
         pthread_mutex_destroy(&c->mu);
         gl_db_close(c->own);
@@ -113,6 +140,7 @@ gl_db_checkpointer_stop(gl_db_checkpointer *c)
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->idle);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->mu);
     gl_db_close(c->own);
