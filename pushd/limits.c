@@ -65,6 +65,7 @@ pd_limits_connection(pd_server *srv, struct lws *wsi, uint32_t *retry_after_ms)
 {
     char ip[64];
 
+    if (srv->cfg->connection_rate.burst == 0) return true; /* off: no address to look up */
     if (!client_ip(srv, wsi, ip, sizeof(ip)) ||
         gl_bucket_table_take(&srv->connection_buckets, "ip", ip, &srv->cfg->connection_rate,
                              (uint32_t)gl_time_mono_ms(), retry_after_ms))
