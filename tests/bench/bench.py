@@ -94,6 +94,11 @@ class GoLive:
         # runs (an admin is exempt from the rate limits and the chat modes).
         self.user_pub = "@user-pub" in opts
         self.pub_token = self._token("bench-publisher", "user" if self.user_pub else "admin")
+        # Subscribers name their channel in the URL (?channel=), as nchan's and Pushpin's do;
+        # "@cmd-sub": with a subscribe command after the upgrade instead, as golive.js does.
+        # The WebSocket publishers open the same URL, so a scenario that publishes over
+        # WebSocket subscribes with commands (a publisher must not be a subscriber too).
+        self.cmd_sub = "@cmd-sub" in opts or "@ws" in opts
 
     def _spawn(self, argv, logname):
         with open(os.path.join(self.workdir, logname), "wb") as log:
@@ -118,10 +123,11 @@ class GoLive:
         return ([self.pushd.pid, self.api.pid] + peers.descendants(self.nginx.pid))
 
     def loadgen_args(self, ws_publish=False):
-        args = ["--url", f"ws://127.0.0.1:{self.ws_port}/api/ws",
-                "--subscribe", '{"type":"subscribe","channel":"{ch}"}',
-                "--ready-match", '"type":"subscribe"', "--channel-prefix", "public:bench",
-                "--pub-token", self.pub_token, "--rss-pids", str(self.pushd.pid)]
+        ws = f"ws://127.0.0.1:{self.ws_port}/api/ws"
+        sub = (["--url", ws, "--subscribe", '{"type":"subscribe","channel":"{ch}"}']
+               if self.cmd_sub else ["--url", ws + "?channel={ch}"])
+        args = sub + ["--ready-match", '"type":"subscribe"', "--channel-prefix", "public:bench",
+                      "--pub-token", self.pub_token, "--rss-pids", str(self.pushd.pid)]
         if ws_publish:
             msg = MSG_TEXT if self.user_pub else MSG
             return args + ["--pub-ws", '{"type":"publish","channel":"{ch}","data":' + msg + "}"]
@@ -283,6 +289,10 @@ SCENARIOS = [
      ["--conns", "19000", "--channels", "100", "--idle", "5", "@users", "@quiet"]),
     ("connect-19k", ["golive", "nchan", "pushpin"],
      ["--conns", "19000", "--channels", "1000", "--idle", "1"]),
+    # The same with a subscribe command after each upgrade (golive.js's way): one more frame
+    # each way per connection.
+    ("connect-19k-cmd", ["golive"],
+     ["--conns", "19000", "--channels", "1000", "--idle", "1", "@cmd-sub"]),
 ]
 
 
