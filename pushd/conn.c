@@ -5,8 +5,11 @@
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define CLOSE_WAIT_SECS 3 /* for the peer's answering Close */
 /* lws 4.1 keeps the Close opcode's write type private (lws-write.h: "LWS_WRITE_CLOSE is handled
@@ -242,10 +245,20 @@ write_queue(pd_server *srv, pd_conn *c)
     /* An idle connection keeps no ring: a burst (joins while a room fills) would otherwise
      * leave it at its peak size for the connection's life. */
     if (c->qlen == 0) queue_clear(c);
+    if (c->corked) pd_conn_uncork(c); /* the 101 and this write leave together */
     if (rv < 0) return -1;
     if (c->qlen > 0 || (c->close_code != 0 && !c->close_sent) || c->ping == PD_PING_DUE)
         lws_callback_on_writable(c->wsi);
     return 0;
+}
+
+void
+pd_conn_uncork(pd_conn *c)
+{
+    int off = 0;
+
+    c->corked = false;
+    setsockopt(lws_get_socket_fd(c->wsi), IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 }
 
 void

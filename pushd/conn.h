@@ -43,6 +43,7 @@ struct pd_conn {
     uint8_t ping;        /* keep-alive: PD_PING_NONE, _DUE (to write) or _SENT */
     bool anonymous;      /* counted under its client IP; the count hangs off wsi (limits.c) */
     bool probation;      /* past anonymous_per_ip: must authenticate at once (limits.c) */
+    bool corked;         /* TCP_CORK since the upgrade, until the first write (server.c) */
 };
 
 pd_conn *pd_conn_new(pd_server *srv, struct lws *wsi);
@@ -83,6 +84,9 @@ void pd_conn_close_after_flush(pd_conn *c, uint16_t code, const char *reason);
 /* After each loop pass: write what was queued to each connection during it, several frames in
  * one send where they piled up. Sockets lws still has output buffered for wait for WRITEABLE. */
 void pd_conn_flush(pd_server *srv);
+
+/* Let the kernel send what waits behind c's TCP_CORK (c->corked), now. */
+void pd_conn_uncork(pd_conn *c);
 
 /* In WRITEABLE: write queued frames, or perform a pending close, or send a keep-alive PING.
  * Returns -1 to close. */

@@ -2,10 +2,12 @@
 "Subscribing in the URL"). Each channel= argument is subscribed as if it were the client's
 first subscribe command: the same reply, the same checks, the same errors."""
 
+import statistics
+import time
 import urllib.parse
 
-from conftest import (ANON_PRIVATE, MODES_OFF, Client, close_all, is_event, is_message, run,
-                      unique_channel)
+from conftest import (ANON_PRIVATE, MODES_OFF, Client, close_all, free_port, is_event, is_message,
+                      run, unique_channel)
 
 
 def url(stack, *channels, token=None, extra=()):
@@ -143,5 +145,37 @@ def test_a_bad_token_in_the_url_subscribes_nothing(stack):
         code, frames = await c.wait_closed(timeout=5)
         assert code == 4001, (code, frames)
         assert not [f for f in frames if f.get("type") == "subscribe"], frames
+
+    run(body())
+
+
+def test_straight_to_pushd_on_tcp_the_replies_come_at_once(make_stack):
+    """On TCP, pushd corks the socket from the upgrade until the subscribe replies are written,
+    so that the 101 and they leave in one segment. Linux would send corked bytes only after
+    200 ms: every reply must come well before that, refused channels and bad tokens too."""
+    st = make_stack(env={"GOLIVE_PUSHD_LISTEN": f"127.0.0.1:{free_port()}"})
+    base = f"ws://127.0.0.1:{st.pushd_tcp_port}/api/ws"
+
+    async def timed(query, pred):
+        t0 = time.monotonic()
+        c = await Client.open(base + "?" + query)
+        try:
+            await c.recv_until(pred, what=f"the first frame for {query}")
+            return time.monotonic() - t0
+        finally:
+            await c.close()
+
+    async def body():
+        waits = []
+        for _ in range(10):
+            ch = unique_channel()
+            waits.append(await timed(f"channel={ch}", is_reply(ch)))
+        private = "chat:stream_" + unique_channel("x").split(":")[1]
+        waits.append(await timed(f"channel={private}", lambda m: m.get("type") == "error"))
+        waits.append(await timed("channel=bad+name", lambda m: m.get("type") == "error"))
+        waits.append(await timed(f"channel={unique_channel()}&token=not.a.jwt",
+                                 lambda m: m.get("type") == "error"))
+        assert statistics.median(waits) < 0.1, waits
+        assert max(waits) < 0.18, waits
 
     run(body())
