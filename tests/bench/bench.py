@@ -281,6 +281,11 @@ SCENARIOS = [
       "@ws", "@user-pub", "@limits"]),
     ("channels-10k-1000", ["golive", "nchan", "pushpin"],
      ["--conns", "10000", "--channels", "1000", "--rates", "100,1000", "--duration", DURATION]),
+    # The same, published over WebSocket: pushd stores and fans out itself, as a publish path
+    # without golive-api and nng in front would.
+    ("channels-10k-1000-ws", ["golive"],
+     ["--conns", "10000", "--channels", "1000", "--rates", "100,1000", "--duration", DURATION,
+      "@ws"]),
     ("idle-10k", ["golive", "nchan", "pushpin"],
      ["--conns", "10000", "--channels", "100", "--idle", "5", "@users"]),
     ("idle-19k", ["golive", "nchan", "pushpin"],
