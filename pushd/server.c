@@ -192,71 +192,42 @@ run_command(pd_server *srv, pd_conn *c, const char *buf, size_t len)
     if (!c->probation || pd_limits_probation(srv, c, buf, len)) pd_command_handle(srv, c, buf, len);
 }
 
-/* The subscribe command a "channel=" argument stands for, into buf (cap bytes); a name that is
- * not valid still makes one (JSON-escaped), so that the command answers it with its error.
- * Returns the text's length, or 0 when it does not fit or memory ran out. */
-static size_t
-url_subscribe_command(const char *name, char *buf, size_t cap)
-{
-    gl_err err;
-    cJSON *cmd;
-    char *text;
-    size_t n;
-
-    if (gl_chan_validate(name, &err) == GL_OK) { /* [A-Za-z0-9_.:@=-]: nothing to escape */
-        int len = snprintf(buf, cap, "{\"type\":\"subscribe\",\"channel\":\"%s\"}", name);
-        return len > 0 && (size_t)len < cap ? (size_t)len : 0;
-    }
-    cmd = cJSON_CreateObject();
-    if (cmd == NULL || cJSON_AddStringToObject(cmd, "type", "subscribe") == NULL ||
-        cJSON_AddStringToObject(cmd, "channel", name) == NULL ||
-        (text = cJSON_PrintUnformatted(cmd)) == NULL) {
-        cJSON_Delete(cmd);
-        return 0;
-    }
-    cJSON_Delete(cmd);
-    n = strlen(text);
-    if (n < cap) memcpy(buf, text, n + 1);
-    cJSON_free(text);
-    return n < cap ? n : 0;
-}
-
 /* "?channel=NAME", up to URL_CHANNELS_MAX times: each is subscribed as if the client's first
  * commands were {"type":"subscribe","channel":NAME}, with the same checks, limits and replies
  * (the token, from the header or "?token=", counts first). A client that only listens (an
- * overlay, a widget, a load test) then needs no command, as with nchan's URL subscriptions. */
+ * overlay, a widget, a load test) then needs no command, as with nchan's URL subscriptions. A
+ * name that is not one gets the command's error for it here: a command could not even carry
+ * some of them (bytes that are not UTF-8). */
 static void
 subscribe_from_url(pd_server *srv, struct lws *wsi, pd_conn *c)
 {
     static const char name[] = "channel=";
-    /* An argument is at most all of them; its command, escaped, at most six times that. */
     int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS), subs = 0;
-    char small[2 * GL_CHAN_MAX], *arg, *cmd;
-    size_t cap;
+    char small[sizeof(name) + GL_CHAN_MAX], cmd[64 + GL_CHAN_MAX];
+    char *arg = small; /* one argument, which is at most all of them */
+    int cap = (int)sizeof(small);
 
     if (total <= 0) return;
-    cap = 6 * (size_t)total + 64;
-    if (cap <= sizeof(small) / 2) {
-        arg = small;
-        cmd = small + sizeof(small) / 2;
-        cap = sizeof(small) / 2;
-    } else if ((arg = malloc(2 * cap)) != NULL) {
-        cmd = arg + cap;
-    } else {
-        return;
-    }
+    if (total >= cap && (arg = malloc((size_t)(cap = total + 1))) == NULL) return;
     for (int i = 0; c->close_code == 0; i++) {
-        size_t len;
+        const char *ch = arg + sizeof(name) - 1;
+        gl_err err;
+        int n;
 
-        if (lws_hdr_copy_fragment(wsi, arg, (int)cap, WSI_TOKEN_HTTP_URI_ARGS, i) < 0) break;
+        if (lws_hdr_copy_fragment(wsi, arg, cap, WSI_TOKEN_HTTP_URI_ARGS, i) < 0) break;
         if (strncmp(arg, name, sizeof(name) - 1) != 0) continue;
         if (++subs > URL_CHANNELS_MAX) {
             pd_conn_send_error(c, NULL, GL_EINVAL,
                                "at most 16 channel= arguments; subscribe to more with commands");
             break;
         }
-        if ((len = url_subscribe_command(arg + sizeof(name) - 1, cmd, cap)) == 0) break;
-        run_command(srv, c, cmd, len);
+        if (gl_chan_validate(ch, &err) != GL_OK) {
+            pd_conn_send_error(c, NULL, err.code, err.msg);
+            continue;
+        }
+        /* [A-Za-z0-9_.:@=-], at most GL_CHAN_MAX: nothing to escape, and it fits */
+        n = snprintf(cmd, sizeof(cmd), "{\"type\":\"subscribe\",\"channel\":\"%s\"}", ch);
+        run_command(srv, c, cmd, (size_t)n);
     }
     if (arg != small) free(arg);
 }

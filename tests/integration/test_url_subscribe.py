@@ -105,12 +105,17 @@ def test_url_channels_follow_the_token_and_the_acl(stack):
 
 
 def test_bad_url_channels_get_the_commands_errors(stack):
+    """Names no command would accept get its errors, including bytes that are not UTF-8 (which
+    no JSON command could even carry) and a name past 255 bytes."""
     async def body():
-        c = await Client.open(url(stack, "no spaces allowed", ""))
+        bad = url(stack, "no spaces allowed", "", "x" * 300) + "&channel=public:%FF"
+        c = await Client.open(bad)
         try:
-            for _ in range(2):
+            want = ["outside", "empty", "longer than 255", "outside"]
+            for word in want:
                 e = await c.recv_until(lambda m: m.get("type") == "error", what="an error")
                 assert e["error"]["code"] == "bad_request", e
+                assert word in e["error"]["message"], (word, e)
             # still open, and usable
             ch = unique_channel()
             await c.ok({"type": "subscribe", "channel": ch})
