@@ -171,16 +171,23 @@ def test_straight_to_pushd_on_tcp_the_replies_come_at_once(make_stack):
             await c.close()
 
     async def body():
-        waits = []
-        for _ in range(10):
-            ch = unique_channel()
-            waits.append(await timed(f"channel={ch}", is_reply(ch)))
         private = "chat:stream_" + unique_channel("x").split(":")[1]
-        waits.append(await timed(f"channel={private}", lambda m: m.get("type") == "error"))
-        waits.append(await timed("channel=bad+name", lambda m: m.get("type") == "error"))
-        waits.append(await timed(f"channel={unique_channel()}&token=not.a.jwt",
-                                 lambda m: m.get("type") == "error"))
-        assert statistics.median(waits) < 0.1, waits
-        assert max(waits) < 0.18, waits
+
+        def is_error(m):
+            return m.get("type") == "error"
+
+        def case(what):
+            """A fresh (query, first frame expected) for each connection of a case."""
+            ch = unique_channel()
+            return {"subscribed": (f"channel={ch}", is_reply(ch)),
+                    "refused": (f"channel={private}", is_error),
+                    "bad name": ("channel=bad+name", is_error),
+                    "bad token": (f"channel={ch}&token=not.a.jwt", is_error)}[what]
+
+        # A stuck cork costs every connection 200 ms; a median of three ignores one slow
+        # handshake on a busy machine.
+        for what in ("subscribed", "refused", "bad name", "bad token"):
+            waits = [await timed(*case(what)) for _ in range(3)]
+            assert statistics.median(waits) < 0.15, (what, waits)
 
     run(body())
