@@ -1,8 +1,11 @@
 /* History writer thread. It takes whatever has queued up while the previous transaction ran
  * (at most WRITER_BATCH rows), so a busy channel gets many rows per COMMIT and a quiet one
  * gets its row at once. Pruning to max_history happens in the same transaction
- * (gl_db_store_batch, shared with golive-api's publisher). */
+ * (gl_db_store_batch, shared with golive-api's publisher). Checkpoints of the WAL run on a
+ * thread of their own (shared/db_checkpoint.c), so that a commit, and every delivery queued
+ * behind it, seldom waits for one. */
 #include "writer.h"
+#include "shared/db_checkpoint.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
@@ -15,8 +18,9 @@
 
 struct pd_writer {
     pd_writer_hooks hooks;
-    gl_db *db;         /* its own connection to the file, or */
-    pd_remote *remote; /* the store over NATS (GOLIVE_STORE=nats) */
+    gl_db *db;                /* its own connection to the file, or */
+    pd_remote *remote;        /* the store over NATS (GOLIVE_STORE=nats) */
+    gl_db_checkpointer *ckpt; /* checkpoints db's WAL off the writer thread; NULL: db does */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -148,9 +152,15 @@ pd_writer_start(const char *db_path, pd_remote *remote, const pd_writer_hooks *h
         free(w);
         return rv;
     }
+    if (w->db != NULL) {
+        gl_err cerr;
+        if (gl_db_checkpointer_start(w->db, db_path, &w->ckpt, &cerr) != GL_OK)
+            gl_log(GL_LOG_WARN, "db", "the history writer checkpoints itself: %s", cerr.msg);
+    }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        gl_db_checkpointer_stop(w->ckpt);
         gl_db_close(w->db);
         free(w);
         return gl_err_set(err, GL_ENOMEM, "cannot start the history writer thread");
@@ -197,6 +207,7 @@ pd_writer_stop(pd_writer *w)
         w->hooks.discard(left);
         left = next;
     }
+    gl_db_checkpointer_stop(w->ckpt);
     gl_db_close(w->db);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);

@@ -2,9 +2,12 @@
  * WAL passes 1,000 pages, so every few hundred group commits one waits for the copy and its
  * fsync, and every reply queued behind it waits too. A checkpointer takes that over for one
  * writer connection: the writer's commits only count the WAL's pages, and a thread of its own,
- * with a connection of its own, runs a PASSIVE checkpoint (it never blocks the writer) when
- * the WAL has grown past the same 1,000 pages. Should the WAL reach 4,000 pages all the same
- * (commits so steady that it is never wholly copied back), the writer checkpoints itself. */
+ * with a connection of its own, runs a PASSIVE checkpoint (it never blocks the writer) once
+ * the WAL has grown past the same 1,000 pages, and again each time 256 more frames wait to be
+ * copied back. Should the WAL reach 4,000 pages all the same (commits so steady that it is
+ * never wholly copied back, so never starts over), the writer waits for the thread's pass and
+ * checkpoints itself, and the next write starts the WAL over. Used by golive-api's publisher and
+ * pushd's history writer. */
 #ifndef GL_DB_CHECKPOINT_H
 #define GL_DB_CHECKPOINT_H
 
