@@ -37,14 +37,14 @@ struct gl_db_checkpointer {
 static void
 writer_checkpoint(gl_db_checkpointer *c, sqlite3 *h, const char *name)
 {
-    int log = 0, copied = 0;
+    int copied = 0;
 
     pthread_mutex_lock(&c->mu);
     while (c->running)
         pthread_cond_wait(&c->idle, &c->mu);
     c->writer_in = true;
     pthread_mutex_unlock(&c->mu);
-    if (sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) != SQLITE_OK)
+    if (sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied) != SQLITE_OK)
         copied = 0;
     pthread_mutex_lock(&c->mu);
     c->copied = copied;
@@ -81,16 +81,16 @@ on_commit(void *arg, sqlite3 *h, const char *name, int pages)
 static void
 checkpoint(gl_db_checkpointer *c)
 {
-    int log = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(c->own->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    int copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(c->own->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied);
 
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    if (rc == SQLITE_OK) {
+        pthread_mutex_lock(&c->mu);
+        c->copied = copied;
+        pthread_mutex_unlock(&c->mu);
+    } else if (rc != SQLITE_BUSY) {
         gl_log(GL_LOG_WARN, "db", "checkpoint: %s", sqlite3_errmsg(c->own->h));
-        return;
     }
-    pthread_mutex_lock(&c->mu);
-    if (rc == SQLITE_OK) c->copied = copied;
-    pthread_mutex_unlock(&c->mu);
 }
 
 static void *
