@@ -21,6 +21,10 @@ def is_reply(channel):
     return lambda m: m.get("type") == "subscribe" and m["data"]["channel"] == channel
 
 
+def is_error(m):
+    return m.get("type") == "error"
+
+
 def test_a_url_channel_is_subscribed_and_receives_messages(stack):
     ch = unique_channel()
 
@@ -86,7 +90,7 @@ def test_url_channels_follow_the_token_and_the_acl(stack):
         anon = await Client.open(url(stack, private, public))
         watcher = member = None
         try:
-            e = await anon.recv_until(lambda m: m.get("type") == "error", what="the refusal")
+            e = await anon.recv_until(is_error, what="the refusal")
             assert e["error"]["code"] in ANON_PRIVATE, e
             await anon.recv_until(is_reply(public), what="the public channel's reply")
 
@@ -113,7 +117,7 @@ def test_bad_url_channels_get_the_commands_errors(stack):
         try:
             want = ["outside", "empty", "longer than 255", "outside"]
             for word in want:
-                e = await c.recv_until(lambda m: m.get("type") == "error", what="an error")
+                e = await c.recv_until(is_error, what="an error")
                 assert e["error"]["code"] == "bad_request", e
                 assert word in e["error"]["message"], (word, e)
             # still open, and usable
@@ -133,7 +137,7 @@ def test_at_most_sixteen_url_channels(stack):
         try:
             for ch in chans[:16]:
                 await c.recv_until(is_reply(ch), what=f"the reply for {ch}")
-            e = await c.recv_until(lambda m: m.get("type") == "error", what="the refusal")
+            e = await c.recv_until(is_error, what="the refusal")
             assert e["error"]["code"] == "bad_request" and "16" in e["error"]["message"], e
             await c.expect_no_message(pred=is_reply(chans[16]))
         finally:
@@ -172,9 +176,6 @@ def test_straight_to_pushd_on_tcp_the_replies_come_at_once(make_stack):
 
     async def body():
         private = "chat:stream_" + unique_channel("x").split(":")[1]
-
-        def is_error(m):
-            return m.get("type") == "error"
 
         def case(what):
             """A fresh (query, first frame expected) for each connection of a case."""
