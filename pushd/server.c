@@ -257,7 +257,7 @@ on_established(pd_server *srv, struct lws *wsi)
     } else {
         pd_limits_anonymous_open(srv, c);
     }
-    c->corked = wants_cork(srv, wsi);
+    c->corked = wants_cork(srv, wsi); /* as on_confirm_upgrade found, before c existed */
     subscribe_from_url(srv, wsi, c);
     if (c->corked && !c->dirty) pd_conn_uncork(c); /* nothing to write after all */
     return 0;
